@@ -1,0 +1,5 @@
+"""``python -m gto``."""
+
+from gto.cli import main
+
+raise SystemExit(main())

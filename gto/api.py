@@ -1,0 +1,361 @@
+"""The public Python API: the functions behind every command. It returns data and never prints.
+
+`repo` is a path (the work tree, any folder inside it, or a bare repository).
+Each call opens the repository once, reads each tag object at most once, and
+reads `.gto` and each distinct `artifacts.yaml` blob once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gto.annotations import Annotation, parse_index
+from gto.config import Config, load_config
+from gto.events import Deprecation, Event, TagEvent, event_from_tag
+from gto.exceptions import ArtifactNotFound, WrongArgs
+from gto.gitrepo import GitRepo
+from gto.replay import replay
+from gto.state import Artifact, Registry, Version, VersionSort, VStage
+from gto.tags import Action, Shortcut, check_name, parse_shortcut, tag_artifact, try_parse_tag
+from gto.tags import parse_tag as _parse_tag
+from gto.views import (
+    artifact_versions,
+    history_rows,
+    history_view,
+    registry_rows,
+    registry_stage_names,
+    registry_view,
+    version_dict,
+    version_rows,
+)
+
+__all__ = [
+    "VersionSort",
+    "check_ref",
+    "describe",
+    "find_latest_version",
+    "find_versions_in_stage",
+    "get_stages",
+    "history",
+    "parse_tag",
+    "show",
+]
+
+RepoLike = str | os.PathLike[str] | GitRepo
+
+
+@dataclass
+class Session:
+    """One command's view of one repository: config and annotation caches live here."""
+
+    git: GitRepo
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    _config: Config | None = None
+    _indexes: dict[str, dict[str, Annotation]] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, repo: RepoLike) -> Session:
+        return cls(repo if isinstance(repo, GitRepo) else GitRepo.open(repo))
+
+    @property
+    def config(self) -> Config:
+        """`.gto` from the work tree (from HEAD in a bare repository), overridden by GTO_*."""
+        if self._config is None:
+            path = self.git.root / ".gto"
+            if self.git.workdir is not None:
+                text = self.git.read_worktree_file(".gto")
+            else:
+                text = self._committed(self.git.head(), ".gto")
+            self._config = load_config(text, path=str(path.resolve()), environ=self.environ)
+        return self._config
+
+    def _committed(self, commit: str | None, path: str) -> bytes | None:
+        if commit is None:
+            return None
+        blob = self.git.blob_id_at(commit, path)
+        return None if blob is None else self.git.read_blob(blob)
+
+    def index_at(self, commit: str) -> dict[str, Annotation]:
+        """artifacts.yaml at a commit, parsed once per distinct blob."""
+        blob = self.git.blob_id_at(commit, self.config.index)
+        if blob is None:
+            return {}
+        if blob not in self._indexes:
+            self._indexes[blob] = parse_index(self.git.read_blob(blob), index_name=self.config.index)
+        return self._indexes[blob]
+
+    def worktree_index(self) -> dict[str, Annotation]:
+        """artifacts.yaml as the user sees it: the work tree, else HEAD."""
+        if self.git.workdir is None:
+            head = self.git.head()
+            return {} if head is None else self.index_at(head)
+        text = self.git.read_worktree_file(self.config.index)
+        return {} if text is None else parse_index(text, index_name=self.config.index)
+
+    def discovery_commits(self, all_branches: bool = False, all_commits: bool = False) -> list[str]:
+        if all_commits:
+            return self.git.reachable_commits(self.git.branch_heads())
+        if all_branches:
+            return self.git.branch_heads()
+        head = self.git.head()
+        return [] if head is None else [head]
+
+    def tag_events(self, keep: Callable[[str], bool] | None = None) -> list[TagEvent]:
+        names = self.git.tag_names()
+        if keep is not None:
+            names = [n for n in names if keep(n)]
+        events = (event_from_tag(r) for r in self.git.read_tags(names))
+        return [e for e in events if e is not None]
+
+    def registry(
+        self,
+        artifact: str | None = None,
+        *,
+        all_branches: bool = False,
+        all_commits: bool = False,
+        events: Iterable[TagEvent] | None = None,
+    ) -> Registry:
+        """Replay the registry; with `artifact`, only that artifact's tags are read."""
+        if events is None:
+            keep = None if artifact is None else (lambda n: tag_artifact(n) == artifact)
+            events = self.tag_events(keep)
+        events = [e for e in events if artifact is None or e.artifact == artifact]
+        discovery = self.discovery_commits(all_branches, all_commits)
+        needed = {e.commit_hexsha for e in events if not isinstance(e, Deprecation)}
+        needed.update(discovery)
+        commits = {sha: self.git.read_commit(sha) for sha in needed}
+        annotations = {sha: index for sha in needed if (index := self.index_at(sha))}
+        return replay(events, commits, annotations, discovery)
+
+
+def _artifact(registry: Registry, name: str) -> Artifact:
+    artifact = registry.find_artifact(name)
+    if artifact is None:
+        raise ArtifactNotFound(name)
+    return artifact
+
+
+def _sort(sort: VersionSort | str) -> VersionSort:
+    try:
+        return VersionSort(sort)
+    except ValueError:
+        raise WrongArgs(f"Only one of ['timestamp', 'semver'] is allowed, got '{sort}'") from None
+
+
+def _get_state(repo: RepoLike, *, all_branches: bool = False, all_commits: bool = False) -> Registry:
+    return Session.open(repo).registry(all_branches=all_branches, all_commits=all_commits)
+
+
+def _is_gto_repo(repo: RepoLike) -> bool:
+    session = Session.open(repo)
+    if session.git.workdir is not None and (
+        (session.git.workdir / ".gto").exists()
+        or (session.git.workdir / session.config.index).exists()
+    ):
+        return True
+    return bool(session.registry().artifacts)
+
+
+def parse_tag(name: str) -> dict[str, Any]:
+    """The parsed fields of a GTO tag name, with `action` as an Action."""
+    parsed = _parse_tag(name)
+    result = parsed.to_dict()
+    if "action" in result:
+        result["action"] = Action(result["action"])
+    return result
+
+
+def show(
+    repo: RepoLike,
+    name: str | None = None,
+    *,
+    all_branches: bool = False,
+    all_commits: bool = False,
+    truncate_hexsha: bool = False,
+    registered_only: bool = False,
+    deprecated: bool = False,
+    assignments_per_version: int = -1,
+    versions_per_stage: int = 1,
+    sort: VersionSort | str = VersionSort.TIMESTAMP,
+    table: bool = False,
+) -> Any:
+    """The registry (no `name`) or one artifact's versions (`name` or a shortcut).
+
+    Returns the registry dict or a list of version dicts; with `table=True`,
+    `(rows, "keys")` ready for a table.
+    """
+    session = Session.open(repo)
+    options = {
+        "registered_only": registered_only,
+        "assignments_per_version": assignments_per_version,
+        "versions_per_stage": versions_per_stage,
+        "sort": _sort(sort),
+    }
+    if name is None:
+        registry = session.registry(all_branches=all_branches, all_commits=all_commits)
+        stage_names = registry_stage_names(registry, session.config.stages)
+        view = registry_view(registry, stage_names, deprecated=deprecated, **options)  # type: ignore[arg-type]
+        if table:
+            return registry_rows(view, truncate=truncate_hexsha), "keys"
+        return view
+    shortcut = parse_shortcut(name)
+    if shortcut.stage is not None:
+        check_name(shortcut.stage)
+    registry = session.registry(
+        shortcut.artifact, all_branches=all_branches, all_commits=all_commits
+    )
+    artifact = _artifact(registry, shortcut.artifact)
+    listed = _select(
+        artifact_versions(artifact, deprecated=deprecated, **options),  # type: ignore[arg-type]
+        shortcut,
+    )
+    if table:
+        return version_rows(artifact, listed, truncate=truncate_hexsha), "keys"
+    return [version_dict(version, vstages) for version, vstages in listed]
+
+
+def _select(
+    listed: list[tuple[Version, list[VStage]]], shortcut: Shortcut
+) -> list[tuple[Version, list[VStage]]]:
+    if shortcut.latest:
+        return listed[:1]
+    if shortcut.version is not None:
+        return [item for item in listed if item[0].version == shortcut.version]
+    if shortcut.stage is not None:
+        return [
+            (version, [s for s in vstages if s.stage == shortcut.stage])
+            for version, vstages in listed
+            if any(s.stage == shortcut.stage for s in vstages)
+        ]
+    return listed
+
+
+def history(
+    repo: RepoLike,
+    artifact: str | None = None,
+    *,
+    all_branches: bool = False,
+    all_commits: bool = False,
+    ascending: bool = False,
+    table: bool = False,
+    truncate_hexsha: bool = False,
+) -> Any:
+    """Every event (tags and version commits), newest first unless `ascending`."""
+    registry = Session.open(repo).registry(
+        artifact, all_branches=all_branches, all_commits=all_commits
+    )
+    view = history_view(registry, artifact, ascending=ascending)
+    if table:
+        return history_rows(view, truncate=truncate_hexsha), "keys"
+    return view
+
+
+def check_ref(repo: RepoLike, ref: str) -> list[Event]:
+    """The events a tag created; empty for refs that are not annotated GTO tags.
+
+    Only the tags needed are read: the tag itself, plus the artifact's version
+    tags when an assignment has to be resolved to a version.
+    """
+    name = ref.removeprefix("refs/tags/")
+    parsed = try_parse_tag(name)
+    if parsed is None or parsed.action is Action.CREATE:
+        return []
+    session = Session.open(repo)
+    if name not in session.git.tag_names():
+        return []
+    if parsed.action in (Action.ASSIGN, Action.UNASSIGN):
+
+        def keep(tag: str) -> bool:
+            other = try_parse_tag(tag)
+            return tag == name or (
+                other is not None
+                and other.artifact == parsed.artifact
+                and other.action in (Action.REGISTER, Action.DEREGISTER)
+            )
+
+        events = session.tag_events(keep)
+        if not any(e.tag == name for e in events):
+            return []
+        registry = replay(
+            events,
+            {sha: session.git.read_commit(sha) for sha in {e.commit_hexsha for e in events}},
+            {},
+        )
+        artifact = _artifact(registry, parsed.artifact)
+        return [
+            e
+            for version in artifact.versions
+            for vstage in version.stages.values()
+            for e in (*vstage.assignments, *vstage.unassignments)
+            if e.tag == name
+        ]
+    return list(session.tag_events(lambda tag: tag == name))
+
+
+def find_latest_version(
+    repo: RepoLike, name: str, all: bool = False, registered: bool = True
+) -> Version | list[Version] | None:
+    artifact = _artifact(Session.open(repo).registry(name), name)
+    versions = artifact.get_versions(
+        include_non_explicit=not registered, include_discovered=not registered
+    )
+    if all:
+        return versions
+    return versions[0] if versions else None
+
+
+def find_versions_in_stage(
+    repo: RepoLike,
+    name: str,
+    stage: str,
+    assignments_per_version: int = -1,
+    versions_per_stage: int = 1,
+    registered_only: bool = False,
+) -> list[VStage] | None:
+    """Versions holding `stage`, by SemVer (behaviour reference, quirk Q22)."""
+    artifact = _artifact(Session.open(repo).registry(name), name)
+    holders = artifact.stages(
+        registered_only=registered_only,
+        assignments_per_version=assignments_per_version,
+        versions_per_stage=versions_per_stage,
+        sort=VersionSort.SEMVER,
+    )
+    return holders.get(stage)
+
+
+def get_stages(repo: RepoLike, allowed: bool = False, used: bool = False) -> list[str] | None:
+    """Allowed stages (from config), stages in use, or the first when configured."""
+    if allowed and used:
+        raise WrongArgs('Either "allowed" or "used" can be set')
+    session = Session.open(repo)
+    if allowed:
+        return None if session.config.stages is None else list(session.config.stages)
+    if not used and session.config.stages is not None:
+        return list(session.config.stages)
+    return session.registry().used_stages()
+
+
+def describe(repo: RepoLike, name: str, rev: str | None = None) -> Annotation | None:
+    """An artifact's annotation from artifacts.yaml, or None when it has none.
+
+    A shortcut (`name@latest`, `name#prod`) reads the file at that version's
+    commit; `rev` reads it at a commit; otherwise the work tree is read.
+    """
+    session = Session.open(repo)
+    shortcut = parse_shortcut(name)
+    if not shortcut.is_plain:
+        if rev is not None:
+            raise WrongArgs("Either specify revision or use naming shortcut.")
+        versions = show(session.git, name)
+        if not versions:
+            return None
+        if len(versions) > 1:
+            raise WrongArgs("Ambiguous naming shortcut: multiple variants found.")
+        return session.index_at(versions[0]["commit_hexsha"]).get(shortcut.artifact)
+    if rev is not None:
+        return session.index_at(session.git.resolve(rev)).get(name)
+    return session.worktree_index().get(name)
+

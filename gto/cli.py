@@ -1,0 +1,424 @@
+"""The command line: argparse only. Each command parses, calls gto.api, and prints.
+
+Imports of the library are lazy so that `gto --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from gto import __version__
+from gto.exceptions import GTOException, WrongArgs
+
+PROG = "gto"
+
+
+def _emoji(symbol: str) -> str:
+    """Emojis are on unless GTO_EMOJIS says otherwise (env only, like upstream)."""
+    value = os.environ.get("GTO_EMOJIS", os.environ.get("gto_emojis", "true"))
+    return "" if value.strip().lower() in ("false", "0", "no", "off") else symbol
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors exit 2 with one line, as argparse does, but never a traceback."""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=32)
+
+
+def _command(
+    sub: argparse._SubParsersAction[_Parser],
+    name: str,
+    summary: str,
+    examples: str,
+    run: Callable[[argparse.Namespace], str | None],
+    *,
+    aliases: Sequence[str] = (),
+    hidden: bool = False,
+) -> _Parser:
+    kwargs: dict[str, Any] = {} if hidden else {"help": summary}
+    parser = sub.add_parser(
+        name,
+        aliases=list(aliases),
+        description=summary,
+        epilog="examples:\n" + examples,
+        formatter_class=_Formatter,
+        **kwargs,
+    )
+    parser.set_defaults(run=run)
+    return parser
+
+
+def _repo_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-r", "--repo", default=".", metavar="PATH", help="repository path [default: .]"
+    )
+
+
+def _commits_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-a", "--all-branches", action="store_true",
+        help="read artifacts.yaml from the heads of all local branches, not only HEAD",
+    )
+    parser.add_argument(
+        "-A", "--all-commits", action="store_true",
+        help="read artifacts.yaml from every commit on local branches",
+    )
+
+
+def _one_of(args: argparse.Namespace, names: Sequence[str], message: str) -> str | None:
+    chosen = [n for n in names if getattr(args, n)]
+    if len(chosen) > 1:
+        raise WrongArgs(message)
+    return chosen[0] if chosen else None
+
+
+# --- show --------------------------------------------------------------------------
+
+
+def _run_show(args: argparse.Namespace) -> str | None:
+    from gto import api
+    from gto.render import render_json, render_lines, render_table
+
+    output = _one_of(
+        args, ["json", "plain", "name", "version", "stage", "ref"], "Only one output format allowed"
+    )
+    options = {
+        "all_branches": args.all_branches,
+        "all_commits": args.all_commits,
+        "registered_only": args.registered_only,
+        "deprecated": args.deprecated,
+        "assignments_per_version": args.assignments_per_version,
+        "versions_per_stage": args.versions_per_stage,
+        "sort": args.sort,
+    }
+    if output == "json":
+        return render_json(api.show(args.repo, args.artifact, **options))
+    rows, _ = api.show(args.repo, args.artifact, table=True, truncate_hexsha=True, **options)
+    if output in ("name", "version", "stage", "ref"):
+        # The registry table has a name column only; a version table has no name column.
+        if (args.artifact is None) != (output == "name"):
+            raise WrongArgs(f"Cannot apply --{output}")
+        return render_lines([row[output] for row in rows]) if rows else None
+    return render_table(rows, plain=output == "plain")
+
+
+def _add_show(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = _command(
+        sub, "show", "Show the registry state, or the versions of one artifact.",
+        "  gto show                      # all artifacts, their latest versions and stages\n"
+        "  gto show churn                # every version of churn\n"
+        "  gto show churn@latest --ref   # the tag of the greatest version\n"
+        "  gto show churn#prod --version # the version in prod\n"
+        "  gto show --json -r path/to/repo",
+        _run_show,
+    )
+    p.add_argument("artifact", nargs="?", metavar="NAME",
+                   help="artifact name or shortcut: NAME@latest, NAME@greatest, NAME@vX.Y.Z, NAME#STAGE")
+    _repo_option(p)
+    _commits_options(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--plain", action="store_true", help="print a plain table")
+    p.add_argument("--name", action="store_true", help="print only the names")
+    p.add_argument("--version", action="store_true", help="print only the versions")
+    p.add_argument("--stage", action="store_true", help="print only the stages")
+    p.add_argument("--ref", action="store_true", help="print only the refs (tags)")
+    p.add_argument("--ro", "--registered-only", dest="registered_only", action="store_true",
+                   help="consider only registered versions when computing stages")
+    p.add_argument("-d", "--deprecated", action="store_true",
+                   help="include deprecated artifacts and deregistered versions")
+    p.add_argument("--av", "--assignments-per-version", dest="assignments_per_version",
+                   type=int, default=-1, metavar="N",
+                   help="stages kept per version (the oldest N), -1 for all [default: -1]")
+    p.add_argument("--vs", "--versions-per-stage", dest="versions_per_stage",
+                   type=int, default=1, metavar="N",
+                   help="versions shown per stage, -1 for all [default: 1]")
+    p.add_argument("--sort", choices=["timestamp", "semver"], default="timestamp",
+                   help="which version wins a stage: the latest assignment or the greatest "
+                        "version [default: timestamp]")
+
+
+# --- history -----------------------------------------------------------------------
+
+
+def _run_history(args: argparse.Namespace) -> str | None:
+    from gto import api
+    from gto.render import render_json, render_table
+
+    output = _one_of(args, ["json", "plain"], "Only one output format allowed")
+    options = {
+        "all_branches": args.all_branches,
+        "all_commits": args.all_commits,
+        "ascending": args.ascending,
+    }
+    if output == "json":
+        return render_json(api.history(args.repo, args.artifact, **options))
+    rows, _ = api.history(args.repo, args.artifact, table=True, truncate_hexsha=True, **options)
+    return render_table(rows, plain=output == "plain")
+
+
+def _add_history(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = _command(
+        sub, "history", "Show the journal of events: registrations, stage changes, commits.",
+        "  gto history                # every artifact, newest first\n"
+        "  gto history churn --asc    # one artifact, oldest first\n"
+        "  gto history churn --json",
+        _run_history,
+    )
+    p.add_argument("artifact", nargs="?", metavar="NAME", help="artifact name")
+    _repo_option(p)
+    _commits_options(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--plain", action="store_true", help="print a plain table")
+    p.add_argument("--asc", "--ascending", dest="ascending", action="store_true",
+                   help="show the oldest events first")
+
+
+# --- check-ref ---------------------------------------------------------------------
+
+
+def _run_check_ref(args: argparse.Namespace) -> str | None:
+    from gto import api
+    from gto.render import render_json
+    from gto.views import event_dict
+
+    output = _one_of(
+        args, ["json", "name", "version", "stage", "event"],
+        "Only one output formatting flags is allowed",
+    )
+    events = api.check_ref(args.repo, args.ref)
+    if not events:
+        return None
+    event = events[0]
+    if output == "json":
+        return render_json(event_dict(event, meta=False, kind=True))
+    if output is not None:
+        value = {
+            "name": event.artifact,
+            "version": event.version_name,
+            "stage": event.stage_name,
+            "event": event.kind,
+        }[output]
+        return value
+    return f"{_emoji('✅ ')} {event.describe()}"
+
+
+def _add_check_ref(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = _command(
+        sub, "check-ref", "Tell what a GTO tag means (for CI reacting to new tags).",
+        "  gto check-ref churn#prod#3\n"
+        "  gto check-ref \"$GITHUB_REF\" --json     # refs/tags/ is stripped\n"
+        "  gto check-ref churn@v1.0.0 --version",
+        _run_check_ref,
+    )
+    p.add_argument("ref", metavar="REF", help="tag name, with or without refs/tags/")
+    _repo_option(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--name", action="store_true", help="print the artifact name")
+    p.add_argument("--version", action="store_true", help="print the version")
+    p.add_argument("--stage", action="store_true", help="print the stage")
+    p.add_argument("--event", action="store_true", help="print the event type")
+
+
+# --- stages ------------------------------------------------------------------------
+
+
+def _run_stages(args: argparse.Namespace) -> str | None:
+    from gto import api
+    from gto.render import render_json, render_lines
+
+    stages = api.get_stages(args.repo, allowed=args.allowed, used=args.used)
+    if args.json:
+        return render_json(stages)
+    return render_lines(stages) if stages else None
+
+
+def _add_stages(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = _command(
+        sub, "stages", "List the stages: allowed by .gto, or in use.",
+        "  gto stages            # allowed stages if configured, else those in use\n"
+        "  gto stages --used --json",
+        _run_stages,
+    )
+    _repo_option(p)
+    p.add_argument("--allowed", action="store_true", help="stages allowed by the config")
+    p.add_argument("--used", action="store_true",
+                   help="stages currently assigned to an active version")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+# --- describe ----------------------------------------------------------------------
+
+
+def _run_describe(args: argparse.Namespace) -> str | None:
+    from gto import api
+    from gto.annotations import annotation_json
+    from gto.render import render_json
+
+    key = _one_of(args, ["type", "path", "description"], "Can output one key only")
+    if key is None and args.custom:
+        key = "custom"
+    annotation = api.describe(args.repo, args.artifact, rev=args.rev)
+    if annotation is None:
+        return None
+    data = annotation_json(annotation)
+    if key is None:
+        return render_json(data)
+    value = data.get(key)
+    if value is None:
+        return None
+    return value if isinstance(value, str) else render_json(value)
+
+
+def _add_describe(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = _command(
+        sub, "describe", "Print an artifact's annotation from artifacts.yaml as JSON.",
+        "  gto describe churn\n"
+        "  gto describe churn --path\n"
+        "  gto describe churn#prod         # the annotation at the commit in prod\n"
+        "  gto describe churn --rev v1.0   # at a commit, branch or tag",
+        _run_describe,
+    )
+    p.add_argument("artifact", metavar="NAME", help="artifact name or shortcut")
+    _repo_option(p)
+    p.add_argument("--rev", help="read artifacts.yaml at this revision")
+    p.add_argument("--type", action="store_true", help="print only the type")
+    p.add_argument("--path", action="store_true", help="print only the path")
+    p.add_argument("--description", action="store_true", help="print only the description")
+    p.add_argument("--custom", action="store_true", help="print only the custom field")
+
+
+# --- doctor, parse-tag, print-state -------------------------------------------------
+
+
+def _run_doctor(args: argparse.Namespace) -> str | None:
+    from gto.doctor import run_doctor
+
+    return run_doctor(args.repo, all_commits=args.all_commits, emoji=_emoji)
+
+
+def _add_doctor(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = _command(
+        sub, "doctor", "Check the configuration and the registry for problems.",
+        "  gto doctor\n  gto doctor -r path/to/repo -A",
+        _run_doctor,
+    )
+    _repo_option(p)
+    p.add_argument("-A", "--all-commits", action="store_true",
+                   help="also check artifacts.yaml in every commit")
+
+
+def _run_parse_tag(args: argparse.Namespace) -> str | None:
+    from gto.render import render_json
+    from gto.tags import parse_tag
+
+    parsed = parse_tag(args.name).to_dict()
+    if args.key is None:
+        return render_json(parsed)
+    if args.key not in parsed:
+        raise WrongArgs(f"Tag '{args.name}' has no '{args.key}'")
+    return render_json(parsed[args.key])
+
+
+def _add_parse_tag(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = _command(
+        sub, "parse-tag", "Parse a GTO tag name into its parts (JSON).",
+        "  gto parse-tag 'churn#prod#3'\n  gto parse-tag churn@v1.0.0 --key version",
+        _run_parse_tag,
+        hidden=True,
+    )
+    p.add_argument("name", metavar="TAG", help="tag name")
+    p.add_argument("--key", help="print only this key")
+
+
+def _run_print_state(args: argparse.Namespace) -> str | None:
+    from gto import api
+    from gto.render import render_json
+    from gto.views import state_dict
+
+    return render_json(state_dict(api._get_state(args.repo)))
+
+
+def _add_print_state(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = _command(
+        sub, "print-state", "Dump the replayed state as JSON (for debugging).",
+        "  gto print-state -r path/to/repo",
+        _run_print_state,
+        hidden=True,
+    )
+    _repo_option(p)
+
+
+# --- the parser and main -----------------------------------------------------------
+
+_OVERVIEW = """\
+Git Tag Ops: an artifact registry in a Git repository, read and written without git.
+
+Read the registry:
+  show        Show the registry state, or the versions of one artifact
+  history     Show the journal of events
+  check-ref   Tell what a GTO tag means
+  stages      List the stages
+  describe    Print an artifact's annotation from artifacts.yaml
+  doctor      Check the configuration and the registry
+
+Hidden helpers: parse-tag, print-state.
+"""
+
+_EXAMPLES = """\
+examples:
+  gto show                          # the whole registry
+  gto show churn#prod --ref         # the tag of the version in prod
+  gto history churn
+  gto check-ref "$GITHUB_REF" --json
+  gto COMMAND --help                # options and examples of a command
+"""
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(
+        prog=PROG, description=_OVERVIEW, epilog=_EXAMPLES, formatter_class=_Formatter,
+        usage="gto [-h] [--version] [-v] COMMAND ...",
+    )
+    parser.add_argument("--version", action="version",
+                        version=f"{_emoji('🪴 ')} GTO Version: {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more logging")
+    parser.add_argument("--traceback", "--tb", action="store_true", help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    for add in (_add_show, _add_history, _add_check_ref, _add_stages, _add_describe,
+                _add_doctor, _add_parse_tag, _add_print_state):
+        add(sub)
+    return parser
+
+
+def _error(message: str, stream: TextIO) -> None:
+    text = f"{_emoji('❌ ')}{message}"
+    if stream.isatty():
+        text = f"\033[31m{text}\033[0m"
+    print(text, file=stream)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; GTO errors become one red line on stderr and exit 1."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        output = args.run(args)
+    except GTOException as exc:
+        if args.traceback:
+            raise
+        _error(exc.message, sys.stderr)
+        return 1
+    if output is not None:
+        print(output)
+    return 0
+

@@ -1,0 +1,220 @@
+"""Events: what each GTO tag (or commit) says happened to an artifact.
+
+Events are immutable facts; `replay` folds them into state. An assignment does
+not name its version in the tag, so the version is filled in during replay
+(behaviour reference, section 2.4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from gto.annotations import Annotation
+from gto.tags import Action, CommitRecord, TagRecord, try_parse_tag
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    kind: ClassVar[str]
+    priority: ClassVar[int]
+    addition: ClassVar[bool]
+
+    artifact: str
+    created_at: datetime
+    author: str
+    author_email: str
+    message: str
+    commit_hexsha: str
+
+    @property
+    def ref(self) -> str:
+        """The tag that made the event, or the commit for commit events."""
+        return self.commit_hexsha
+
+    @property
+    def version_name(self) -> str | None:
+        return None
+
+    @property
+    def stage_name(self) -> str | None:
+        return None
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, kw_only=True)
+class TagEvent(Event):
+    tag: str
+
+    @property
+    def ref(self) -> str:
+        return self.tag
+
+
+@dataclass(frozen=True, kw_only=True)
+class Creation(TagEvent):
+    kind = "creation"
+    priority = 1
+    addition = True
+
+    def describe(self) -> str:
+        return f'Artifact "{self.artifact}" was created'
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deprecation(TagEvent):
+    kind = "deprecation"
+    priority = 2
+    addition = False
+
+    def describe(self) -> str:
+        return f'Artifact "{self.artifact}" was deprecated'
+
+
+@dataclass(frozen=True, kw_only=True)
+class Registration(TagEvent):
+    kind = "registration"
+    priority = 3
+    addition = True
+    version: str
+
+    @property
+    def version_name(self) -> str | None:
+        return self.version
+
+    def describe(self) -> str:
+        return f'Version "{self.version}" of artifact "{self.artifact}" was registered'
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deregistration(TagEvent):
+    kind = "deregistration"
+    priority = 4
+    addition = False
+    version: str
+
+    @property
+    def version_name(self) -> str | None:
+        return self.version
+
+    def describe(self) -> str:
+        return f'Version "{self.version}" of artifact "{self.artifact}" was deregistered'
+
+
+@dataclass(frozen=True, kw_only=True)
+class Assignment(TagEvent):
+    kind = "assignment"
+    priority = 5
+    addition = True
+    version: str | None = None
+    stage: str
+
+    @property
+    def version_name(self) -> str | None:
+        return self.version
+
+    @property
+    def stage_name(self) -> str | None:
+        return self.stage
+
+    def describe(self) -> str:
+        return (
+            f'Stage "{self.stage}" was assigned to version "{self.version}"'
+            f' of artifact "{self.artifact}"'
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unassignment(TagEvent):
+    kind = "unassignment"
+    priority = 6
+    addition = False
+    version: str | None = None
+    stage: str
+
+    @property
+    def version_name(self) -> str | None:
+        return self.version
+
+    @property
+    def stage_name(self) -> str | None:
+        return self.stage
+
+    def describe(self) -> str:
+        return (
+            f'Stage "{self.stage}" was unassigned from version "{self.version}"'
+            f' of artifact "{self.artifact}"'
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommitEvent(Event):
+    """A version's commit, carrying the artifact's annotation at that commit, if any."""
+
+    kind = "commit"
+    priority = 0
+    addition = True
+    version: str
+    enrichments: tuple[Annotation, ...]
+    committer: str
+    committer_email: str
+
+    @property
+    def version_name(self) -> str | None:
+        return self.version
+
+    def describe(self) -> str:
+        return f'Artifact "{self.artifact}" is annotated'
+
+
+StageEvent = Assignment | Unassignment
+VersionEvent = Registration | Deregistration
+
+
+def event_from_tag(record: TagRecord) -> TagEvent | None:
+    """The event a tag stands for; None for tags that are not GTO events.
+
+    `name@created` tags parse but are skipped: upstream crashes on them
+    (behaviour reference, quirk Q12).
+    """
+    parsed = try_parse_tag(record.name)
+    if parsed is None or parsed.action is Action.CREATE:
+        return None
+    common: dict[str, Any] = {
+        "artifact": parsed.artifact,
+        "created_at": record.created_at,
+        "author": record.tagger,
+        "author_email": record.tagger_email,
+        "message": record.message,
+        "commit_hexsha": record.commit,
+        "tag": record.name,
+    }
+    if parsed.action is Action.REGISTER:
+        return Registration(version=parsed.version, **common)
+    if parsed.action is Action.DEREGISTER:
+        return Deregistration(version=parsed.version, **common)
+    if parsed.action is Action.ASSIGN:
+        return Assignment(stage=parsed.stage, **common)
+    if parsed.action is Action.UNASSIGN:
+        return Unassignment(stage=parsed.stage, **common)
+    return Deprecation(**common)
+
+
+def commit_event(
+    artifact: str, version: str, commit: CommitRecord, annotation: Annotation | None
+) -> CommitEvent:
+    return CommitEvent(
+        artifact=artifact,
+        created_at=commit.created_at,
+        author=commit.author,
+        author_email=commit.author_email,
+        message=commit.message,
+        commit_hexsha=commit.hexsha,
+        version=version,
+        enrichments=() if annotation is None else (annotation,),
+        committer=commit.committer,
+        committer_email=commit.committer_email,
+    )

@@ -1,0 +1,678 @@
+"""Read a git repository with dulwich and hand the rest of gto plain values.
+
+This is the only module that reads git. No `bytes` leave it: names and messages are
+decoded (utf-8, errors replaced), times become aware datetimes in their own offset,
+and object ids are 40-hex strings. Every failure becomes a GTOException.
+
+Registries can hold tens of thousands of tags, so the hot paths avoid dulwich's
+per-object cost: refs/tags/ is listed in one pass over packed-refs and the loose
+files, and packed objects are inflated straight from the pack file (dulwich still
+finds their offsets and resolves deltas).
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import re
+import stat
+import struct
+import weakref
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from dulwich.errors import (
+    ApplyDeltaError,
+    ChecksumMismatch,
+    NotGitRepository,
+    ObjectFormatException,
+)
+from dulwich.object_store import BaseObjectStore
+from dulwich.objects import ObjectID
+from dulwich.refs import Ref, SymrefLoop, check_ref_format
+from dulwich.repo import Repo
+
+from gto.exceptions import NoRepo, RefNotFound, RepoError
+from gto.tags import CommitRecord, TagRecord
+
+__all__ = ["CommitRecord", "GitRepo"]  # CommitRecord lives in gto.tags, with TagRecord
+
+_COMMIT, _TREE, _BLOB, _TAG = 1, 2, 3, 4
+_TYPE_NAMES = {_COMMIT: "commit", _TREE: "tree", _BLOB: "blob", _TAG: "tag"}
+_TYPE_NUMS = {name.encode(): num for num, name in _TYPE_NAMES.items()}
+_HEX40 = re.compile(r"[0-9a-f]{40}")
+_SHORT_HEX = re.compile(r"[0-9a-fA-F]{4,39}")
+_ANCESTRY = re.compile(r"([~^])([0-9]*)")
+_REVISION = re.compile(r"(?P<base>.*?)(?P<ancestry>(?:[~^][0-9]*)*)")
+_TAGS_PREFIX = b"refs/tags/"
+# Errors dulwich, zlib and the OS raise for unreadable repository data.
+_READ_ERRORS = (
+    OSError,
+    ValueError,
+    zlib.error,
+    ApplyDeltaError,
+    ChecksumMismatch,
+    ObjectFormatException,
+)
+
+_MISSING = "missing object"
+_LIGHTWEIGHT = "lightweight"
+
+
+@dataclass(frozen=True)
+class _Commit:
+    """A parsed commit: what gto shows plus what walking the graph needs."""
+
+    record: CommitRecord
+    tree: str
+    parents: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _PeeledTag:
+    """An annotated tag peeled to its commit; the ref name is added per ref."""
+
+    commit: str
+    tagger: str
+    tagger_email: str
+    created_at: datetime
+    message: str
+
+
+_TIMEZONES: dict[bytes, timezone] = {}
+
+
+def _timestamp(seconds: bytes, offset: bytes) -> datetime:
+    """`1660000000`, `+0545` -> an aware datetime in that offset (offsets are cached)."""
+    tz = _TIMEZONES.get(offset)
+    if tz is None:
+        digits = offset[1:]
+        if offset[:1] not in (b"+", b"-") or len(digits) != 4 or not digits.isdigit():
+            raise ValueError(f"bad timezone {offset!r}")
+        delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        tz = _TIMEZONES[offset] = timezone(-delta if offset[:1] == b"-" else delta)
+    return datetime.fromtimestamp(int(seconds), tz)
+
+
+def _signature(value: bytes) -> tuple[str, str, datetime]:
+    """`Name <email> 1660000000 +0545` -> name, email, time."""
+    identity, sep, when = value.rpartition(b"> ")
+    if not sep:
+        raise ValueError(f"bad signature {value!r}")
+    name, _, email = identity.rpartition(b"<")
+    seconds, _, offset = when.partition(b" ")
+    return (
+        name.strip().decode("utf-8", "replace"),
+        email.decode("utf-8", "replace"),
+        _timestamp(seconds, offset.strip()),
+    )
+
+
+def _split_object(body: bytes) -> tuple[dict[bytes, bytes], list[bytes], bytes]:
+    """Commit or tag text -> first value of each header, the parents, the message.
+
+    Continuation lines (gpgsig, mergetag) start with a space and are skipped.
+    """
+    head, _, message = body.partition(b"\n\n")
+    fields: dict[bytes, bytes] = {}
+    parents: list[bytes] = []
+    for line in head.split(b"\n"):
+        key, _, value = line.partition(b" ")
+        if key == b"parent":
+            parents.append(value)
+        elif key:
+            fields.setdefault(key, value)
+    return fields, parents, message
+
+
+def _parse_tree(body: bytes) -> dict[bytes, tuple[int, str]]:
+    """Tree text -> {name: (mode, object id)}."""
+    entries: dict[bytes, tuple[int, str]] = {}
+    pos, end = 0, len(body)
+    while pos < end:
+        space = body.index(b" ", pos)
+        nul = body.index(b"\0", space)
+        entries[body[space + 1 : nul]] = (int(body[pos:space], 8), body[nul + 1 : nul + 21].hex())
+        pos = nul + 21
+    return entries
+
+
+class _PackFile:
+    """One pack, read without dulwich: its v2 .idx searched in place, objects inflated from it.
+
+    dulwich's own lookups cost several times more per object, which adds up over
+    thousands of tags. Anything unusual (deltas, other index versions) is left to dulwich.
+    """
+
+    def __init__(self, index: mmap.mmap, data: mmap.mmap) -> None:
+        self.index = index
+        self.data = data
+        self.fanout = struct.unpack(">256I", index[8:1032])
+        count = self.fanout[255]
+        self.offsets = 1032 + count * 24  # after the names (20 bytes) and CRCs (4 bytes)
+        self.large_offsets = self.offsets + count * 4
+
+    @classmethod
+    def open(cls, idx_path: str) -> _PackFile | None:
+        """The pack of a version 2 index, or None for anything else."""
+        pack_path = idx_path[: -len(".idx")] + ".pack"
+        with open(idx_path, "rb") as f:
+            index = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        if index[:8] != b"\377tOc\0\0\0\2" or not os.path.exists(pack_path):
+            index.close()
+            return None
+        with open(pack_path, "rb") as f:
+            return cls(index, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ))
+
+    def close(self) -> None:
+        self.index.close()
+        self.data.close()
+
+    def offset(self, sha: bytes) -> int | None:
+        """Where the object with binary id `sha` starts in the pack, if it is there."""
+        index = self.index
+        lo = self.fanout[sha[0] - 1] if sha[0] else 0
+        hi = self.fanout[sha[0]]
+        while lo < hi:
+            mid = (lo + hi) // 2
+            name = index[1032 + mid * 20 : 1052 + mid * 20]
+            if name < sha:
+                lo = mid + 1
+            elif name > sha:
+                hi = mid
+            else:
+                pos = self.offsets + mid * 4
+                offset = int.from_bytes(index[pos : pos + 4], "big")
+                if offset & 0x80000000:
+                    pos = self.large_offsets + (offset & 0x7FFFFFFF) * 8
+                    offset = int.from_bytes(index[pos : pos + 8], "big")
+                return offset
+        return None
+
+    def inflate(self, offset: int) -> tuple[int, bytes] | None:
+        """The object at `offset`; None for deltas (and surprises), which dulwich handles."""
+        data = self.data
+        byte = data[offset]
+        kind, size, shift, pos = (byte >> 4) & 7, byte & 15, 4, offset + 1
+        while byte & 0x80:
+            byte = data[pos]
+            size |= (byte & 0x7F) << shift
+            shift += 7
+            pos += 1
+        if kind > _TAG:
+            return None
+        try:
+            # deflate never grows data by more than ~0.1% plus a few bytes of framing.
+            body = zlib.decompress(data[pos : pos + size + (size >> 9) + 64])
+        except zlib.error:
+            return None  # an odd encoder: let dulwich read it, or report the damage
+        return (kind, body) if len(body) == size else None
+
+
+class _Objects:
+    """Raw objects by id: from pack files directly, the rest (loose, alternates) via dulwich."""
+
+    def __init__(self, store: BaseObjectStore, objects_dir: str) -> None:
+        self._store = store
+        self._objects_dir = objects_dir
+        self._packs: list[_PackFile] | None = None
+        self._present: set[str] = set()
+
+    def _open_packs(self) -> list[_PackFile]:
+        if self._packs is None:
+            pack_dir = os.path.join(self._objects_dir, "pack")
+            try:
+                names = sorted(n for n in os.listdir(pack_dir) if n.endswith(".idx"))
+            except FileNotFoundError:
+                names = []
+            packs = [_PackFile.open(os.path.join(pack_dir, name)) for name in names]
+            self._packs = [pack for pack in packs if pack is not None]
+        return self._packs
+
+    def close(self) -> None:
+        for pack in self._packs or ():
+            pack.close()
+        self._packs = None
+
+    def raw(self, oid: str) -> tuple[int, bytes] | None:
+        """(type number, content) of an object, or None when it is not in the repository."""
+        if not _HEX40.fullmatch(oid):
+            return None
+        try:
+            sha = bytes.fromhex(oid)
+            for pack in self._open_packs():
+                offset = pack.offset(sha)
+                if offset is not None:
+                    found = pack.inflate(offset)
+                    if found is not None:
+                        return found
+                    break
+            else:
+                found = self._read_loose(oid)
+                if found is not None:
+                    return found
+            # Deltas, alternates, packs that appeared since the first lookup.
+            return self._store.get_raw(ObjectID(oid.encode()))
+        except KeyError:
+            return None
+        except _READ_ERRORS as e:
+            raise RepoError(f"Cannot read object {oid}: {e}") from e
+
+    def contains(self, oid: str) -> bool:
+        """Whether the object exists, without inflating it (positive answers are cached)."""
+        if oid in self._present:
+            return True
+        if not _HEX40.fullmatch(oid):
+            return False
+        try:
+            sha = bytes.fromhex(oid)
+            found = (
+                any(pack.offset(sha) is not None for pack in self._open_packs())
+                or os.path.exists(self._loose_path(oid))
+                or ObjectID(oid.encode()) in self._store
+            )
+        except _READ_ERRORS as e:
+            raise RepoError(f"Cannot read object {oid}: {e}") from e
+        if found:
+            self._present.add(oid)
+        return found
+
+    def _loose_path(self, oid: str) -> str:
+        return os.path.join(self._objects_dir, oid[:2], oid[2:])
+
+    def _read_loose(self, oid: str) -> tuple[int, bytes] | None:
+        try:
+            with open(self._loose_path(oid), "rb") as f:
+                text = zlib.decompress(f.read())
+        except FileNotFoundError:
+            return None
+        header, _, body = text.partition(b"\0")
+        kind = _TYPE_NUMS.get(header.partition(b" ")[0])
+        if kind is None:
+            raise ValueError(f"unknown object type in {header!r}")
+        return kind, body
+
+
+def _loose_refs(folder: str, prefix: bytes) -> Iterable[tuple[Ref, str]]:
+    """(ref name, file path) of the loose refs in `folder`; their names start with `prefix`."""
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as e:
+        raise RepoError(f"Cannot list {folder}: {e}") from e
+    for entry in entries:
+        ref = Ref(prefix + os.fsencode(entry.name))
+        if entry.is_dir():
+            yield from _loose_refs(entry.path, ref + b"/")
+        elif check_ref_format(ref):  # skips *.lock files and other debris
+            yield ref, entry.path
+
+
+def _close(repo: Repo, objects: _Objects) -> None:
+    objects.close()
+    repo.close()
+
+
+class GitRepo:
+    """A local repository (work tree or bare), read-only."""
+
+    root: Path
+    workdir: Path | None
+
+    def __init__(self, repo: Repo) -> None:
+        self._repo = repo
+        self.root = Path(repo.path)
+        self.workdir = None if repo.bare else self.root
+        self._commondir = repo.commondir()
+        self._objects = _Objects(repo.object_store, os.fspath(repo.object_store.path))
+        self._tag_refs: dict[str, str | None] | None = None
+        self._tags: dict[str, _PeeledTag | str] = {}
+        self._commits: dict[str, _Commit] = {}
+        self._trees: dict[str, dict[bytes, tuple[int, str]]] = {}
+        self._paths: dict[tuple[str, str], tuple[int, str] | None] = {}
+        # Packs stay open (mmaps, dulwich's caches) until close() or garbage collection.
+        self._finalizer = weakref.finalize(self, _close, repo, self._objects)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> GitRepo:
+        """Open the repository at `path`, a folder inside a work tree, or a bare repo."""
+        if not os.path.isdir(path):
+            raise NoRepo(str(path))
+        try:
+            return cls(Repo.discover(path))
+        except NotGitRepository as e:
+            raise NoRepo(str(path)) from e
+        except (*_READ_ERRORS, KeyError) as e:
+            raise RepoError(f"Cannot open the Git repo in '{path}': {e}") from e
+
+    def close(self) -> None:
+        """Release the pack files now rather than at garbage collection."""
+        self._finalizer()
+
+    def __enter__(self) -> GitRepo:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def dulwich_repo(self) -> Repo:
+        """The dulwich Repo underneath, for the write side (gitwrite.py) only."""
+        return self._repo
+
+    # Tags
+
+    def tag_names(self) -> list[str]:
+        """Names under refs/tags/ (packed and loose), sorted; reads no objects."""
+        self._tag_refs = self._scan_tag_refs()
+        return sorted(self._tag_refs)
+
+    def _scan_tag_refs(self) -> dict[str, str | None]:
+        """One pass over packed-refs and refs/tags/: name -> object id (None: broken ref)."""
+        refs: dict[str, str | None] = {}
+        try:
+            packed = Path(self._commondir, "packed-refs").read_bytes()
+        except FileNotFoundError:
+            packed = b""
+        except OSError as e:
+            raise RepoError(f"Cannot read packed-refs: {e}") from e
+        for line in packed.splitlines():
+            oid, _, ref = line.partition(b" ")
+            if ref.startswith(_TAGS_PREFIX):
+                value = oid.decode("ascii", "replace")
+                valid = _HEX40.fullmatch(value)
+                refs[ref[10:].decode("utf-8", "replace")] = value if valid else None
+        # Loose refs win over packed ones, as in git.
+        for ref, path in _loose_refs(os.path.join(self._commondir, "refs", "tags"), _TAGS_PREFIX):
+            refs[ref[10:].decode("utf-8", "replace")] = self._read_loose_ref(ref, path)
+        return refs
+
+    def _read_loose_ref(self, ref: Ref, path: str) -> str | None:
+        try:
+            with open(path, "rb") as f:
+                content = f.readline().strip()
+        except OSError as e:
+            raise RepoError(f"Cannot read ref '{ref.decode('utf-8', 'replace')}': {e}") from e
+        if content.startswith(b"ref: "):
+            return self._ref_value(ref)
+        value = content.decode("ascii", "replace")
+        return value if _HEX40.fullmatch(value) else None
+
+    def _ref_value(self, ref: Ref) -> str | None:
+        """A ref (symbolic refs followed) -> object id; None when it does not resolve."""
+        try:
+            value = self._repo.refs[ref].decode("ascii", "replace")
+        except (KeyError, SymrefLoop):
+            return None
+        except _READ_ERRORS as e:
+            raise RepoError(f"Cannot read ref '{ref.decode('utf-8', 'replace')}': {e}") from e
+        return value if _HEX40.fullmatch(value) else None
+
+    def read_tags(self, names: Iterable[str]) -> list[TagRecord]:
+        """Annotated tags peeled to commits, in the order of `names`; the rest is skipped.
+
+        Refs come from the last `tag_names()` (one scan if none yet); names that are not
+        in it are looked up one by one. Each tag object is read once per GitRepo.
+        """
+        records = []
+        for name, tag in self._classify(names):
+            if isinstance(tag, _PeeledTag):
+                records.append(
+                    TagRecord(
+                        name, tag.commit, tag.tagger, tag.tagger_email, tag.created_at, tag.message
+                    )
+                )
+        return records
+
+    def problem_tags(self, names: Iterable[str]) -> dict[str, str]:
+        """Why `read_tags` skips a tag: `lightweight`, `not a commit: tree`, `missing object`..."""
+        return {name: tag for name, tag in self._classify(names) if isinstance(tag, str)}
+
+    def _classify(self, names: Iterable[str]) -> list[tuple[str, _PeeledTag | str]]:
+        refs = self._tag_refs
+        if refs is None:
+            refs = self._tag_refs = self._scan_tag_refs()
+        result: list[tuple[str, _PeeledTag | str]] = []
+        for name in names:
+            if name in refs:
+                oid = refs[name]
+            else:
+                oid = self._ref_value(Ref(_TAGS_PREFIX + name.encode()))
+                if oid is None:
+                    result.append((name, "no such tag"))
+                    continue
+            if oid is None:
+                result.append((name, "broken ref"))
+                continue
+            tag = self._tags.get(oid)
+            if tag is None:
+                tag = self._tags[oid] = self._peel_tag(oid)
+            result.append((name, tag))
+        return result
+
+    def _peel_tag(self, oid: str) -> _PeeledTag | str:
+        """The tag object `oid`, peeled through tags of tags to a commit, or a reason to skip."""
+        raw = self._objects.raw(oid)
+        if raw is None:
+            return _MISSING
+        if raw[0] != _TAG:
+            return _LIGHTWEIGHT
+        fields, _, message = _split_object(raw[1])
+        try:
+            if b"tagger" in fields:
+                tagger, email, created_at = _signature(fields[b"tagger"])
+            else:  # very old tags have no tagger
+                tagger, email, created_at = "", "", datetime.fromtimestamp(0, timezone.utc)
+            target, kind = fields[b"object"].decode("ascii"), fields[b"type"]
+        except (KeyError, ValueError, OverflowError, OSError):
+            return "malformed tag object"
+        while kind == b"tag":
+            inner = self._objects.raw(target)
+            if inner is None:
+                return _MISSING
+            inner_fields, _, _ = _split_object(inner[1])
+            if inner[0] != _TAG or b"object" not in inner_fields:
+                return "malformed tag object"
+            target = inner_fields[b"object"].decode("ascii", "replace")
+            kind = inner_fields.get(b"type", b"")
+        if kind != b"commit":
+            return f"not a commit: {kind.decode('ascii', 'replace')}"
+        if not self._objects.contains(target):
+            return _MISSING
+        return _PeeledTag(
+            target, tagger, email, created_at, message.decode("utf-8", "replace").rstrip("\n")
+        )
+
+    # Commits
+
+    def head(self) -> str | None:
+        """The HEAD commit, or None in an empty repo or on an unborn branch."""
+        return self._ref_value(Ref(b"HEAD"))
+
+    def branch_heads(self) -> list[str]:
+        """Commits of the local branches, in branch name order, without repeats."""
+        try:
+            branches = self._repo.refs.as_dict(Ref(b"refs/heads/"))
+        except (*_READ_ERRORS, KeyError) as e:
+            raise RepoError(f"Cannot read branches: {e}") from e
+        return list(dict.fromkeys(branches[name].decode("ascii") for name in sorted(branches)))
+
+    def reachable_commits(self, heads: Iterable[str]) -> list[str]:
+        """Every commit reachable from `heads`, each once, heads first.
+
+        Commits missing from the object store (a shallow clone's boundary) end the walk.
+        """
+        seen: dict[str, None] = {}
+        todo = list(heads)[::-1]
+        while todo:
+            hexsha = todo.pop()
+            if hexsha in seen:
+                continue
+            commit = self._commit(hexsha)
+            if commit is None:
+                continue
+            seen[hexsha] = None
+            todo.extend(reversed(commit.parents))
+        return list(seen)
+
+    def read_commit(self, hexsha: str) -> CommitRecord:
+        """The commit `hexsha` (cached)."""
+        commit = self._commit(hexsha)
+        if commit is None:
+            raise RepoError(f"Commit {hexsha} is missing from the repository")
+        return commit.record
+
+    def _commit(self, hexsha: str) -> _Commit | None:
+        commit = self._commits.get(hexsha)
+        if commit is not None:
+            return commit
+        raw = self._objects.raw(hexsha)
+        if raw is None:
+            return None
+        kind, body = raw
+        if kind != _COMMIT:
+            raise RepoError(f"Object {hexsha} is a {_TYPE_NAMES[kind]}, not a commit")
+        fields, parents, message = _split_object(body)
+        try:
+            author, author_email, _ = _signature(fields[b"author"])
+            committer, committer_email, created_at = _signature(fields[b"committer"])
+            tree = fields[b"tree"].decode("ascii")
+        except (KeyError, ValueError, OverflowError, OSError) as e:
+            raise RepoError(f"Commit {hexsha} is malformed: {e}") from e
+        record = CommitRecord(
+            hexsha,
+            author,
+            author_email,
+            committer,
+            committer_email,
+            created_at,
+            message.decode("utf-8", "replace"),
+        )
+        commit = self._commits[hexsha] = _Commit(
+            record, tree, tuple(p.decode("ascii") for p in parents)
+        )
+        return commit
+
+    # Files in commits
+
+    def blob_id_at(self, commit: str, path: str) -> str | None:
+        """The blob at `path` ("a/b.txt") in `commit`, or None if absent or not a file."""
+        entry = self._entry_at(commit, path)
+        if entry is None or not (stat.S_ISREG(entry[0]) or stat.S_ISLNK(entry[0])):
+            return None
+        return entry[1]
+
+    def path_exists_at(self, commit: str, path: str) -> bool:
+        """Whether `path` is a file or a folder in `commit`."""
+        return self._entry_at(commit, path) is not None
+
+    def _entry_at(self, commit: str, path: str) -> tuple[int, str] | None:
+        """(mode, id) of `path` in the commit's tree; cached by tree, as commits share trees."""
+        data = self._commit(commit)
+        if data is None:
+            raise RepoError(f"Commit {commit} is missing from the repository")
+        key = (data.tree, path)
+        if key in self._paths:
+            return self._paths[key]
+        entry: tuple[int, str] | None = (stat.S_IFDIR, data.tree)
+        for part in path.encode().split(b"/"):
+            if entry is None or part in (b"", b"."):
+                continue
+            entry = self._tree(entry[1]).get(part) if stat.S_ISDIR(entry[0]) else None
+        self._paths[key] = entry
+        return entry
+
+    def _tree(self, oid: str) -> dict[bytes, tuple[int, str]]:
+        tree = self._trees.get(oid)
+        if tree is None:
+            raw = self._objects.raw(oid)
+            if raw is None or raw[0] != _TREE:
+                raise RepoError(f"Tree {oid} is missing from the repository")
+            try:
+                tree = self._trees[oid] = _parse_tree(raw[1])
+            except ValueError as e:
+                raise RepoError(f"Tree {oid} is malformed") from e
+        return tree
+
+    def read_blob(self, blob_id: str) -> bytes:
+        """The content of a blob."""
+        raw = self._objects.raw(blob_id)
+        if raw is None or raw[0] != _BLOB:
+            raise RepoError(f"Blob {blob_id} is missing from the repository")
+        return raw[1]
+
+    def read_worktree_file(self, relpath: str) -> bytes | None:
+        """A file of the work tree; None in a bare repo or when there is no such file."""
+        if self.workdir is None:
+            return None
+        try:
+            return (self.workdir / relpath).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        except OSError as e:
+            raise RepoError(f"Cannot read '{relpath}': {e}") from e
+
+    # Revisions
+
+    def resolve(self, ref: str) -> str:
+        """A revision (`HEAD`, branch, tag, full ref, hex id, `X~N`, `X^N`) -> commit hexsha."""
+        match = _REVISION.fullmatch(ref)
+        assert match is not None  # the pattern matches any string
+        commit = self._resolve_base(match["base"]) if match["base"] else None
+        if commit is None:
+            raise RefNotFound(ref)
+        for op, count in _ANCESTRY.findall(match["ancestry"]):
+            steps = int(count) if count else 1
+            if op == "~":
+                for _ in range(steps):
+                    commit = self._parent(commit, 1, ref)
+            elif steps:
+                commit = self._parent(commit, steps, ref)
+        return commit
+
+    def _parent(self, hexsha: str, number: int, ref: str) -> str:
+        data = self._commit(hexsha)
+        if data is None or len(data.parents) < number:
+            raise RefNotFound(ref)
+        return data.parents[number - 1]
+
+    def _resolve_base(self, base: str) -> str | None:
+        """git's lookup order: full ids, then refs, then unique short ids."""
+        if _HEX40.fullmatch(base) and self._objects.contains(base):
+            return self._peel_to_commit(base)
+        refs = [base] if base == "HEAD" or base.startswith("refs/") else []
+        refs += [f"refs/{base}", f"refs/tags/{base}", f"refs/heads/{base}"]
+        refs += [f"refs/remotes/{base}", f"refs/remotes/{base}/HEAD"]
+        for ref in refs:
+            oid = self._ref_value(Ref(ref.encode()))
+            if oid is not None:
+                return self._peel_to_commit(oid)
+        if _SHORT_HEX.fullmatch(base):
+            return self._resolve_short(base.lower())
+        return None
+
+    def _resolve_short(self, prefix: str) -> str | None:
+        """The one commit (tags peeled) whose id starts with `prefix`."""
+        try:
+            found = self._repo.object_store.iter_prefix(prefix.encode())
+            matches = {oid.decode("ascii") for oid in found}
+        except (*_READ_ERRORS, KeyError) as e:
+            raise RepoError(f"Cannot search objects: {e}") from e
+        commits = {commit for oid in matches if (commit := self._peel_to_commit(oid))}
+        return commits.pop() if len(commits) == 1 else None
+
+    def _peel_to_commit(self, oid: str) -> str | None:
+        """Follow tags to the commit; None if the chain ends elsewhere."""
+        while True:
+            raw = self._objects.raw(oid)
+            if raw is None:
+                return None
+            if raw[0] == _COMMIT:
+                return oid
+            if raw[0] != _TAG:
+                return None
+            oid = _split_object(raw[1])[0].get(b"object", b"").decode("ascii", "replace")

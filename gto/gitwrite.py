@@ -1,0 +1,553 @@
+"""Write to a git repository with dulwich: annotated tags, small commits and pushes.
+
+The write half of the adapter (gitrepo.py reads). Strings go in and come out; bytes
+stay here. Refs change only through dulwich's lock files, so a concurrent writer
+(another gto, or git itself) either wins cleanly or makes the call fail, never
+half-writes. Every failure a user can cause becomes a GTOException.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import re
+import stat
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TypeVar
+
+from dulwich.client import HTTPProxyUnauthorized, HTTPUnauthorized, get_transport_and_path
+from dulwich.config import ConfigFile
+from dulwich.errors import GitProtocolError, NoIndexPresent, NotGitRepository, NotTreeError
+from dulwich.file import FileLocked
+from dulwich.graph import can_fast_forward
+from dulwich.index import Index, index_entry_from_stat
+from dulwich.object_store import commit_tree_changes, tree_lookup_path
+from dulwich.objects import ZERO_SHA, Blob, Commit, ObjectID, Tag, Tree
+from dulwich.pack import UnpackedObject
+from dulwich.refs import Ref, check_ref_format
+from dulwich.repo import Repo
+
+from gto.exceptions import (
+    GTOException,
+    IdentityNotFound,
+    InvalidTagName,
+    PushError,
+    RefNotFound,
+    RepoError,
+    TagExists,
+    TagNotFound,
+    WrongArgs,
+)
+from gto.gitrepo import GitRepo
+
+__all__ = [
+    "Identity",
+    "InvalidDate",
+    "commit_files",
+    "create_tag",
+    "delete_tag",
+    "find_identity",
+    "now",
+    "push",
+]
+
+_T = TypeVar("_T")
+_TAGS = "refs/tags/"
+# git waits 100 ms for a ref lock by default; 8 writers on 2 slow cores need longer.
+_LOCK_TIMEOUT = 5.0
+_FILE = stat.S_IFREG | 0o644
+_EXECUTABLE = stat.S_IFREG | 0o755
+_NO_IDENTITY = (
+    "Cannot find who is tagging: set GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL, "
+    "or run `git config --global user.name NAME` and `git config --global user.email EMAIL`"
+)
+# GIT_COMMITTER_DATE forms git accepts (date.c): its own "@seconds +hhmm" (the "@" may
+# be left out for 9+ digits), ISO 8601 and RFC 2822; without an offset, local time.
+_RAW_DATE = re.compile(r"(?=@|\d{9})@?(\d+)(?:\s+([+-]\d{4}))?")
+_ISO_DATE = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?"
+)
+# user:password@ in URLs, also inside error texts from the transport.
+_USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
+
+
+class InvalidDate(GTOException):
+    def __init__(self, value: str) -> None:
+        super().__init__(
+            f"Invalid GIT_COMMITTER_DATE '{value}': use '@1660000000 +0000', "
+            "'Thu, 07 Apr 2005 22:13:13 +0200' or '2005-04-07T22:13:13+02:00'"
+        )
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who writes a tag or a commit: the tagger, or the author and committer."""
+
+    name: str
+    email: str
+
+
+# Identity
+
+
+def find_identity(git: GitRepo, environ: Mapping[str, str]) -> Identity:
+    """The committer identity git itself would use, each field looked up on its own.
+
+    Order: GIT_COMMITTER_NAME/EMAIL, the repository's config, ~/.gitconfig, then
+    $XDG_CONFIG_HOME/git/config (git reads the XDG file first, so ~/.gitconfig wins).
+    HOME comes from `environ`, so a test or an embedding program controls it.
+
+    Raises:
+        IdentityNotFound: a name or an email is found nowhere.
+    """
+    configs = [_repo_config(git), *_global_configs(environ)]
+    fields = []
+    for env_var, key in (("GIT_COMMITTER_NAME", b"name"), ("GIT_COMMITTER_EMAIL", b"email")):
+        value = environ.get(env_var) or _config_value(configs, key)
+        if not value:
+            raise IdentityNotFound(_NO_IDENTITY)
+        fields.append(value)
+    return Identity(*fields)
+
+
+def _repo_config(git: GitRepo) -> ConfigFile:
+    try:
+        return git.dulwich_repo.get_config()
+    except (OSError, ValueError) as e:
+        raise RepoError(f"Cannot read the repository's git config: {e}") from e
+
+
+def _global_configs(environ: Mapping[str, str]) -> list[ConfigFile]:
+    """The user's config files that exist, the one that wins first."""
+    home = environ.get("HOME")
+    xdg = environ.get("XDG_CONFIG_HOME") or (os.path.join(home, ".config") if home else None)
+    paths = [os.path.join(home, ".gitconfig")] if home else []
+    if xdg:
+        paths.append(os.path.join(xdg, "git", "config"))
+    configs = []
+    for path in paths:
+        try:
+            configs.append(ConfigFile.from_path(path))
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError) as e:
+            raise RepoError(f"Cannot read git config '{path}': {e}") from e
+    return configs
+
+
+def _config_value(configs: Sequence[ConfigFile], key: bytes) -> str | None:
+    """The first non-empty `user.<key>` in `configs`."""
+    for config in configs:
+        try:
+            value = config.get((b"user",), key)
+        except KeyError:
+            continue
+        if value:
+            return value.decode("utf-8", "replace")
+    return None
+
+
+def _signature(who: Identity) -> bytes:
+    """`Name <email>`, without the characters that would break the header (git drops them)."""
+    crud = str.maketrans("", "", "<>\n")
+    return f"{who.name.translate(crud).strip()} <{who.email.translate(crud).strip()}>".encode()
+
+
+# Time
+
+
+def now(environ: Mapping[str, str]) -> tuple[int, int]:
+    """(unix seconds, UTC offset in seconds) for a new tag or commit, as git picks them.
+
+    GIT_COMMITTER_DATE wins (so tests and scripts get reproducible objects); otherwise
+    the current time in the local offset.
+
+    >>> now({"GIT_COMMITTER_DATE": "2005-04-07T22:13:13+02:00"})
+    (1112904793, 7200)
+
+    Raises:
+        InvalidDate: GIT_COMMITTER_DATE is set but is none of git's formats.
+    """
+    value = environ.get("GIT_COMMITTER_DATE")
+    if not value:
+        seconds = int(time.time())
+        return seconds, _local_offset(seconds)
+    text = value.strip()
+    try:
+        if match := _RAW_DATE.fullmatch(text):
+            return _with_offset(int(match[1]), match[2])
+        if match := _ISO_DATE.fullmatch(text):
+            year, month, day, hour, minute, second = (int(x) for x in match.groups("0")[:6])
+            moment = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+            return _from_wall_clock(moment, match[7])
+        parsed = email.utils.parsedate_tz(text)
+        if parsed is not None:
+            moment = datetime(*parsed[:6], tzinfo=timezone.utc)
+            offset = parsed[9]
+            if offset is None:
+                return _from_wall_clock(moment, None)
+            return int(moment.timestamp()) - offset, offset
+    except (ValueError, OverflowError) as e:
+        raise InvalidDate(value) from e
+    raise InvalidDate(value)
+
+
+def _local_offset(seconds: int) -> int:
+    return time.localtime(seconds).tm_gmtoff
+
+
+def _parse_offset(text: str) -> int:
+    """`+0200`, `-05:30` or `Z` -> seconds east of UTC."""
+    if text == "Z":
+        return 0
+    digits = text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:])
+    if minutes >= 60:
+        raise ValueError(f"bad offset {text}")
+    offset = hours * 3600 + minutes * 60
+    return -offset if text[0] == "-" else offset
+
+
+def _with_offset(seconds: int, offset: str | None) -> tuple[int, int]:
+    return seconds, _local_offset(seconds) if offset is None else _parse_offset(offset)
+
+
+def _from_wall_clock(moment: datetime, offset: str | None) -> tuple[int, int]:
+    """A wall-clock time (held in a UTC datetime) read in `offset`, or in local time."""
+    if offset is None:
+        seconds = int(time.mktime(moment.replace(tzinfo=None).timetuple()))
+        return seconds, _local_offset(seconds)
+    seconds_east = _parse_offset(offset)
+    return int((moment - timedelta(seconds=seconds_east)).timestamp()), seconds_east
+
+
+# Refs
+
+
+def _tag_ref(name: str) -> Ref:
+    ref = Ref(f"{_TAGS}{name}".encode())
+    if not check_ref_format(ref):
+        raise InvalidTagName(name)
+    return ref
+
+
+def _locked(action: Callable[[], _T]) -> _T:
+    """Run a ref update, waiting while another writer holds the ref's lock file.
+
+    When the lock goes away the other writer has finished, so a retry sees its result.
+    """
+    deadline = time.monotonic() + _LOCK_TIMEOUT
+    delay = 0.001
+    while True:
+        try:
+            return action()
+        except FileLocked as e:
+            if time.monotonic() > deadline:
+                lock = os.fsdecode(e.lockfilename)
+                raise RepoError(
+                    f"Cannot lock '{os.fsdecode(e.filename)}': '{lock}' exists. If no other "
+                    "git process is running, remove that file and try again"
+                ) from e
+        except OSError as e:
+            raise RepoError(f"Cannot update refs: {e}") from e
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+def create_tag(
+    git: GitRepo, name: str, commit: str, message: str, tagger: Identity, when: tuple[int, int]
+) -> str:
+    """Write an annotated tag on `commit` and create refs/tags/<name>; return the tag id.
+
+    The message is stored as given (upstream 1.10.1 writes no trailing newline). The ref
+    is created only if no tag of that name exists, loose or packed, annotated or
+    lightweight; the check and the creation happen under the ref's lock file, so of
+    several concurrent writers exactly one succeeds.
+
+    Raises:
+        TagExists: the tag exists (or was created meanwhile by someone else).
+        RefNotFound: `commit` is not a commit of this repository.
+    """
+    repo = git.dulwich_repo
+    ref = _tag_ref(name)
+    target = ObjectID(commit.encode())
+    try:
+        kind, _ = repo.object_store.get_raw(target)
+    except (KeyError, ValueError) as e:
+        raise RefNotFound(commit) from e
+    if kind != Commit.type_num:
+        raise RefNotFound(commit)
+    if ref in repo.refs:
+        raise TagExists(name)
+    tag = Tag()
+    tag.name = name.encode()
+    tag.object = (Commit, target)
+    tag.tagger = _signature(tagger)
+    tag.tag_time, tag.tag_timezone = when
+    tag.message = message.encode()
+    repo.object_store.add_object(tag)
+    # No reflog message: git keeps no reflog for tags.
+    if not _locked(lambda: repo.refs.add_if_new(ref, tag.id)):
+        raise TagExists(name)
+    return tag.id.decode("ascii")
+
+
+def delete_tag(git: GitRepo, name: str) -> None:
+    """Remove refs/tags/<name>, loose and packed; objects stay (git gc's business).
+
+    Raises:
+        TagNotFound: there is no such tag (or someone else deleted it meanwhile).
+    """
+    refs = git.dulwich_repo.refs
+    ref = _tag_ref(name)
+    old = refs.read_ref(ref)  # the ref as stored (a symbolic one unresolved), like git
+    if old is None:
+        raise TagNotFound(name)
+    if not _locked(lambda: refs.remove_if_equals(ref, ObjectID(old))):
+        if ref not in refs:
+            raise TagNotFound(name)
+        raise RepoError(f"Tag '{name}' changed while it was being deleted; try again")
+
+
+# Commits
+
+
+def _tree_path(path: str) -> bytes:
+    parts = path.split("/")
+    if any(part in ("", ".", "..") or part.lower() == ".git" for part in parts):
+        raise WrongArgs(
+            f"Cannot commit '{path}': use a path relative to the repository root, "
+            "without '.', '..' or '.git' parts"
+        )
+    return path.encode()
+
+
+def commit_files(
+    git: GitRepo,
+    changes: Mapping[str, bytes | None],
+    message: str,
+    author: Identity,
+    when: tuple[int, int],
+) -> str:
+    """Commit `changes` (path -> content, None deletes) on top of HEAD; return the commit id.
+
+    Only those paths change: the new tree is HEAD's tree with them replaced, so other
+    dirty or staged files are neither committed nor touched (deleting a path HEAD does
+    not have changes nothing). The branch HEAD points at (or HEAD itself when detached;
+    an unborn branch gets a root commit) moves by compare-and-swap. In a work tree the
+    files and their index entries follow, so `git status` shows them clean. `author` is
+    also the committer; a trailing newline is added to the message, as `git commit -m`
+    does.
+
+    Raises:
+        RepoError: the branch moved while committing, or a path clashes with a folder.
+        WrongArgs: a path is not a plain relative path.
+    """
+    repo = git.dulwich_repo
+    chain, old = repo.refs.follow(Ref(b"HEAD"))
+    ref = chain[-1]
+    tree = repo.object_store[old].tree if old is not None else None  # type: ignore[attr-defined]
+    entries: dict[str, tuple[int, ObjectID] | None] = {}
+    for path, content in changes.items():
+        current = _tree_entry(repo, tree, _tree_path(path), path)
+        if content is None:
+            if current is not None:
+                entries[path] = None
+            continue
+        blob = Blob.from_string(content)
+        repo.object_store.add_object(blob)
+        entries[path] = (current if current in (_FILE, _EXECUTABLE) else _FILE, blob.id)
+
+    new = Commit()
+    new.tree = commit_tree_changes(
+        repo.object_store,
+        tree if tree is not None else Tree(),
+        [(path.encode(), *(entry or (None, None))) for path, entry in entries.items()],
+    )
+    new.parents = [] if old is None else [old]
+    new.author = new.committer = _signature(author)
+    new.author_time = new.commit_time = when[0]
+    new.author_timezone = new.commit_timezone = when[1]
+    new.message = message.encode() if message.endswith("\n") else f"{message}\n".encode()
+    repo.object_store.add_object(new)
+
+    if old is None:
+        updated = _locked(lambda: repo.refs.add_if_new(ref, new.id))
+    else:
+        updated = _locked(lambda: repo.refs.set_if_equals(ref, old, new.id))
+    if not updated:
+        raise RepoError(
+            f"'{ref.decode('utf-8', 'replace')}' moved while committing; nothing was "
+            "committed, run the command again"
+        )
+    if not repo.bare:
+        _check_out(repo, entries)
+    return new.id.decode("ascii")
+
+
+def _tree_entry(repo: Repo, tree: ObjectID | None, key: bytes, path: str) -> int | None:
+    """The mode of `key` in `tree` (None: absent); a folder in the way is an error."""
+    if tree is None:
+        return None
+    try:
+        mode, _ = tree_lookup_path(repo.object_store.__getitem__, tree, key)
+    except KeyError:
+        return None
+    except NotTreeError as e:
+        raise RepoError(f"Cannot commit '{path}': a parent of it is a file in HEAD") from e
+    if stat.S_ISDIR(mode):
+        raise RepoError(f"Cannot commit '{path}': it is a folder in HEAD")
+    return mode
+
+
+def _check_out(repo: Repo, entries: Mapping[str, tuple[int, ObjectID] | None]) -> None:
+    """Write the committed files to the work tree and refresh their index entries."""
+    root = Path(repo.path)
+    try:
+        try:
+            index = repo.open_index()
+        except NoIndexPresent:
+            index = Index(repo.index_path(), read=False)
+        for path, entry in entries.items():
+            target = root / path
+            key = path.encode()
+            if target.is_symlink() or entry is None:
+                target.unlink(missing_ok=True)
+            if entry is None:
+                _remove_empty_parents(root, target)
+                if key in index:
+                    del index[key]
+                continue
+            mode, blob_id = entry
+            target.parent.mkdir(parents=True, exist_ok=True)
+            blob = repo.object_store[blob_id]
+            target.write_bytes(blob.as_raw_string())
+            if mode == _EXECUTABLE:
+                target.chmod(target.stat().st_mode | 0o111)
+            index[key] = index_entry_from_stat(os.lstat(target), blob_id, mode)
+        index.write()
+    except OSError as e:
+        raise RepoError(f"Committed, but cannot update the work tree: {e}") from e
+
+
+def _remove_empty_parents(root: Path, target: Path) -> None:
+    for parent in target.relative_to(root).parents[:-1]:
+        folder = root / parent
+        if not folder.is_dir() or any(folder.iterdir()):
+            return
+        folder.rmdir()
+
+
+# Push
+
+
+def _safe(text: str) -> str:
+    """One line, with any credentials in URLs removed."""
+    return " ".join(_USERINFO.sub("", text).split())
+
+
+def _remote_url(repo: Repo, remote: str) -> str:
+    """remote.<name>.pushurl, else remote.<name>.url, as git picks the push URL."""
+    config = repo.get_config()
+    for key in (b"pushurl", b"url"):
+        try:
+            return config.get((b"remote", remote.encode()), key).decode("utf-8")
+        except KeyError:
+            continue
+    raise PushError(
+        f"No remote '{remote}' configured: add it with `git remote add {remote} URL` "
+        f"(or set remote.{remote}.url in .git/config)"
+    )
+
+
+def push(git: GitRepo, refspecs: Sequence[tuple[str | None, str]], remote: str = "origin") -> None:
+    """Push `(local ref, remote ref)` pairs to `remote`; a None local ref deletes.
+
+    Like `git push` without --force: an existing remote tag is never moved and a branch
+    only fast-forwards. Those checks happen before anything is sent, and if one fails
+    nothing is pushed. Refs already at the wanted value are left alone.
+
+    Raises:
+        PushError: no such remote, a local ref is missing, the push was refused or
+            the remote cannot be reached (the message never shows credentials).
+    """
+    repo = git.dulwich_repo
+    url = _remote_url(repo, remote)
+    wanted: dict[Ref, ObjectID] = {}
+    for local, remote_ref in refspecs:
+        value = ZERO_SHA if local is None else repo.refs.read_ref(Ref(local.encode()))
+        if value is None or value.startswith(b"ref: "):
+            raise PushError(f"Cannot push '{local}': no such ref in the local repository")
+        wanted[Ref(remote_ref.encode())] = ObjectID(value)
+
+    def update_refs(remote_refs: dict[Ref, ObjectID]) -> dict[Ref, ObjectID]:
+        for ref, value in wanted.items():
+            _check_update(repo, url, ref, remote_refs.get(ref), value)
+        return wanted
+
+    def pack_data(
+        have: AbstractSet[ObjectID],
+        want: AbstractSet[ObjectID],
+        *,
+        ofs_delta: bool = False,
+        progress: Callable[[bytes], None] | None = None,
+    ) -> tuple[int, Iterator[UnpackedObject]]:
+        """What dulwich's client asks for; gto shows no progress."""
+        return repo.generate_pack_data(set(have), set(want), ofs_delta=ofs_delta)
+
+    try:
+        client, path = get_transport_and_path(url, config=repo.get_config_stack(), operation="push")
+        try:
+            result = client.send_pack(path.encode(), update_refs, generate_pack_data=pack_data)
+        finally:
+            client.close()
+    except PushError:
+        raise
+    except (
+        GitProtocolError,
+        HTTPUnauthorized,
+        HTTPProxyUnauthorized,
+        NotGitRepository,
+        OSError,
+        ValueError,
+    ) as e:
+        raise PushError(_safe(f"Cannot push to {url}: {e}")) from e
+    refused = [
+        f"{ref.decode('utf-8', 'replace')}: {error}"
+        for ref, error in (result.ref_status or {}).items()
+        if error is not None
+    ]
+    if refused:
+        raise PushError(_safe(f"Push to {url} was refused: {'; '.join(refused)}"))
+
+
+def _check_update(repo: Repo, url: str, ref: Ref, old: ObjectID | None, new: ObjectID) -> None:
+    """git push's own refusals, made before anything is sent."""
+    name = ref.decode("utf-8", "replace")
+    if new == ZERO_SHA:
+        if old is None:
+            raise PushError(_safe(f"Cannot delete {name} on {url}: the remote has no such ref"))
+        return
+    if old is None or old == new:
+        return
+    if ref.startswith(_TAGS.encode()):
+        raise PushError(
+            _safe(f"Push to {url} was refused: {name} already exists there with another target")
+        )
+    try:
+        fast_forward = can_fast_forward(repo, old, new)
+    except KeyError:
+        fast_forward = False
+    if not fast_forward:
+        raise PushError(
+            _safe(
+                f"Push to {url} was refused: {name} has commits there that are not here "
+                "(fetch and merge first)"
+            )
+        )

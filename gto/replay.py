@@ -1,0 +1,171 @@
+"""Replay: fold tag events (and commits) into a Registry. Every replay rule lives here.
+
+Pure: the caller reads git and hands in tag events, the commits they point to
+and the annotations found at those commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from gto.annotations import Annotation
+from gto.events import (
+    Assignment,
+    Deprecation,
+    Deregistration,
+    Registration,
+    TagEvent,
+    Unassignment,
+    commit_event,
+)
+from gto.exceptions import VersionExistsForCommit
+from gto.state import Artifact, Registry, Version, VStage
+from gto.tags import CommitRecord
+
+# Deprecations first, then version events, then stage events: every registration is
+# known before an assignment is resolved to a version (behaviour reference, 2.3).
+_GROUP: dict[type[TagEvent], int] = {
+    Deprecation: 0,
+    Registration: 1,
+    Deregistration: 1,
+    Assignment: 2,
+    Unassignment: 2,
+}
+
+Annotations = Mapping[str, Mapping[str, Annotation]]
+
+
+@dataclass
+class _StageDraft:
+    assignments: list[Assignment] = field(default_factory=list)
+    unassignments: list[Unassignment] = field(default_factory=list)
+
+
+@dataclass
+class _VersionDraft:
+    name: str
+    commit: str
+    registrations: list[Registration] = field(default_factory=list)
+    deregistrations: list[Deregistration] = field(default_factory=list)
+    stages: dict[str, _StageDraft] = field(default_factory=dict)
+
+    @property
+    def has_direct_events(self) -> bool:
+        return bool(self.registrations or self.deregistrations)
+
+
+@dataclass
+class _ArtifactDraft:
+    name: str
+    versions: dict[tuple[str, str], _VersionDraft] = field(default_factory=dict)
+    by_commit: dict[str, list[_VersionDraft]] = field(default_factory=dict)
+    deprecations: list[Deprecation] = field(default_factory=list)
+
+    def version(self, name: str, commit: str) -> _VersionDraft:
+        key = (name, commit)
+        draft = self.versions.get(key)
+        if draft is None:
+            draft = self.versions[key] = _VersionDraft(name, commit)
+            self.by_commit.setdefault(commit, []).append(draft)
+        return draft
+
+    def version_at(self, commit: str) -> _VersionDraft:
+        """The version a stage tag on `commit` belongs to (behaviour reference, 2.4).
+
+        Unregistered versions are named by the full commit hexsha, one per commit.
+        """
+        direct = [v for v in self.by_commit.get(commit, ()) if v.has_direct_events]
+        if len(direct) > 1:
+            names = [v.name for v in direct]
+            raise VersionExistsForCommit(
+                "Multiple versions are not allowed on the same Git commit. "
+                f"Violation detected for artifact '{self.name}', versions '{names}'."
+            )
+        return direct[0] if direct else self.version(commit, commit)
+
+
+def replay(
+    events: Iterable[TagEvent],
+    commits: Mapping[str, CommitRecord],
+    annotations: Annotations,
+    discovery: Sequence[str] = (),
+) -> Registry:
+    """Build the registry.
+
+    Args:
+        events: tag events in any order; they are sorted here.
+        commits: every commit a version can be on (tag targets and `discovery`).
+        annotations: artifacts.yaml content per commit; a missing commit means no file.
+        discovery: commits whose artifacts.yaml entries become versions too (HEAD by
+            default, branch heads or all commits with `-a`/`-A`).
+    """
+    drafts: dict[str, _ArtifactDraft] = {}
+
+    def artifact(name: str) -> _ArtifactDraft:
+        draft = drafts.get(name)
+        if draft is None:
+            draft = drafts[name] = _ArtifactDraft(name)
+        return draft
+
+    for event in sorted(events, key=lambda e: (_GROUP[type(e)], e.created_at, e.tag)):
+        art = artifact(event.artifact)
+        match event:
+            case Deprecation():
+                art.deprecations.append(event)
+            case Registration():
+                art.version(event.version, event.commit_hexsha).registrations.append(event)
+            case Deregistration():
+                art.version(event.version, event.commit_hexsha).deregistrations.append(event)
+            case Assignment():
+                draft = art.version_at(event.commit_hexsha)
+                stage = draft.stages.setdefault(event.stage, _StageDraft())
+                stage.assignments.append(replace(event, version=draft.name))
+            case Unassignment():
+                draft = art.version_at(event.commit_hexsha)
+                stage = draft.stages.setdefault(event.stage, _StageDraft())
+                stage.unassignments.append(replace(event, version=draft.name))
+
+    # Artifacts listed in artifacts.yaml get a version at each discovery commit (2.5).
+    for commit in discovery:
+        for name in annotations.get(commit, {}):
+            art = artifact(name)
+            if not art.by_commit.get(commit):
+                art.version(commit, commit)
+
+    return Registry(
+        {name: _freeze(draft, commits, annotations) for name, draft in drafts.items()}
+    )
+
+
+def _freeze(
+    draft: _ArtifactDraft, commits: Mapping[str, CommitRecord], annotations: Annotations
+) -> Artifact:
+    versions = []
+    for v in draft.versions.values():
+        annotation = annotations.get(v.commit, {}).get(draft.name)
+        enrichment = commit_event(draft.name, v.name, commits[v.commit], annotation)
+        stages = {
+            stage: VStage(
+                artifact=draft.name,
+                version=v.name,
+                stage=stage,
+                commit_hexsha=v.commit,
+                assignments=tuple(s.assignments),
+                unassignments=tuple(s.unassignments),
+            )
+            for stage, s in v.stages.items()
+        }
+        versions.append(
+            Version(
+                artifact=draft.name,
+                version=v.name,
+                commit_hexsha=v.commit,
+                registrations=tuple(v.registrations),
+                deregistrations=tuple(v.deregistrations),
+                stages=stages,
+                enrichments=(enrichment,),
+            )
+        )
+    return Artifact(draft.name, tuple(versions), tuple(draft.deprecations))
+

@@ -1,0 +1,268 @@
+"""The registry state that replay produces, and the read-only questions asked of it.
+
+"Latest" always means the event with the greatest time; within one second the
+tie rules of the behaviour reference (section 2.3) decide: a deregistration
+beats a registration, an unassignment beats an assignment, and any version
+event beats a deprecation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from functools import cached_property
+
+from gto.events import (
+    Assignment,
+    CommitEvent,
+    Deprecation,
+    Deregistration,
+    Event,
+    Registration,
+    Unassignment,
+)
+from gto.exceptions import WrongArgs
+from gto.versions import is_version, semver_key
+
+
+class VersionSort(str, Enum):
+    SEMVER = "semver"
+    TIMESTAMP = "timestamp"
+
+
+def _latest(events: Iterable[Event], loser: type[Event]) -> Event | None:
+    """The latest event; at equal times, an event of type `loser` counts as earlier."""
+    return max(
+        events,
+        key=lambda e: (e.created_at, not isinstance(e, loser)),
+        default=None,
+    )
+
+
+@dataclass(frozen=True)
+class VStage:
+    """One version in one stage, with every tag that assigned or unassigned it."""
+
+    artifact: str
+    version: str
+    stage: str
+    commit_hexsha: str
+    assignments: tuple[Assignment, ...]
+    unassignments: tuple[Unassignment, ...]
+
+    @cached_property
+    def latest_event(self) -> Event | None:
+        return _latest((*self.assignments, *self.unassignments), Assignment)
+
+    @property
+    def is_active(self) -> bool:
+        return isinstance(self.latest_event, Assignment)
+
+    @property
+    def activated_at(self) -> datetime | None:
+        return self.latest_event.created_at if self.is_active and self.latest_event else None
+
+    @cached_property
+    def authoring(self) -> Assignment | None:
+        """The latest assignment supplies created_at, author, message and ref."""
+        return max(self.assignments, key=lambda e: e.created_at, default=None)
+
+
+@dataclass(frozen=True)
+class Version:
+    """A version of an artifact, keyed by its name and commit (reference, section 2.4)."""
+
+    artifact: str
+    version: str
+    commit_hexsha: str
+    registrations: tuple[Registration, ...]
+    deregistrations: tuple[Deregistration, ...]
+    stages: Mapping[str, VStage]
+    enrichments: tuple[CommitEvent, ...]
+
+    @property
+    def is_registered(self) -> bool:
+        return bool(self.registrations)
+
+    @property
+    def discovered(self) -> bool:
+        return not self.registrations and not self.deregistrations
+
+    @cached_property
+    def stage_events(self) -> tuple[Assignment | Unassignment, ...]:
+        return tuple(
+            e for vstage in self.stages.values() for e in (*vstage.assignments, *vstage.unassignments)
+        )
+
+    @cached_property
+    def is_active(self) -> bool:
+        direct = _latest((*self.registrations, *self.deregistrations), Registration)
+        if direct is not None:
+            return isinstance(direct, Registration)
+        return bool(self.stage_events or self.enrichments)
+
+    @cached_property
+    def authoring(self) -> Event:
+        """The registration, else the latest stage event, else the latest commit event."""
+        for events in (self.registrations, self.stage_events, self.enrichments):
+            if events:
+                return max(events, key=lambda e: e.created_at)
+        raise ValueError(f"version {self.version} of {self.artifact} has no events")
+
+    @property
+    def created_at(self) -> datetime:
+        return self.authoring.created_at
+
+    @cached_property
+    def activated_at(self) -> datetime:
+        if self.registrations:
+            return min(e.created_at for e in self.registrations)
+        return min(e.created_at for e in self.events())
+
+    def events(self) -> Iterator[Event]:
+        """Every event of the version, in the order history lists it before sorting."""
+        yield from self.enrichments
+        yield from self.registrations
+        yield from self.deregistrations
+        yield from self.stage_events
+
+
+@dataclass(frozen=True)
+class Artifact:
+    name: str
+    versions: tuple[Version, ...]
+    deprecations: tuple[Deprecation, ...]
+
+    def events(self) -> Iterator[Event]:
+        yield from self.deprecations
+        for version in self.versions:
+            yield from version.events()
+
+    @cached_property
+    def is_active(self) -> bool:
+        latest = _latest(self.events(), Deprecation)
+        return latest is not None and not isinstance(latest, Deprecation)
+
+    @cached_property
+    def is_registered(self) -> bool:
+        """Artifacts known only from artifacts.yaml are shown as `*name`."""
+        return any(not isinstance(e, CommitEvent) for e in self.events())
+
+    def versions_at(self, commit: str) -> list[Version]:
+        return [v for v in self.versions if v.commit_hexsha == commit]
+
+    def find_version(self, name: str) -> Version | None:
+        return next((v for v in self.versions if v.version == name), None)
+
+    def get_versions(
+        self,
+        *,
+        active_only: bool = True,
+        include_non_explicit: bool = False,
+        include_discovered: bool = False,
+        sort: VersionSort = VersionSort.SEMVER,
+        ascending: bool = False,
+    ) -> list[Version]:
+        """Versions filtered as in the behaviour reference, section 3.3."""
+        kept = [
+            v
+            for v in self.versions
+            if not active_only
+            or (
+                v.is_active
+                and (
+                    v.is_registered
+                    or (include_discovered and v.discovered)
+                    or (include_non_explicit and not v.is_registered)
+                )
+            )
+        ]
+        return sort_versions(kept, sort, ascending=ascending)
+
+    def latest_version(self) -> Version | None:
+        """The SemVer-greatest active registered version (the registry's `latest`)."""
+        versions = self.get_versions()
+        return versions[0] if versions else None
+
+    def stages(
+        self,
+        *,
+        registered_only: bool = False,
+        assignments_per_version: int = -1,
+        versions_per_stage: int = 1,
+        sort: VersionSort = VersionSort.TIMESTAMP,
+    ) -> dict[str, list[VStage]]:
+        """Which versions hold which stage (behaviour reference, section 3.4)."""
+        if assignments_per_version < -1:
+            raise WrongArgs("'assignments_per_version' must be >= -1")
+        if versions_per_stage < -1:
+            raise WrongArgs("'versions_per_stage' must be >=-1")
+        versions = self.get_versions(
+            include_non_explicit=not registered_only,
+            include_discovered=not registered_only,
+            sort=sort,
+        )
+        collected: list[VStage] = []
+        for version in versions:
+            active = sorted(
+                (s for s in version.stages.values() if s.is_active),
+                key=lambda s: s.activated_at,  # type: ignore[arg-type,return-value]
+            )
+            if assignments_per_version >= 0:
+                active = active[:assignments_per_version]
+            collected.extend(active)
+        if sort is VersionSort.TIMESTAMP:
+            collected.sort(key=_vstage_time, reverse=True)
+        result: dict[str, list[VStage]] = {}
+        for vstage in collected:
+            holders = result.setdefault(vstage.stage, [])
+            if 0 <= versions_per_stage <= len(holders):
+                continue
+            if any(h.version == vstage.version for h in holders):
+                continue
+            holders.append(vstage)
+        return result
+
+
+def _vstage_time(vstage: VStage) -> datetime:
+    assert vstage.authoring is not None  # active stages have an assignment
+    return vstage.authoring.created_at
+
+
+def sort_versions(
+    versions: Sequence[Version], sort: VersionSort, *, ascending: bool = False
+) -> list[Version]:
+    """SemVer: versions by precedence, then hexsha-named ones by name, each block in the
+    requested direction, hexshas always last. Timestamp: by the version's created_at."""
+    if sort is VersionSort.TIMESTAMP:
+        return sorted(versions, key=lambda v: v.created_at, reverse=not ascending)
+    semver = [v for v in versions if is_version(v.version)]
+    other = [v for v in versions if not is_version(v.version)]
+    semver.sort(key=lambda v: semver_key(v.version), reverse=not ascending)
+    other.sort(key=lambda v: v.version, reverse=not ascending)
+    return semver + other
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Every artifact, in the order replay first met it (the JSON key order)."""
+
+    artifacts: Mapping[str, Artifact]
+
+    def find_artifact(self, name: str) -> Artifact | None:
+        return self.artifacts.get(name)
+
+    def used_stages(self) -> list[str]:
+        """Stages with an active assignment on an active version, deprecated artifacts included."""
+        return sorted(
+            {
+                stage
+                for artifact in self.artifacts.values()
+                for version in artifact.versions
+                if version.is_active
+                for stage, vstage in version.stages.items()
+                if vstage.is_active
+            }
+        )

@@ -1,0 +1,220 @@
+"""The tag grammar: artifact names, stage names and the GTO tag formats.
+
+Everything that turns a tag name into meaning (or meaning back into a tag
+name) lives here, so no other module handles raw tag strings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from gto.exceptions import InvalidTagName, ValidationError
+
+NAME = r"[a-zA-Z0-9](?:[a-zA-Z0-9\-/_]*[a-zA-Z0-9])?"
+DIRNAME = r"[a-zA-Z0-9\-_./]+"
+SEMVER = (
+    r"(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)"
+    r"(?:-(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*)?"
+    r"(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?"
+)
+
+_NAME_RE = re.compile(rf"^{NAME}$")
+_FULLNAME_RE = re.compile(rf"^(?:{DIRNAME}:)?{NAME}$")
+_TAG_RE = re.compile(
+    rf"^(?P<artifact>(?:{DIRNAME}=)?{NAME})"
+    rf"(?:(?:#(?P<stage>{NAME})|@(?P<version>v{SEMVER}))(?P<cancel>!?)"
+    r"|@(?:(?P<deprecated>deprecated)|(?P<created>created)))"
+    r"(?:#(?P<counter>[0-9]+))?$"
+)
+_SHORTCUT_RE = re.compile(
+    rf"^(?P<artifact>(?:{DIRNAME}:)?{NAME})"
+    rf"(?:#(?P<stage>{NAME})|@(?P<version>latest|greatest|v{SEMVER}))$"
+)
+# A cheap pre-filter: the artifact part of a tag name, before any object is read.
+_ARTIFACT_PREFIX_RE = re.compile(r"^([^@#]+)[@#]")
+
+
+class Action(str, Enum):
+    CREATE = "create"
+    DEPRECATE = "deprecate"
+    DEREGISTER = "deregister"
+    REGISTER = "register"
+    ASSIGN = "assign"
+    UNASSIGN = "unassign"
+
+
+@dataclass(frozen=True)
+class ParsedTag:
+    """What a tag name says, before anything is known about its object."""
+
+    artifact: str
+    action: Action
+    version: str | None = None
+    stage: str | None = None
+    counter: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `parse-tag` shape: name, version/stage, action, counter.
+
+        >>> parse_tag("m#prod!#2").to_dict()
+        {'name': 'm', 'stage': 'prod', 'action': 'unassign', 'counter': 2}
+        """
+        result: dict[str, Any] = {"name": self.artifact}
+        if self.version is not None:
+            result["version"] = self.version
+        if self.stage is not None:
+            result["stage"] = self.stage
+        # `x@created` parses but carries no action (behaviour reference, 1.3).
+        if self.action is not Action.CREATE:
+            result["action"] = self.action.value
+        if self.counter is not None:
+            result["counter"] = self.counter
+        return result
+
+
+@dataclass(frozen=True)
+class TagRecord:
+    """An annotated tag as read from git, already decoded and peeled to a commit."""
+
+    name: str
+    commit: str
+    tagger: str
+    tagger_email: str
+    created_at: datetime
+    message: str
+
+
+@dataclass(frozen=True)
+class CommitRecord:
+    """A commit as read from git: what commit events and version authorship need."""
+
+    hexsha: str
+    author: str
+    author_email: str
+    committer: str
+    committer_email: str
+    created_at: datetime
+    message: str
+
+
+@dataclass(frozen=True)
+class Shortcut:
+    """`name`, `name@latest`, `name@greatest`, `name@vX.Y.Z` or `name#stage`."""
+
+    artifact: str
+    version: str | None = None
+    stage: str | None = None
+    latest: bool = False
+
+    @property
+    def is_plain(self) -> bool:
+        return self.version is None and self.stage is None and not self.latest
+
+
+def parse_tag(name: str) -> ParsedTag:
+    """Parse a GTO tag name; `=` in the artifact part stands for `:`.
+
+    >>> parse_tag("churn#prod#3")
+    ParsedTag(artifact='churn', action=<Action.ASSIGN: 'assign'>, version=None, stage='prod', counter=3)
+    """
+    match = _TAG_RE.match(name)
+    if match is None:
+        raise InvalidTagName(name)
+    artifact = match["artifact"].replace("=", ":")
+    counter = int(match["counter"]) if match["counter"] is not None else None
+    cancel = bool(match["cancel"])
+    if match["version"] is not None:
+        action = Action.DEREGISTER if cancel else Action.REGISTER
+        return ParsedTag(artifact, action, version=match["version"], counter=counter)
+    if match["stage"] is not None:
+        action = Action.UNASSIGN if cancel else Action.ASSIGN
+        return ParsedTag(artifact, action, stage=match["stage"], counter=counter)
+    action = Action.DEPRECATE if match["deprecated"] else Action.CREATE
+    return ParsedTag(artifact, action, counter=counter)
+
+
+def try_parse_tag(name: str) -> ParsedTag | None:
+    """`parse_tag`, or None for names that are not GTO tags."""
+    try:
+        return parse_tag(name)
+    except InvalidTagName:
+        return None
+
+
+def tag_artifact(name: str) -> str | None:
+    """The artifact a tag name would belong to, without a full parse.
+
+    Used to pick the few tags a single-artifact command has to read.
+    """
+    match = _ARTIFACT_PREFIX_RE.match(name)
+    return match[1].replace("=", ":") if match else None
+
+
+def format_tag(
+    artifact: str,
+    action: Action,
+    *,
+    version: str | None = None,
+    stage: str | None = None,
+    counter: int | None = None,
+) -> str:
+    """Build a tag name; the inverse of `parse_tag`.
+
+    >>> format_tag("churn", Action.UNASSIGN, stage="prod", counter=4)
+    'churn#prod!#4'
+    """
+    base = artifact.replace(":", "=")
+    if action in (Action.REGISTER, Action.DEREGISTER):
+        if version is None:
+            raise ValueError("a version tag needs a version")
+        body = f"{base}@{version}" + ("!" if action is Action.DEREGISTER else "")
+    elif action in (Action.ASSIGN, Action.UNASSIGN):
+        if stage is None:
+            raise ValueError("a stage tag needs a stage")
+        body = f"{base}#{stage}" + ("!" if action is Action.UNASSIGN else "")
+    elif action is Action.DEPRECATE:
+        body = f"{base}@deprecated"
+    else:
+        body = f"{base}@created"
+    return body if counter is None else f"{body}#{counter}"
+
+
+def _invalid(value: str) -> ValidationError:
+    return ValidationError(
+        f"Invalid value '{value}'. Only letters, numbers, '_', '-', '/' are allowed. "
+        "Value must start and end with a letter or a number."
+    )
+
+
+def is_valid_name(value: str) -> bool:
+    """Plain names: stages, types and labels (and artifacts without a dirname)."""
+    return bool(_NAME_RE.match(value))
+
+
+def check_name(value: str) -> str:
+    """Validate a plain name (a stage, type or label)."""
+    if not is_valid_name(value):
+        raise _invalid(value)
+    return value
+
+
+def check_artifact_name(value: str) -> str:
+    """Validate an artifact name, which may carry a `dirname:` prefix."""
+    if not _FULLNAME_RE.match(value):
+        raise _invalid(value)
+    return value
+
+
+def parse_shortcut(value: str) -> Shortcut:
+    """Split `name@latest`-style shortcuts; anything else is taken whole as a name."""
+    match = _SHORTCUT_RE.match(value)
+    if match is None:
+        return Shortcut(value)
+    version = match["version"]
+    if version in ("latest", "greatest"):
+        return Shortcut(match["artifact"], latest=True)
+    return Shortcut(match["artifact"], version=version, stage=match["stage"])

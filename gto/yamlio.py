@@ -1,0 +1,105 @@
+"""The one place gto parses or writes YAML.
+
+Both files gto reads (`.gto` and `artifacts.yaml`) come from whoever can push
+to the repository, so parsing is defensive: safe constructors only, a size
+cap, a nesting cap, and **no aliases at all**. Aliases are how "billion
+laughs" documents multiply a few bytes into gigabytes once something walks
+the result; neither file ever needs them, and `dump_yaml` never writes them,
+so refusing them outright is simpler and safer than counting expansions.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import yaml
+
+MAX_DEPTH = 64
+# Safe constructors only; libyaml's parser when PyYAML has it (five times faster
+# on big files, which matters when every commit's artifacts.yaml is read).
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class YamlError(ValueError):
+    """A document gto refuses to read; callers turn it into their GTOException."""
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that never writes anchors, so `load_yaml` can read its output."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+class _Mark(Protocol):
+    """What the pure-Python and the libyaml marks have in common."""
+
+    line: int
+    column: int
+
+
+def _at(mark: _Mark | None) -> str:
+    return "" if mark is None else f" (line {mark.line + 1}, column {mark.column + 1})"
+
+
+def _refuse_aliases_and_depth(text: str | bytes) -> None:
+    """Walk the parse events (cheap) before building any object."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise YamlError(f"aliases are not allowed{_at(event.start_mark)}")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise YamlError(f"nesting deeper than {MAX_DEPTH} levels{_at(event.start_mark)}")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def load_yaml(text: str | bytes, *, what: str, limit: int = 1_000_000) -> Any:
+    """Parse one YAML document with the safe constructors only.
+
+    `what` names the document in error messages. An empty document gives None.
+
+    >>> load_yaml("stages: [dev, prod]", what=".gto")
+    {'stages': ['dev', 'prod']}
+
+    Raises:
+        YamlError: the input is over `limit` bytes, is not valid YAML, holds
+            more than one document, uses aliases, or nests deeper than `MAX_DEPTH`.
+    """
+    size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise YamlError(f"{what}: {size} bytes is over the {limit} byte limit")
+    try:
+        _refuse_aliases_and_depth(text)
+        loader = _SafeLoader(text)
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
+    except YamlError as err:
+        raise YamlError(f"{what}: {err}") from err
+    except yaml.YAMLError as err:
+        raise YamlError(f"{what}: {_describe(err)}") from err
+
+
+def _describe(err: yaml.YAMLError) -> str:
+    """One line instead of PyYAML's multi-line message with a source snippet."""
+    if isinstance(err, yaml.MarkedYAMLError) and err.problem:
+        what = f"{err.context}, {err.problem}" if err.context else err.problem
+        return what + _at(err.problem_mark)
+    return " ".join(str(err).split())
+
+
+def dump_yaml(data: Any) -> str:
+    """Block-style YAML with sorted keys and readable unicode.
+
+    >>> print(dump_yaml({"b": [1], "a": "x"}), end="")
+    a: x
+    b:
+    - 1
+    """
+    return yaml.dump(
+        data, Dumper=_Dumper, default_flow_style=False, sort_keys=True, allow_unicode=True
+    )

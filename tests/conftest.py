@@ -1,0 +1,103 @@
+"""Fixtures shared by every test: a hermetic environment, repos to read, golden files.
+
+Tests must never depend on the developer's git setup, nor call a git binary: every
+test runs with GIT_*/GTO_* variables removed, HOME and the XDG folders in a temp dir,
+and a `git` first on PATH that fails loudly if anything runs it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from builders import init_repo
+from dulwich.repo import Repo
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+POISON_GIT = '#!/bin/sh\necho "git must not be called" >&2\nexit 127\n'
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite fixtures/expected/ from the actual output (review the diff!)",
+    )
+
+
+@pytest.fixture(scope="session")
+def poison_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder whose `git` fails, so a test that shells out to git fails too."""
+    folder = tmp_path_factory.mktemp("poison")
+    git = folder / "git"
+    git.write_text(POISON_GIT)
+    git.chmod(git.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def hermetic_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory, poison_path: Path
+) -> None:
+    """No GIT_*/GTO_* variables, no user or system git config, no real git."""
+    for name in list(os.environ):
+        if name.startswith(("GIT_", "GTO_")):
+            monkeypatch.delenv(name)
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")  # dulwich would read /etc/gitconfig
+    monkeypatch.setenv("PATH", f"{poison_path}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+@pytest.fixture
+def tmp_repo(tmp_path: Path) -> Iterator[Repo]:
+    """An empty non-bare repo at tmp_path/"repo" (HEAD -> the unborn `main`)."""
+    with init_repo(tmp_path / "repo") as repo:
+        yield repo
+
+
+@pytest.fixture
+def fixture_repo(tmp_path: Path) -> Callable[[str], Path]:
+    """Copy fixtures/repos/<name>.git to tmp_path and return the copy: fixtures stay pristine."""
+
+    def copy(name: str) -> Path:
+        source = FIXTURES / "repos" / f"{name}.git"
+        if not source.is_dir():
+            pytest.fail(f"no fixture repo {source}: build it with fixtures/repos/make_repos.py")
+        target = tmp_path / f"{name}.git"
+        copies = 1
+        while target.exists():
+            copies += 1
+            target = tmp_path / f"{name}-{copies}.git"
+        shutil.copytree(source, target)
+        return target
+
+    return copy
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
+    """Compare text with fixtures/expected/<path> exactly; `--update-golden` rewrites it."""
+    update = bool(request.config.getoption("--update-golden"))
+
+    def check(path: str, actual: str) -> None:
+        expected_file = FIXTURES / "expected" / path
+        if update:
+            expected_file.parent.mkdir(parents=True, exist_ok=True)
+            expected_file.write_bytes(actual.encode("utf-8"))
+            return
+        if not expected_file.is_file():
+            pytest.fail(
+                f"golden file {expected_file} is missing: run pytest --update-golden "
+                "and review the new file"
+            )
+        assert actual == expected_file.read_bytes().decode("utf-8")
+
+    return check

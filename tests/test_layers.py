@@ -1,0 +1,85 @@
+"""The core stays pure and the CLI starts light: checked by reading the imports."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import gto.api
+
+GTO = Path(__file__).resolve().parent.parent / "gto"
+CORE = [
+    "tags",
+    "versions",
+    "events",
+    "replay",
+    "state",
+    "annotations",
+    "config",
+    "yamlio",
+    "views",
+    "render",
+    "exceptions",
+]
+FORBIDDEN = {"dulwich", "argparse", "tabulate", "subprocess", "git", "pygit2"}
+ALLOWED_EXTRA = {"render": {"tabulate"}}
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_core_modules_are_pure(module: str) -> None:
+    forbidden = FORBIDDEN - ALLOWED_EXTRA.get(module, set())
+    assert imported_modules(GTO / f"{module}.py") & forbidden == set()
+
+
+def test_only_the_adapter_imports_dulwich() -> None:
+    importers = {p.stem for p in GTO.glob("*.py") if "dulwich" in imported_modules(p)}
+    assert importers <= {"gitrepo", "gitwrite", "remote"}
+
+
+def test_no_module_runs_programs() -> None:
+    for path in GTO.glob("*.py"):
+        assert "subprocess" not in imported_modules(path), path.name
+        assert "os.system" not in path.read_text(), path.name
+
+
+def test_help_imports_no_library() -> None:
+    code = (
+        "import sys\n"
+        "from gto.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('dulwich', 'yaml', 'tabulate') or m in ('gto.api', 'gto.gitrepo')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_public_api_names() -> None:
+    assert set(gto.api.__all__) == {
+        "VersionSort",
+        "check_ref",
+        "describe",
+        "find_latest_version",
+        "find_versions_in_stage",
+        "get_stages",
+        "history",
+        "parse_tag",
+        "show",
+    }

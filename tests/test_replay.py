@@ -1,0 +1,188 @@
+"""Replay rules on hand-written events: no git at all."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from gto.annotations import Annotation
+from gto.events import TagEvent, event_from_tag
+from gto.exceptions import VersionExistsForCommit
+from gto.replay import replay
+from gto.state import Registry, VersionSort
+from gto.tags import CommitRecord, TagRecord
+
+T0 = datetime(2022, 8, 20, tzinfo=timezone.utc)
+A, B, C = "a" * 40, "b" * 40, "c" * 40
+
+
+def tag(name: str, commit: str, second: int) -> TagEvent:
+    event = event_from_tag(
+        TagRecord(
+            name, commit, "Tagger", "t@example.com", T0 + timedelta(seconds=second), f"msg {name}"
+        )
+    )
+    assert event is not None
+    return event
+
+
+def commit(sha: str) -> CommitRecord:
+    return CommitRecord(
+        sha, "Author", "a@example.com", "Committer", "c@example.com", T0, "commit\n"
+    )
+
+
+def build(
+    *events: TagEvent,
+    annotations: dict[str, dict[str, Annotation]] | None = None,
+    discovery: tuple[str, ...] = (),
+) -> Registry:
+    commits = {sha: commit(sha) for sha in (A, B, C)}
+    return replay(events, commits, annotations or {}, discovery)
+
+
+CHURN = (
+    tag("churn@v3.0.0", A, 10),
+    tag("churn@v3.1.0", B, 20),
+    tag("churn#dev#1", A, 30),
+    tag("churn#staging#2", B, 40),
+    tag("churn#prod#3", A, 50),
+    tag("churn#dev#4", B, 60),
+)
+
+
+def holders(registry: Registry, **options: object) -> dict[str, list[str]]:
+    stages = registry.artifacts["churn"].stages(**options)  # type: ignore[arg-type]
+    return {stage: [s.version for s in vstages] for stage, vstages in stages.items()}
+
+
+def test_latest_assignment_wins_by_default() -> None:
+    assert holders(build(*CHURN)) == {"dev": ["v3.1.0"], "prod": ["v3.0.0"], "staging": ["v3.1.0"]}
+
+
+def test_versions_per_stage_all() -> None:
+    assert holders(build(*CHURN), versions_per_stage=-1) == {
+        "dev": ["v3.1.0", "v3.0.0"],
+        "prod": ["v3.0.0"],
+        "staging": ["v3.1.0"],
+    }
+
+
+def test_kanban_keeps_the_oldest_assignment_per_version() -> None:
+    # Behaviour reference 3.4 and quirk Q3: --av keeps the oldest active assignments.
+    assert holders(build(*CHURN), assignments_per_version=1, versions_per_stage=-1) == {
+        "dev": ["v3.0.0"],
+        "staging": ["v3.1.0"],
+    }
+
+
+def test_semver_sort_gives_stage_to_greatest_version() -> None:
+    registry = build(
+        tag("m@v2.0.0", A, 1), tag("m@v1.0.0", B, 2), tag("m#prod#1", A, 3), tag("m#prod#2", B, 4)
+    )
+    stages = registry.artifacts["m"].stages(sort=VersionSort.SEMVER)
+    assert [s.version for s in stages["prod"]] == ["v2.0.0"]
+    stages = registry.artifacts["m"].stages(sort=VersionSort.TIMESTAMP)
+    assert [s.version for s in stages["prod"]] == ["v1.0.0"]
+
+
+def test_unassign_reveals_previous_version() -> None:
+    registry = build(*CHURN, tag("churn#dev!#5", B, 70))
+    assert holders(registry)["dev"] == ["v3.0.0"]
+
+
+def test_listing_order_does_not_matter() -> None:
+    forward = build(*CHURN)
+    backward = build(*reversed(CHURN))
+    assert holders(forward) == holders(backward)
+    assert list(forward.artifacts["churn"].versions) == list(backward.artifacts["churn"].versions)
+
+
+def test_same_second_deregistration_wins() -> None:
+    registry = build(tag("m@v1.0.0", A, 5), tag("m@v1.0.0!", A, 5))
+    assert not registry.artifacts["m"].versions[0].is_active
+
+
+def test_same_second_unassignment_wins() -> None:
+    registry = build(tag("m@v1.0.0", A, 1), tag("m#prod#1", A, 5), tag("m#prod!#2", A, 5))
+    assert not registry.artifacts["m"].versions[0].stages["prod"].is_active
+
+
+def test_same_second_version_event_beats_deprecation() -> None:
+    registry = build(tag("m@v1.0.0", A, 5), tag("m@deprecated", A, 5))
+    assert registry.artifacts["m"].is_active
+
+
+def test_deprecation_then_assignment_revives() -> None:
+    registry = build(tag("m@v1.0.0", A, 1), tag("m@deprecated", A, 2))
+    assert not registry.artifacts["m"].is_active
+    registry = build(tag("m@v1.0.0", A, 1), tag("m@deprecated", A, 2), tag("m#dev#1", A, 3))
+    assert registry.artifacts["m"].is_active
+
+
+def test_unregistered_version_is_named_by_commit() -> None:
+    registry = build(tag("m#prod#1", C, 1))
+    (version,) = registry.artifacts["m"].versions
+    assert version.version == C
+    assert not version.is_registered
+    assert version.discovered
+    assert version.is_active
+    assert version.authoring.ref == "m#prod#1"
+    assert registry.artifacts["m"].is_registered
+
+
+def test_later_registration_takes_over_assignments_on_its_commit() -> None:
+    registry = build(tag("m#prod#1", C, 1), tag("m#dev#2", C, 2), tag("m@v0.0.1", C, 3))
+    (version,) = registry.artifacts["m"].versions
+    assert version.version == "v0.0.1"
+    assert list(version.stages) == ["prod", "dev"]
+
+
+def test_assignment_to_deregistered_version_belongs_to_it() -> None:
+    registry = build(tag("m@v1.0.0", A, 1), tag("m@v1.0.0!", A, 2), tag("m#prod#1", A, 3))
+    (version,) = registry.artifacts["m"].versions
+    assert version.stages["prod"].assignments[0].version == "v1.0.0"
+    assert not version.is_active
+
+
+def test_two_versions_on_one_commit_refuse_assignment() -> None:
+    with pytest.raises(VersionExistsForCommit) as err:
+        build(tag("m@v1.0.0", A, 1), tag("m@v2.0.0", A, 2), tag("m#prod#1", A, 3))
+    assert str(err.value) == (
+        "Multiple versions are not allowed on the same Git commit. "
+        "Violation detected for artifact 'm', versions '['v1.0.0', 'v2.0.0']'."
+    )
+
+
+def test_created_tags_are_ignored() -> None:
+    assert event_from_tag(TagRecord("x@created", A, "t", "e", T0, "")) is None
+
+
+def test_discovery_adds_annotated_artifacts() -> None:
+    annotations = {C: {"annotated": Annotation(type="model"), "m": Annotation()}}
+    registry = build(tag("m@v1.0.0", C, 1), annotations=annotations, discovery=(C,))
+    annotated = registry.artifacts["annotated"]
+    assert not annotated.is_registered
+    assert annotated.is_active
+    assert [v.version for v in annotated.versions] == [C]
+    # m already has a version at C: discovery adds no second one.
+    assert [v.version for v in registry.artifacts["m"].versions] == ["v1.0.0"]
+    assert registry.artifacts["m"].versions[0].enrichments[0].enrichments == (Annotation(),)
+
+
+def test_every_version_gets_one_commit_event() -> None:
+    registry = build(*CHURN)
+    for version in registry.artifacts["churn"].versions:
+        (event,) = version.enrichments
+        assert event.commit_hexsha == version.commit_hexsha
+        assert event.version == version.version
+        assert event.enrichments == ()
+
+
+def test_latest_column_is_semver_greatest_registered() -> None:
+    registry = build(
+        tag("m@v2.0.0", A, 1), tag("m@v10.0.0", B, 2), tag("m@v10.0.0!", B, 3), tag("m#dev#1", C, 4)
+    )
+    latest = registry.artifacts["m"].latest_version()
+    assert latest is not None and latest.version == "v2.0.0"
