@@ -355,6 +355,225 @@ def _add_print_state(sub: argparse._SubParsersAction[_Parser]) -> None:
     _repo_option(p)
 
 
+# --- writing commands --------------------------------------------------------------
+
+_CREATED = {
+    "registration": "registers version",
+    "assignment": "assigns stage to version '{version}'",
+    "unassignment": "unassigns stage from version '{version}'",
+    "deregistration": "deregisters version",
+    "deprecation": "deprecates artifact",
+}
+
+
+def _quote(tag: str) -> str:
+    import shlex
+
+    return shlex.quote(tag)
+
+
+def _report(outcome: Any) -> str:
+    """Upstream's messages: one per tag, then a push hint or the push result."""
+    lines = []
+    for event in outcome.created:
+        what = _CREATED[event.kind].format(version=event.version_name)
+        lines.append(f"Created git tag '{event.tag}' that {what}")
+        if outcome.pushed:
+            lines.append(f"Running `git push origin {_quote(event.tag)}`")
+            lines.append(f"Successfully pushed git tag {event.tag} on remote.")
+        else:
+            lines.append("To push the changes upstream, run:")
+            lines.append(f"    git push origin {_quote(event.tag)}")
+    for tag in outcome.deleted:
+        lines.append(f"Deleted git tag '{tag}'")
+        if outcome.pushed:
+            lines.append(f"Running `git push --delete origin {_quote(tag)}`")
+            lines.append(f"Successfully deleted git tag {tag} on remote.")
+        else:
+            lines.append("To push the changes upstream, run:")
+            lines.append(f"    git push --delete origin {_quote(tag)}")
+    return "\n".join(lines)
+
+
+def _write_options(parser: argparse.ArgumentParser, *, delete: bool = False) -> None:
+    _repo_option(parser)
+    parser.add_argument("-m", "--message", help="tag message [default: a description of the action]")
+    parser.add_argument(
+        "--simple", choices=["auto", "true", "false"], default="auto",
+        help="write a simple tag (NAME@vX.Y.Z, NAME#STAGE) or an incremental one "
+             "(NAME#STAGE#N) [default: auto, the action's usual form]",
+    )
+    parser.add_argument("--force", action="store_true",
+                        help="create the tag even if the action would be a repeat")
+    if delete:
+        parser.add_argument("-d", "--delete", action="store_true",
+                            help="delete the related tags instead of creating a new one")
+    parser.add_argument("--push", action="store_true",
+                        help="push the created (or deleted) tags to origin")
+
+
+def _run_register(args: argparse.Namespace) -> str | None:
+    from gto import writes
+
+    outcome = writes.register(
+        args.repo, args.artifact, args.ref, version=args.version, message=args.message,
+        simple=args.simple, force=args.force, bump_major=args.bump_major,
+        bump_minor=args.bump_minor, bump_patch=args.bump_patch, push=args.push,
+    )
+    return _report(outcome)
+
+
+def _add_register(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = _command(
+        sub, "register", "Register a new version of an artifact (an annotated tag NAME@vX.Y.Z).",
+        "  gto register churn                    # HEAD, the next patch version\n"
+        "  gto register churn HEAD~2 --version v1.2.0\n"
+        "  gto register churn main --bump-minor --push",
+        _run_register,
+    )
+    p.add_argument("artifact", metavar="NAME", help="artifact name")
+    p.add_argument("ref", nargs="?", default="HEAD", metavar="REF",
+                   help="commit to register: branch, tag, commit id, HEAD~N [default: HEAD]")
+    p.add_argument("--version", "--ver", dest="version", help="version name, e.g. v1.0.0")
+    p.add_argument("--bump-major", action="store_true", help="bump the major version")
+    p.add_argument("--bump-minor", action="store_true", help="bump the minor version")
+    p.add_argument("--bump-patch", action="store_true", help="bump the patch version [default]")
+    _write_options(p)
+
+
+def _run_assign(args: argparse.Namespace) -> str | None:
+    from gto import writes
+
+    # With a REF, --version names the version registered on the way (reference, 4.2).
+    outcome = writes.assign(
+        args.repo, args.artifact, args.stage,
+        version=None if args.ref else args.version,
+        ref=args.ref,
+        name_version=args.version if args.ref else None,
+        message=args.message, simple=args.simple, force=args.force,
+        skip_registration=args.skip_registration, push=args.push,
+    )
+    return _report(outcome)
+
+
+def _add_assign(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = _command(
+        sub, "assign", "Assign a stage to a version (an annotated tag NAME#STAGE#N).",
+        "  gto assign churn --version v1.0.0 --stage prod\n"
+        "  gto assign churn HEAD --stage dev      # registers HEAD first if needed\n"
+        "  gto assign churn HEAD --stage dev --sr # no registration: an unregistered version\n"
+        "  gto promote churn --version v1.0.0 --stage prod --push",
+        _run_assign,
+        aliases=["promote"],
+    )
+    p.add_argument("artifact", metavar="NAME", help="artifact name")
+    p.add_argument("ref", nargs="?", metavar="REF",
+                   help="commit whose version gets the stage [default: HEAD]")
+    p.add_argument("--stage", required=True, help="stage to assign")
+    p.add_argument("--version", "--ver", dest="version",
+                   help="version to assign; with REF, the name for a new registration")
+    p.add_argument("--sr", "--skip-registration", dest="skip_registration", action="store_true",
+                   help="do not register REF as a version first")
+    _write_options(p)
+
+
+def _run_deprecate(args: argparse.Namespace) -> str | None:
+    from gto import writes
+
+    common = {
+        "message": args.message, "simple": args.simple, "force": args.force,
+        "delete": args.delete, "push": args.push,
+    }
+    if args.stage is not None:
+        outcome = writes.unassign(args.repo, args.artifact, args.version, args.stage, **common)
+    elif args.version is not None:
+        outcome = writes.deregister(args.repo, args.artifact, args.version, **common)
+    else:
+        outcome = writes.deprecate(args.repo, args.artifact, ref=args.ref, **common)
+    return _report(outcome)
+
+
+def _add_deprecate(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = _command(
+        sub, "deprecate",
+        "Unassign a stage (NAME VERSION STAGE), deregister a version (NAME VERSION), "
+        "or deprecate an artifact (NAME).",
+        "  gto deprecate churn v1.0.0 prod         # tag churn#prod!#N\n"
+        "  gto deprecate churn v1.0.0              # tag churn@v1.0.0!\n"
+        "  gto deprecate churn                     # tag churn@deprecated\n"
+        "  gto deprecate churn v1.0.0 --delete     # delete every tag of v1.0.0 instead",
+        _run_deprecate,
+    )
+    p.add_argument("artifact", metavar="NAME", help="artifact name")
+    p.add_argument("version", nargs="?", metavar="VERSION", help="version (vX.Y.Z)")
+    p.add_argument("stage", nargs="?", metavar="STAGE", help="stage to unassign")
+    p.add_argument("--ref", help="commit for the @deprecated tag [default: the artifact's latest]")
+    _write_options(p, delete=True)
+
+
+def _run_annotate(args: argparse.Namespace) -> str | None:
+    from gto import annotating
+
+    change = annotating.annotate(
+        args.repo, args.artifact, type=args.type, path=args.path, must_exist=args.must_exist,
+        allow_same_path=args.allow_same_path, labels=args.label, description=args.description,
+        custom=args.custom, commit=args.commit, push=args.push,
+    )
+    return _index_report(change)
+
+
+def _index_report(change: Any) -> str:
+    lines = ["Updated `artifacts.yaml`"]
+    if change.pushed:
+        lines += ["Running `git commit` and `git push`", "Successfully pushed a new commit to remote."]
+    elif change.commit:
+        lines.append("Running `git commit`")
+    return "\n".join(lines)
+
+
+def _add_annotate(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = _command(
+        sub, "annotate", "Create or update an artifact's entry in artifacts.yaml.",
+        "  gto annotate churn --type model --path models/churn.pkl --must-exist\n"
+        "  gto annotate churn --label ml --label tabular -d 'Churn classifier'\n"
+        "  gto annotate churn --type model --commit   # commit artifacts.yaml too",
+        _run_annotate,
+    )
+    p.add_argument("artifact", metavar="NAME", help="artifact name")
+    _repo_option(p)
+    p.add_argument("--type", help="artifact type")
+    p.add_argument("--path", help="artifact path")
+    p.add_argument("-e", "--must-exist", action="store_true",
+                   help="check that the path is committed (a physical artifact)")
+    p.add_argument("--allow-same-path", action="store_true",
+                   help="allow a path that overlaps another artifact's")
+    p.add_argument("--label", action="append", default=[], help="label to add (repeatable)")
+    p.add_argument("-d", "--description", default="", help="artifact description")
+    p.add_argument("-c", "--custom", help="custom value (stored as a string)")
+    p.add_argument("--commit", action="store_true", help="commit the change to artifacts.yaml")
+    p.add_argument("--push", action="store_true", help="commit and push the change")
+
+
+def _run_remove(args: argparse.Namespace) -> str | None:
+    from gto import annotating
+
+    return _index_report(
+        annotating.remove(args.repo, args.artifact, commit=args.commit, push=args.push)
+    )
+
+
+def _add_remove(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = _command(
+        sub, "remove", "Remove an artifact's entry from artifacts.yaml.",
+        "  gto remove churn\n  gto remove churn --commit",
+        _run_remove,
+    )
+    p.add_argument("artifact", metavar="NAME", help="artifact name")
+    _repo_option(p)
+    p.add_argument("--commit", action="store_true", help="commit the change to artifacts.yaml")
+    p.add_argument("--push", action="store_true", help="commit and push the change")
+
+
 # --- the parser and main -----------------------------------------------------------
 
 _OVERVIEW = """\
@@ -368,6 +587,15 @@ Read the registry:
   describe    Print an artifact's annotation from artifacts.yaml
   doctor      Check the configuration and the registry
 
+Modify artifacts:
+  register    Register a new version of an artifact
+  assign      Assign a stage to a version (alias: promote)
+  deprecate   Unassign a stage, deregister a version, or deprecate an artifact
+
+Manage annotations (artifacts.yaml):
+  annotate    Create or update an artifact's entry
+  remove      Remove an artifact's entry
+
 Hidden helpers: parse-tag, print-state.
 """
 
@@ -377,6 +605,8 @@ examples:
   gto show churn#prod --ref         # the tag of the version in prod
   gto history churn
   gto check-ref "$GITHUB_REF" --json
+  gto register churn --version v1.0.0
+  gto assign churn --version v1.0.0 --stage prod
   gto COMMAND --help                # options and examples of a command
 """
 
@@ -392,7 +622,8 @@ def build_parser() -> _Parser:
     parser.add_argument("--traceback", "--tb", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     for add in (_add_show, _add_history, _add_check_ref, _add_stages, _add_describe,
-                _add_doctor, _add_parse_tag, _add_print_state):
+                _add_doctor, _add_register, _add_assign, _add_deprecate, _add_annotate,
+                _add_remove, _add_parse_tag, _add_print_state):
         add(sub)
     return parser
 

@@ -5,9 +5,10 @@ decoded (utf-8, errors replaced), times become aware datetimes in their own offs
 and object ids are 40-hex strings. Every failure becomes a GTOException.
 
 Registries can hold tens of thousands of tags, so the hot paths avoid dulwich's
-per-object cost: refs/tags/ is listed in one pass over packed-refs and the loose
-files, and packed objects are inflated straight from the pack file (dulwich still
-finds their offsets and resolves deltas).
+per-ref and per-object cost: refs are read in one pass over packed-refs and the
+loose files, and packed objects are looked up in the .idx and inflated straight
+from the pack. dulwich opens the repository and handles everything unusual: deltas,
+alternates, short ids.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import struct
 import weakref
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from dulwich.errors import (
 )
 from dulwich.object_store import BaseObjectStore
 from dulwich.objects import ObjectID
-from dulwich.refs import Ref, SymrefLoop, check_ref_format
+from dulwich.refs import Ref, check_ref_format
 from dulwich.repo import Repo
 
 from gto.exceptions import NoRepo, RefNotFound, RepoError
@@ -69,17 +70,6 @@ class _Commit:
     record: CommitRecord
     tree: str
     parents: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class _PeeledTag:
-    """An annotated tag peeled to its commit; the ref name is added per ref."""
-
-    commit: str
-    tagger: str
-    tagger_email: str
-    created_at: datetime
-    message: str
 
 
 _TIMEZONES: dict[bytes, timezone] = {}
@@ -205,8 +195,10 @@ class _PackFile:
         if kind > _TAG:
             return None
         try:
-            # deflate never grows data by more than ~0.1% plus a few bytes of framing.
-            body = zlib.decompress(data[pos : pos + size + (size >> 9) + 64])
+            # deflate never grows data by more than ~0.1% plus a few bytes of framing;
+            # an exact bufsize saves zlib a 16 KiB allocation per object.
+            chunk = data[pos : pos + size + (size >> 9) + 64]
+            body = zlib.decompress(chunk, bufsize=max(size, 1))
         except zlib.error:
             return None  # an odd encoder: let dulwich read it, or report the damage
         return (kind, body) if len(body) == size else None
@@ -312,6 +304,68 @@ def _loose_refs(folder: str, prefix: bytes) -> Iterable[tuple[Ref, str]]:
             yield ref, entry.path
 
 
+class _Refs:
+    """Refs as git stores them: a loose file wins over its packed-refs line.
+
+    packed-refs is parsed once (until `refresh`): dulwich validates every line, which
+    costs more than reading ten thousand tag objects.
+    """
+
+    def __init__(self, gitdir: str, commondir: str) -> None:
+        self._gitdir = gitdir
+        self._commondir = commondir
+        self._packed: dict[bytes, str | None] | None = None
+
+    def refresh(self) -> None:
+        self._packed = None
+
+    def _packed_refs(self) -> dict[bytes, str | None]:
+        if self._packed is None:
+            try:
+                text = Path(self._commondir, "packed-refs").read_bytes()
+            except FileNotFoundError:
+                text = b""
+            except OSError as e:
+                raise RepoError(f"Cannot read packed-refs: {e}") from e
+            self._packed = {}
+            for line in text.splitlines():
+                if line[:1] not in (b"#", b"^"):
+                    oid, _, ref = line.partition(b" ")
+                    self._packed[ref] = _object_id(oid)
+        return self._packed
+
+    def under(self, prefix: bytes) -> dict[bytes, str | None]:
+        """Every ref whose name starts with `prefix` (b"refs/tags/") -> object id or None."""
+        refs = {ref: oid for ref, oid in self._packed_refs().items() if ref.startswith(prefix)}
+        for ref, _ in _loose_refs(os.path.join(self._commondir, os.fsdecode(prefix)), prefix):
+            refs[ref] = self.get(ref)
+        return refs
+
+    def get(self, ref: bytes) -> str | None:
+        """The object a ref points to, symbolic refs followed; None if missing or broken."""
+        for _ in range(5):  # git's limit on symbolic ref chains
+            if ref != b"HEAD" and not check_ref_format(Ref(ref)):
+                return None
+            folder = self._gitdir if ref == b"HEAD" else self._commondir
+            path = os.path.join(folder, os.fsdecode(ref))
+            try:
+                with open(path, "rb") as f:
+                    content = f.readline().strip()
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                return self._packed_refs().get(ref)
+            except OSError as e:
+                raise RepoError(f"Cannot read ref '{os.fsdecode(ref)}': {e}") from e
+            if not content.startswith(b"ref: "):
+                return _object_id(content)
+            ref = content[5:].strip()
+        return None
+
+
+def _object_id(value: bytes) -> str | None:
+    text = value.decode("ascii", "replace")
+    return text if _HEX40.fullmatch(text) else None
+
+
 def _close(repo: Repo, objects: _Objects) -> None:
     objects.close()
     repo.close()
@@ -327,10 +381,10 @@ class GitRepo:
         self._repo = repo
         self.root = Path(repo.path)
         self.workdir = None if repo.bare else self.root
-        self._commondir = repo.commondir()
+        self._refs = _Refs(repo.controldir(), repo.commondir())
         self._objects = _Objects(repo.object_store, os.fspath(repo.object_store.path))
         self._tag_refs: dict[str, str | None] | None = None
-        self._tags: dict[str, _PeeledTag | str] = {}
+        self._tags: dict[str, TagRecord | str] = {}  # by tag object id
         self._commits: dict[str, _Commit] = {}
         self._trees: dict[str, dict[bytes, tuple[int, str]]] = {}
         self._paths: dict[tuple[str, str], tuple[int, str] | None] = {}
@@ -368,49 +422,16 @@ class GitRepo:
 
     def tag_names(self) -> list[str]:
         """Names under refs/tags/ (packed and loose), sorted; reads no objects."""
+        self._refs.refresh()
         self._tag_refs = self._scan_tag_refs()
         return sorted(self._tag_refs)
 
     def _scan_tag_refs(self) -> dict[str, str | None]:
-        """One pass over packed-refs and refs/tags/: name -> object id (None: broken ref)."""
-        refs: dict[str, str | None] = {}
-        try:
-            packed = Path(self._commondir, "packed-refs").read_bytes()
-        except FileNotFoundError:
-            packed = b""
-        except OSError as e:
-            raise RepoError(f"Cannot read packed-refs: {e}") from e
-        for line in packed.splitlines():
-            oid, _, ref = line.partition(b" ")
-            if ref.startswith(_TAGS_PREFIX):
-                value = oid.decode("ascii", "replace")
-                valid = _HEX40.fullmatch(value)
-                refs[ref[10:].decode("utf-8", "replace")] = value if valid else None
-        # Loose refs win over packed ones, as in git.
-        for ref, path in _loose_refs(os.path.join(self._commondir, "refs", "tags"), _TAGS_PREFIX):
-            refs[ref[10:].decode("utf-8", "replace")] = self._read_loose_ref(ref, path)
-        return refs
-
-    def _read_loose_ref(self, ref: Ref, path: str) -> str | None:
-        try:
-            with open(path, "rb") as f:
-                content = f.readline().strip()
-        except OSError as e:
-            raise RepoError(f"Cannot read ref '{ref.decode('utf-8', 'replace')}': {e}") from e
-        if content.startswith(b"ref: "):
-            return self._ref_value(ref)
-        value = content.decode("ascii", "replace")
-        return value if _HEX40.fullmatch(value) else None
-
-    def _ref_value(self, ref: Ref) -> str | None:
-        """A ref (symbolic refs followed) -> object id; None when it does not resolve."""
-        try:
-            value = self._repo.refs[ref].decode("ascii", "replace")
-        except (KeyError, SymrefLoop):
-            return None
-        except _READ_ERRORS as e:
-            raise RepoError(f"Cannot read ref '{ref.decode('utf-8', 'replace')}': {e}") from e
-        return value if _HEX40.fullmatch(value) else None
+        """name -> object id (None: a broken ref), in one pass over the refs."""
+        return {
+            ref[len(_TAGS_PREFIX) :].decode("utf-8", "replace"): oid
+            for ref, oid in self._refs.under(_TAGS_PREFIX).items()
+        }
 
     def read_tags(self, names: Iterable[str]) -> list[TagRecord]:
         """Annotated tags peeled to commits, in the order of `names`; the rest is skipped.
@@ -418,30 +439,22 @@ class GitRepo:
         Refs come from the last `tag_names()` (one scan if none yet); names that are not
         in it are looked up one by one. Each tag object is read once per GitRepo.
         """
-        records = []
-        for name, tag in self._classify(names):
-            if isinstance(tag, _PeeledTag):
-                records.append(
-                    TagRecord(
-                        name, tag.commit, tag.tagger, tag.tagger_email, tag.created_at, tag.message
-                    )
-                )
-        return records
+        return [tag for _, tag in self._classify(names) if isinstance(tag, TagRecord)]
 
     def problem_tags(self, names: Iterable[str]) -> dict[str, str]:
         """Why `read_tags` skips a tag: `lightweight`, `not a commit: tree`, `missing object`..."""
         return {name: tag for name, tag in self._classify(names) if isinstance(tag, str)}
 
-    def _classify(self, names: Iterable[str]) -> list[tuple[str, _PeeledTag | str]]:
+    def _classify(self, names: Iterable[str]) -> list[tuple[str, TagRecord | str]]:
         refs = self._tag_refs
         if refs is None:
             refs = self._tag_refs = self._scan_tag_refs()
-        result: list[tuple[str, _PeeledTag | str]] = []
+        result: list[tuple[str, TagRecord | str]] = []
         for name in names:
             if name in refs:
                 oid = refs[name]
             else:
-                oid = self._ref_value(Ref(_TAGS_PREFIX + name.encode()))
+                oid = self._refs.get(_TAGS_PREFIX + name.encode())
                 if oid is None:
                     result.append((name, "no such tag"))
                     continue
@@ -450,11 +463,13 @@ class GitRepo:
                 continue
             tag = self._tags.get(oid)
             if tag is None:
-                tag = self._tags[oid] = self._peel_tag(oid)
+                tag = self._tags[oid] = self._peel_tag(name, oid)
+            elif isinstance(tag, TagRecord) and tag.name != name:
+                tag = replace(tag, name=name)  # two refs on one tag object
             result.append((name, tag))
         return result
 
-    def _peel_tag(self, oid: str) -> _PeeledTag | str:
+    def _peel_tag(self, name: str, oid: str) -> TagRecord | str:
         """The tag object `oid`, peeled through tags of tags to a commit, or a reason to skip."""
         raw = self._objects.raw(oid)
         if raw is None:
@@ -483,23 +498,19 @@ class GitRepo:
             return f"not a commit: {kind.decode('ascii', 'replace')}"
         if not self._objects.contains(target):
             return _MISSING
-        return _PeeledTag(
-            target, tagger, email, created_at, message.decode("utf-8", "replace").rstrip("\n")
-        )
+        text = message.decode("utf-8", "replace").rstrip("\n")
+        return TagRecord(name, target, tagger, email, created_at, text)
 
     # Commits
 
     def head(self) -> str | None:
         """The HEAD commit, or None in an empty repo or on an unborn branch."""
-        return self._ref_value(Ref(b"HEAD"))
+        return self._refs.get(b"HEAD")
 
     def branch_heads(self) -> list[str]:
         """Commits of the local branches, in branch name order, without repeats."""
-        try:
-            branches = self._repo.refs.as_dict(Ref(b"refs/heads/"))
-        except (*_READ_ERRORS, KeyError) as e:
-            raise RepoError(f"Cannot read branches: {e}") from e
-        return list(dict.fromkeys(branches[name].decode("ascii") for name in sorted(branches)))
+        branches = self._refs.under(b"refs/heads/")
+        return list(dict.fromkeys(oid for _, oid in sorted(branches.items()) if oid is not None))
 
     def reachable_commits(self, heads: Iterable[str]) -> list[str]:
         """Every commit reachable from `heads`, each once, heads first.
@@ -648,7 +659,7 @@ class GitRepo:
         refs += [f"refs/{base}", f"refs/tags/{base}", f"refs/heads/{base}"]
         refs += [f"refs/remotes/{base}", f"refs/remotes/{base}/HEAD"]
         for ref in refs:
-            oid = self._ref_value(Ref(ref.encode()))
+            oid = self._refs.get(ref.encode())
             if oid is not None:
                 return self._peel_to_commit(oid)
         if _SHORT_HEX.fullmatch(base):

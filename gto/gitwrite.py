@@ -13,7 +13,7 @@ import os
 import re
 import stat
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -54,6 +54,8 @@ __all__ = [
     "find_identity",
     "now",
     "push",
+    "restore_tag",
+    "undo_commit",
 ]
 
 _T = TypeVar("_T")
@@ -78,6 +80,8 @@ _USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
 
 
 class InvalidDate(GTOException):
+    """GIT_COMMITTER_DATE is set to something git would refuse too."""
+
     def __init__(self, value: str) -> None:
         super().__init__(
             f"Invalid GIT_COMMITTER_DATE '{value}': use '@1660000000 +0000', "
@@ -101,7 +105,8 @@ def find_identity(git: GitRepo, environ: Mapping[str, str]) -> Identity:
 
     Order: GIT_COMMITTER_NAME/EMAIL, the repository's config, ~/.gitconfig, then
     $XDG_CONFIG_HOME/git/config (git reads the XDG file first, so ~/.gitconfig wins).
-    HOME comes from `environ`, so a test or an embedding program controls it.
+    HOME comes from `environ`, so a test or an embedding program controls it. Unlike
+    git, gto never guesses an identity from the user and host names.
 
     Raises:
         IdentityNotFound: a name or an email is found nowhere.
@@ -298,8 +303,10 @@ def create_tag(
     return tag.id.decode("ascii")
 
 
-def delete_tag(git: GitRepo, name: str) -> None:
+def delete_tag(git: GitRepo, name: str) -> str:
     """Remove refs/tags/<name>, loose and packed; objects stay (git gc's business).
+
+    Returns the object id the tag pointed to, so `restore_tag` can undo the deletion.
 
     Raises:
         TagNotFound: there is no such tag (or someone else deleted it meanwhile).
@@ -313,6 +320,14 @@ def delete_tag(git: GitRepo, name: str) -> None:
         if ref not in refs:
             raise TagNotFound(name)
         raise RepoError(f"Tag '{name}' changed while it was being deleted; try again")
+    return old.decode("ascii")
+
+
+def restore_tag(git: GitRepo, name: str, object_id: str) -> None:
+    """Point refs/tags/<name> at `object_id` again after `delete_tag` (a rollback)."""
+    refs = git.dulwich_repo.refs
+    if not _locked(lambda: refs.add_if_new(_tag_ref(name), ObjectID(object_id.encode()))):
+        raise TagExists(name)
 
 
 # Commits
@@ -352,7 +367,12 @@ def commit_files(
     repo = git.dulwich_repo
     chain, old = repo.refs.follow(Ref(b"HEAD"))
     ref = chain[-1]
-    tree = repo.object_store[old].tree if old is not None else None  # type: ignore[attr-defined]
+    tree = None
+    if old is not None:
+        head = repo[old]
+        if not isinstance(head, Commit):
+            raise RepoError(f"HEAD points to {old.decode('ascii')}, which is not a commit")
+        tree = head.tree
     entries: dict[str, tuple[int, ObjectID] | None] = {}
     for path, content in changes.items():
         current = _tree_entry(repo, tree, _tree_path(path), path)
@@ -389,6 +409,40 @@ def commit_files(
     if not repo.bare:
         _check_out(repo, entries)
     return new.id.decode("ascii")
+
+
+def undo_commit(git: GitRepo, commit: str, paths: Iterable[str]) -> None:
+    """Take back a `commit_files` commit that could not be pushed.
+
+    The branch moves back to the parent (compare-and-swap) and `paths` get the parent's
+    content in the work tree and index again.
+    """
+    repo = git.dulwich_repo
+    chain, _ = repo.refs.follow(Ref(b"HEAD"))
+    ref = chain[-1]
+    made = repo[ObjectID(commit.encode())]
+    assert isinstance(made, Commit)
+    parent = made.parents[0] if made.parents else None
+    entries: dict[str, tuple[int, ObjectID] | None] = {}
+    for path in paths:
+        entries[path] = None
+        if parent is not None:
+            parent_commit = repo[parent]
+            assert isinstance(parent_commit, Commit)
+            try:
+                entries[path] = tree_lookup_path(
+                    repo.object_store.__getitem__, parent_commit.tree, _tree_path(path)
+                )
+            except KeyError:
+                pass
+    if parent is None:
+        undone = _locked(lambda: repo.refs.remove_if_equals(ref, made.id))
+    else:
+        undone = _locked(lambda: repo.refs.set_if_equals(ref, made.id, parent))
+    if not undone:
+        raise RepoError(f"'{ref.decode('utf-8', 'replace')}' moved; commit {commit} was kept")
+    if not repo.bare:
+        _check_out(repo, entries)
 
 
 def _tree_entry(repo: Repo, tree: ObjectID | None, key: bytes, path: str) -> int | None:
@@ -481,10 +535,11 @@ def push(git: GitRepo, refspecs: Sequence[tuple[str | None, str]], remote: str =
     url = _remote_url(repo, remote)
     wanted: dict[Ref, ObjectID] = {}
     for local, remote_ref in refspecs:
-        value = ZERO_SHA if local is None else repo.refs.read_ref(Ref(local.encode()))
-        if value is None or value.startswith(b"ref: "):
-            raise PushError(f"Cannot push '{local}': no such ref in the local repository")
-        wanted[Ref(remote_ref.encode())] = ObjectID(value)
+        try:
+            value = ZERO_SHA if local is None else repo.refs[Ref(local.encode())]
+        except KeyError as e:
+            raise PushError(f"Cannot push '{local}': no such ref in the local repository") from e
+        wanted[Ref(remote_ref.encode())] = value
 
     def update_refs(remote_refs: dict[Ref, ObjectID]) -> dict[Ref, ObjectID]:
         for ref, value in wanted.items():

@@ -7,6 +7,7 @@ name) lives here, so no other module handles raw tag strings.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -152,6 +153,20 @@ def tag_artifact(name: str) -> str | None:
     """
     match = _ARTIFACT_PREFIX_RE.match(name)
     return match[1].replace("=", ":") if match else None
+
+
+def next_counter(names: Iterable[str], artifact: str) -> int:
+    """1 + the greatest `#N` among an artifact's tags, lightweight ones included (reference, 1.4).
+
+    >>> next_counter(["m#dev#1", "m@v1.0.0#4", "other#dev#9", "m#prod"], "m")
+    5
+    """
+    counters = (
+        parsed.counter
+        for name in names
+        if (parsed := try_parse_tag(name)) is not None and parsed.artifact == artifact
+    )
+    return 1 + max((c for c in counters if c is not None), default=0)
 
 
 def format_tag(

@@ -123,7 +123,6 @@ def make_commit(
     commit.committer = _identity(committer)
     commit.author_time = commit.commit_time = time
     commit.author_timezone = commit.commit_timezone = tz
-    commit.encoding = None
     commit.message = message.encode() if message.endswith("\n") else f"{message}\n".encode()
     repo.object_store.add_object(commit)
     repo.refs[ref] = commit.id
@@ -161,12 +160,15 @@ def make_tag(
     repo: Repo,
     name: str,
     target: str,
-    message: str | None = None,
+    message: str | bytes | None = None,
     time: int = EPOCH,
     tz: int = 0,
     tagger: tuple[str, str] = TAGGER,
 ) -> str:
-    """An annotated tag `name` on `target` (any object id); returns the tag object id."""
+    """An annotated tag `name` on `target` (any object id); returns the tag object id.
+
+    The message is stored as given (bytes allow invalid utf-8); default "Tag NAME".
+    """
     target_id = ObjectID(target.encode())
     tag = objects.Tag()
     tag.name = name.encode()
@@ -174,7 +176,7 @@ def make_tag(
     tag.tagger = _identity(tagger)
     tag.tag_time = time
     tag.tag_timezone = tz
-    tag.message = (f"Tag {name}" if message is None else message).encode()
+    tag.message = _bytes(f"Tag {name}" if message is None else message)
     repo.object_store.add_object(tag)
     repo.refs[Ref(f"refs/tags/{name}".encode())] = tag.id
     return tag.id.decode()

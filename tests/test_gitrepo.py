@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import gc
 import os
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from builders import (
     COMMITTER,
     EPOCH,
     TAGGER,
+    BuiltRepo,
     Commit,
     Tag,
     build_registry,
@@ -24,6 +26,7 @@ from builders import (
     pack_everything,
 )
 from dulwich.objects import Blob, Tree
+from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 from gto.exceptions import NoRepo, RefNotFound, RepoError
@@ -40,9 +43,9 @@ def at(seconds: int, tz: timezone = UTC) -> datetime:
 
 
 @pytest.fixture
-def simple(tmp_path: Path) -> Repo:
+def simple(tmp_path: Path) -> Iterator[BuiltRepo]:
     """Two commits on main, annotated, lightweight and nested tags."""
-    return build_registry(
+    with build_registry(
         tmp_path / "repo",
         [
             ("commit", "c1", {"artifacts.yaml": ARTIFACTS, "models/churn.pkl": b"\x00pickle"}),
@@ -52,7 +55,8 @@ def simple(tmp_path: Path) -> Repo:
             ("tag", "nested/dir=model@v0.0.1", "c2", 30),
             ("lightweight", "churn@v9.9.9", "c2"),
         ],
-    )
+    ) as built:
+        yield built
 
 
 def open_repo(repo: Repo) -> GitRepo:
@@ -62,13 +66,13 @@ def open_repo(repo: Repo) -> GitRepo:
 # Opening
 
 
-def test_open_work_tree(simple: Repo) -> None:
+def test_open_work_tree(simple: BuiltRepo) -> None:
     with open_repo(simple) as repo:
         assert repo.root == Path(simple.path)
         assert repo.workdir == Path(simple.path)
 
 
-def test_open_from_a_subfolder(simple: Repo) -> None:
+def test_open_from_a_subfolder(simple: BuiltRepo) -> None:
     with GitRepo.open(Path(simple.path) / "models") as repo:
         assert repo.root == Path(simple.path)
         assert repo.head() == simple.commits["c2"]
@@ -96,10 +100,20 @@ def test_open_missing_path(tmp_path: Path) -> None:
     assert str(error.value) == f"No Git repo found in '{missing}'"
 
 
-def test_open_missing_path_inside_a_repo(simple: Repo) -> None:
+def test_open_missing_path_inside_a_repo(simple: BuiltRepo) -> None:
     """A typo inside a work tree must not silently open the enclosing repo."""
     with pytest.raises(NoRepo):
         GitRepo.open(Path(simple.path) / "typo")
+
+
+def test_fixture_repo_is_a_private_copy(fixture_repo: Callable[[str], Path]) -> None:
+    first, second = fixture_repo("demo"), fixture_repo("demo")
+    assert first != second
+    assert first.parent == second.parent
+    with GitRepo.open(first) as repo:
+        assert repo.workdir is None
+        names = repo.tag_names()
+        assert len(names) == len(repo.read_tags(names)) + len(repo.problem_tags(names))
 
 
 # Empty repository
@@ -120,7 +134,7 @@ def test_empty_repo(tmp_repo: Repo) -> None:
 # Tags
 
 
-def test_tag_names_sorted_with_lightweight_and_nested(simple: Repo) -> None:
+def test_tag_names_sorted_with_lightweight_and_nested(simple: BuiltRepo) -> None:
     with open_repo(simple) as repo:
         assert repo.tag_names() == [
             "churn#prod#1",
@@ -130,7 +144,7 @@ def test_tag_names_sorted_with_lightweight_and_nested(simple: Repo) -> None:
         ]
 
 
-def test_read_annotated_tags(simple: Repo) -> None:
+def test_read_annotated_tags(simple: BuiltRepo) -> None:
     c1, c2 = simple.commits["c1"], simple.commits["c2"]
     with open_repo(simple) as repo:
         tags = repo.read_tags(repo.tag_names())
@@ -141,16 +155,16 @@ def test_read_annotated_tags(simple: Repo) -> None:
     ]
 
 
-def test_read_tags_keeps_the_order_of_names(simple: Repo) -> None:
+def test_read_tags_keeps_the_order_of_names(simple: BuiltRepo) -> None:
     with open_repo(simple) as repo:
         names = ["nested/dir=model@v0.0.1", "churn@v1.0.0", "churn#prod#1"]
         assert [t.name for t in repo.read_tags(names)] == names
 
 
-def test_lightweight_and_unknown_tags_are_skipped_and_reported(simple: Repo) -> None:
+def test_lightweight_and_unknown_tags_are_skipped_and_reported(simple: BuiltRepo) -> None:
     with open_repo(simple) as repo:
         assert repo.read_tags(["churn@v9.9.9", "no-such-tag"]) == []
-        assert repo.problem_tags(repo.tag_names() + ["no-such-tag"]) == {
+        assert repo.problem_tags([*repo.tag_names(), "no-such-tag"]) == {
             "churn@v9.9.9": "lightweight",
             "no-such-tag": "no such tag",
         }
@@ -224,11 +238,7 @@ def test_unicode_tagger_and_message(tmp_repo: Repo) -> None:
 
 def test_invalid_utf8_is_replaced(tmp_repo: Repo) -> None:
     commit = make_commit(tmp_repo)
-    tag = make_tag(tmp_repo, "m@v1.0.0", commit)
-    raw = tmp_repo.object_store[tag.encode()]
-    raw.message = b"caf\xe9"  # type: ignore[attr-defined]
-    tmp_repo.object_store.add_object(raw)
-    make_lightweight_tag(tmp_repo, "m@v1.0.0", raw.id.decode())
+    make_tag(tmp_repo, "m@v1.0.0", commit, message=b"caf\xe9")  # latin-1, not utf-8
     with open_repo(tmp_repo) as repo:
         assert repo.read_tags(["m@v1.0.0"])[0].message == "caf\ufffd"
 
@@ -252,27 +262,29 @@ def test_tag_time_keeps_its_offset(tmp_repo: Repo, tz: int, offset: timedelta) -
 
 def test_str_of_an_offset_time(tmp_repo: Repo) -> None:
     commit = make_commit(tmp_repo)
-    make_tag(tmp_repo, "m@v1.0.0", commit, time=1661491063, tz=5 * 3600 + 45 * 60)
+    make_tag(tmp_repo, "m@v1.0.0", commit, time=1661489863, tz=5 * 3600 + 45 * 60)
     with open_repo(tmp_repo) as repo:
         assert str(repo.read_tags(["m@v1.0.0"])[0].created_at) == "2022-08-26 10:42:43+05:45"
 
 
 @pytest.mark.parametrize("deltify", [False, True], ids=["packed", "deltified"])
-def test_packed_refs_and_packed_objects(simple: Repo, deltify: bool) -> None:
+def test_packed_refs_and_packed_objects(simple: BuiltRepo, deltify: bool) -> None:
     with open_repo(simple) as repo:
         loose = (repo.tag_names(), repo.read_tags(repo.tag_names()))
     pack_everything(simple, deltify=deltify)
-    simple.close()
-    assert not list(Path(simple.controldir(), "refs", "tags").rglob("*"))
-    assert not [p for p in Path(simple.controldir(), "objects").iterdir() if p.name != "pack"] or (
-        all(p.name in ("pack", "info") for p in Path(simple.controldir(), "objects").iterdir())
-    )
+    assert not [p for p in Path(simple.controldir(), "refs").rglob("*") if p.is_file()]
+    objects = Path(simple.controldir(), "objects")
+    assert [p.name for p in objects.rglob("*") if p.is_file() and p.parent.name != "pack"] == []
+    assert len(list((objects / "pack").glob("*.pack"))) == 1
     with open_repo(simple) as repo:
         assert (repo.tag_names(), repo.read_tags(repo.tag_names())) == loose
         assert repo.problem_tags(repo.tag_names()) == {"churn@v9.9.9": "lightweight"}
-        assert repo.read_blob(repo.blob_id_at(simple.commits["c1"], "models/churn.pkl") or "") == (
-            b"\x00pickle"
-        )
+        assert repo.head() == simple.commits["c2"]
+        assert repo.branch_heads() == [simple.commits["c2"]]
+        assert repo.resolve("churn@v1.0.0") == simple.commits["c1"]
+        blob = repo.blob_id_at(simple.commits["c1"], "models/churn.pkl")
+        assert blob is not None
+        assert repo.read_blob(blob) == b"\x00pickle"
 
 
 def test_many_similar_tags_in_a_deltified_pack(tmp_repo: Repo) -> None:
@@ -288,28 +300,48 @@ def test_many_similar_tags_in_a_deltified_pack(tmp_repo: Repo) -> None:
     assert {t.created_at for t in tags} == {at(i) for i in range(30)}
 
 
-def test_loose_ref_wins_over_packed_ref(simple: Repo) -> None:
+def test_loose_ref_wins_over_packed_ref(simple: BuiltRepo) -> None:
     pack_everything(simple)
     make_tag(simple, "churn@v1.0.0", simple.commits["c2"], message="moved")
     with open_repo(simple) as repo:
         assert repo.read_tags(["churn@v1.0.0"])[0].commit == simple.commits["c2"]
-    simple.close()
 
 
-def test_lock_files_are_not_tags(simple: Repo) -> None:
+def test_lock_files_are_not_tags(simple: BuiltRepo) -> None:
     Path(simple.controldir(), "refs", "tags", "x.lock").write_text("0" * 40 + "\n")
     with open_repo(simple) as repo:
         assert "x.lock" not in repo.tag_names()
 
 
-def test_tags_created_after_tag_names_are_still_read(simple: Repo) -> None:
+def test_symbolic_and_broken_tag_refs(simple: BuiltRepo) -> None:
+    tags = Path(simple.controldir(), "refs", "tags")
+    (tags / "alias").write_text("ref: refs/tags/churn@v1.0.0\n")
+    (tags / "dangling").write_text("ref: refs/tags/nothing\n")
+    (tags / "garbage").write_text("not an object id\n")
+    with open_repo(simple) as repo:
+        names = ["alias", "dangling", "garbage"]
+        assert repo.read_tags(names) == [
+            TagRecord("alias", simple.commits["c1"], *TAGGER, at(10), "Tag churn@v1.0.0")
+        ]
+        assert repo.problem_tags(names) == {"dangling": "broken ref", "garbage": "broken ref"}
+
+
+def test_detached_head(simple: BuiltRepo) -> None:
+    Path(simple.controldir(), "HEAD").write_text(simple.commits["c1"] + "\n")
+    with open_repo(simple) as repo:
+        assert repo.head() == simple.commits["c1"]
+        assert repo.resolve("HEAD") == simple.commits["c1"]
+        assert repo.branch_heads() == [simple.commits["c2"]]
+
+
+def test_tags_created_after_tag_names_are_still_read(simple: BuiltRepo) -> None:
     with open_repo(simple) as repo:
         repo.tag_names()
         make_tag(simple, "late@v1.0.0", simple.commits["c1"])
         assert [t.name for t in repo.read_tags(["late@v1.0.0"])] == ["late@v1.0.0"]
 
 
-def test_each_tag_object_is_read_once(simple: Repo, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_tag_object_is_read_once(simple: BuiltRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     with open_repo(simple) as repo:
         reads: list[str] = []
         raw = repo._objects.raw
@@ -336,9 +368,7 @@ def test_read_commit(tmp_repo: Repo) -> None:
         tmp_repo, message="Second\n\nwith a body\n", time=EPOCH + 60, tz=5 * 3600 + 45 * 60
     )
     with open_repo(tmp_repo) as repo:
-        assert repo.read_commit(first) == CommitRecord(
-            first, *AUTHOR, *COMMITTER, at(0), "first\n"
-        )
+        assert repo.read_commit(first) == CommitRecord(first, *AUTHOR, *COMMITTER, at(0), "first\n")
         record = repo.read_commit(second)
         assert record == CommitRecord(
             second, *AUTHOR, *COMMITTER, at(60, PLUS_0545), "Second\n\nwith a body\n"
@@ -347,7 +377,7 @@ def test_read_commit(tmp_repo: Repo) -> None:
         assert repo.read_commit(second) is record
 
 
-def test_read_commit_errors(simple: Repo) -> None:
+def test_read_commit_errors(simple: BuiltRepo) -> None:
     with open_repo(simple) as repo:
         with pytest.raises(RepoError) as error:
             repo.read_commit("f" * 40)
@@ -380,7 +410,7 @@ def test_head_branches_and_reachable_commits(tmp_path: Path) -> None:
 
 def test_branch_heads_are_deduplicated(tmp_path: Path) -> None:
     built = build_registry(tmp_path / "repo", [("commit", "c1")])
-    built.refs[b"refs/heads/copy"] = built.refs[b"refs/heads/main"]
+    built.refs[Ref(b"refs/heads/copy")] = built.refs[Ref(b"refs/heads/main")]
     with GitRepo.open(built.path) as repo:
         assert repo.branch_heads() == [built.commits["c1"]]
 
@@ -407,14 +437,14 @@ def test_blob_id_at_and_path_exists_at(tmp_repo: Repo) -> None:
         assert not repo.path_exists_at(c2, "artifacts.yaml")
 
 
-def test_read_blob_errors(simple: Repo) -> None:
+def test_read_blob_errors(simple: BuiltRepo) -> None:
     with open_repo(simple) as repo:
         with pytest.raises(RepoError) as error:
             repo.read_blob("e" * 40)
         assert str(error.value) == f"Blob {'e' * 40} is missing from the repository"
 
 
-def test_read_worktree_file(simple: Repo) -> None:
+def test_read_worktree_file(simple: BuiltRepo) -> None:
     with open_repo(simple) as repo:
         assert repo.read_worktree_file("artifacts.yaml") == ARTIFACTS.encode()
         assert repo.read_worktree_file("models/churn.pkl") == b"\x00pickle2"
@@ -422,7 +452,7 @@ def test_read_worktree_file(simple: Repo) -> None:
         assert repo.read_worktree_file("nope.yaml") is None
 
 
-def test_builder_leaves_a_clean_checkout(simple: Repo) -> None:
+def test_builder_leaves_a_clean_checkout(simple: BuiltRepo) -> None:
     """make_commit keeps the index and work tree in step with the branch."""
     from dulwich import porcelain
 
@@ -436,8 +466,9 @@ def test_builder_leaves_a_clean_checkout(simple: Repo) -> None:
 
 
 @pytest.fixture
-def history(tmp_path: Path) -> Repo:
-    return build_registry(
+def history(tmp_path: Path) -> Iterator[BuiltRepo]:
+    """main: c1 - c2 - c3 (a merge of feature: c1 - f1), with tags on c1 and c2."""
+    with build_registry(
         tmp_path / "repo",
         [
             ("commit", "c1"),
@@ -448,7 +479,8 @@ def history(tmp_path: Path) -> Repo:
             ("lightweight", "light", "c1"),
             Tag("feature", "c1"),  # a tag named like a branch: tags win, as in git
         ],
-    )
+    ) as built:
+        yield built
 
 
 @pytest.mark.parametrize(
@@ -477,37 +509,37 @@ def history(tmp_path: Path) -> Repo:
         ("v1~1", "c1"),
     ],
 )
-def test_resolve(history: Repo, revision: str, label: str) -> None:
+def test_resolve(history: BuiltRepo, revision: str, label: str) -> None:
     with GitRepo.open(history.path) as repo:
         assert repo.resolve(revision) == history.commits[label]
 
 
-def test_resolve_hex_ids(history: Repo) -> None:
+def test_resolve_hex_ids(history: BuiltRepo) -> None:
     c2 = history.commits["c2"]
     with GitRepo.open(history.path) as repo:
         assert repo.resolve(c2) == c2
         assert repo.resolve(c2[:7]) == c2
         assert repo.resolve(c2[:7].upper()) == c2
-        assert repo.resolve(c2[:4] + "~0") == c2 or len({c[:4] for c in history.commits.values()})
+        assert repo.resolve(c2[:4]) == c2
+        assert repo.resolve(c2[:4] + "~1") == history.commits["c1"]
 
 
 @pytest.mark.parametrize(
     "revision",
     ["nope", "HEAD~9", "HEAD^3", "v1^2", "", "~1", "0" * 40, "deadbeef", "main^{tree}", "a..b"],
 )
-def test_resolve_unknown(history: Repo, revision: str) -> None:
-    with GitRepo.open(history.path) as repo:
-        with pytest.raises(RefNotFound) as error:
-            repo.resolve(revision)
+def test_resolve_unknown(history: BuiltRepo, revision: str) -> None:
+    with GitRepo.open(history.path) as repo, pytest.raises(RefNotFound) as error:
+        repo.resolve(revision)
     assert str(error.value) == f"Ref '{revision}' was not found in the repository history"
 
 
 # Hygiene
 
 
-def test_unclosed_repo_gives_no_resource_warning(simple: Repo) -> None:
+def test_unclosed_repo_gives_no_resource_warning(simple: BuiltRepo) -> None:
     pack_everything(simple)
-    simple.close()
+
     repo = open_repo(simple)
     assert repo.read_tags(repo.tag_names())
     del repo
@@ -518,13 +550,12 @@ def test_gitrepo_never_runs_git() -> None:
     """Only dulwich reads the repository: no subprocess anywhere in the adapter."""
     import gto.gitrepo
 
-    tree = ast.parse(Path(gto.gitrepo.__file__).read_text())
-    imported = {
-        alias.name.split(".")[0]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")])
-    }
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse(Path(gto.gitrepo.__file__).read_text())):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
     assert "subprocess" not in imported
     assert imported >= {"dulwich"}
 
@@ -533,4 +564,4 @@ def test_init_repo_ignores_user_config(tmp_path: Path) -> None:
     config = Path(os.environ["HOME"]) / ".gitconfig"
     config.write_text("[init]\n\tdefaultBranch = trunk\n")
     with init_repo(tmp_path / "repo") as repo:
-        assert repo.refs.read_ref(b"HEAD") == b"ref: refs/heads/main"
+        assert repo.refs.read_ref(Ref(b"HEAD")) == b"ref: refs/heads/main"

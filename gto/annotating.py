@@ -1,0 +1,160 @@
+"""`annotate` and `remove`: change artifacts.yaml, and optionally commit and push it.
+
+The file is written in the work tree. With `commit`, gto makes a commit that
+changes only artifacts.yaml (index, work tree and branch stay consistent); in a
+bare repository, where there is no work tree, committing is the only way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from gto import gitwrite
+from gto.annotations import (
+    Annotation,
+    annotate as merge_annotation,
+    check_path_conflict,
+    commit_message_annotate,
+    commit_message_remove,
+    dump_index,
+)
+from gto.config import check_type
+from gto.exceptions import ArtifactNotFound, GTOException, WrongArgs
+from gto.session import RepoLike, Session
+from gto.tags import check_artifact_name
+
+
+@dataclass(frozen=True)
+class IndexChange:
+    """What `annotate`/`remove` did, for the CLI's messages."""
+
+    annotation: Annotation | None
+    commit: str | None = None
+    pushed: bool = False
+
+
+def annotate(
+    repo: RepoLike,
+    name: str,
+    type: str | None = None,
+    path: str | None = None,
+    must_exist: bool = False,
+    allow_same_path: bool = False,
+    labels: Iterable[str] | None = None,
+    description: str = "",
+    custom: Any = None,
+    commit: bool = False,
+    push: bool = False,
+    author: str | None = None,
+    author_email: str | None = None,
+) -> IndexChange:
+    """Create or update an artifact's entry in artifacts.yaml (behaviour reference, 4.5)."""
+    check_artifact_name(name)
+    session = Session.open(repo)
+    if type:
+        check_type(session.config, type)
+    index = dict(session.worktree_index())
+    updated = merge_annotation(
+        index.get(name),
+        type=type,
+        path=path,
+        must_exist=must_exist,
+        labels=labels or (),
+        description=description,
+        custom=custom,
+    )
+    if must_exist and path:
+        head = session.git.head()
+        if head is None or not session.git.path_exists_at(head, path):
+            raise WrongArgs(f"Nothing found in '{path}' for checked out commit")
+    if path and not allow_same_path:
+        check_path_conflict(index, name, path)
+    index[name] = updated
+    return _save(
+        session,
+        index,
+        commit_message_annotate(name, type, path),
+        updated,
+        commit=commit or push,
+        push=push,
+        author=author,
+        author_email=author_email,
+    )
+
+
+def remove(
+    repo: RepoLike,
+    name: str,
+    commit: bool = False,
+    push: bool = False,
+    author: str | None = None,
+    author_email: str | None = None,
+) -> IndexChange:
+    """Drop an artifact's entry from artifacts.yaml; its tags are left alone."""
+    session = Session.open(repo)
+    index = dict(session.worktree_index())
+    if name not in index:
+        raise ArtifactNotFound(name)
+    del index[name]
+    return _save(
+        session,
+        index,
+        commit_message_remove(name),
+        None,
+        commit=commit or push,
+        push=push,
+        author=author,
+        author_email=author_email,
+    )
+
+
+def _save(
+    session: Session,
+    index: dict[str, Annotation],
+    message: str,
+    annotation: Annotation | None,
+    *,
+    commit: bool,
+    push: bool,
+    author: str | None,
+    author_email: str | None,
+) -> IndexChange:
+    git = session.git
+    filename = session.config.index
+    text = dump_index(index).encode()
+    if not commit:
+        if git.workdir is None:
+            raise WrongArgs(
+                f"A bare repository has no work tree to write {filename} to: use --commit"
+            )
+        (git.workdir / filename).write_bytes(text)
+        return IndexChange(annotation)
+    head = git.head()
+    committed = None
+    if head is not None:
+        blob = git.blob_id_at(head, filename)
+        committed = None if blob is None else git.read_blob(blob)
+    if git.workdir is not None and git.read_worktree_file(filename) != committed:
+        raise WrongArgs(
+            f"The command would have changed files that were not committed ({filename}), "
+            "automated committing is not possible. "
+            "Suggested action: Commit the changes and re-run this command."
+        )
+    found = gitwrite.find_identity(git, session.environ)
+    identity = gitwrite.Identity(author or found.name, author_email or found.email)
+    sha = gitwrite.commit_files(
+        git, {filename: text}, message, identity, gitwrite.now(session.environ)
+    )
+    if not push:
+        return IndexChange(annotation, sha)
+    branch = git.current_branch()
+    if branch is None:
+        raise WrongArgs("Cannot push a commit made on a detached HEAD; check out a branch")
+    try:
+        gitwrite.push(git, [(branch, branch)])
+    except GTOException:
+        gitwrite.undo_commit(git, sha, [filename])
+        raise
+    return IndexChange(annotation, sha, pushed=True)

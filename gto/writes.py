@@ -1,0 +1,526 @@
+"""The commands that change a registry: register, assign, unassign, deregister, deprecate.
+
+Each command decides everything from the replayed state first (so bad input is
+refused before anything is written), then writes tags through gitwrite inside a
+transaction: if a later step fails (another tag, a push), every ref it changed
+is put back, so a failing command leaves the repository as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Literal
+
+from gto import gitwrite
+from gto.config import check_stage
+from gto.events import (
+    Assignment,
+    Deprecation,
+    Deregistration,
+    Registration,
+    TagEvent,
+    Unassignment,
+)
+from gto.exceptions import (
+    ArtifactNotFound,
+    GTOException,
+    TagExists,
+    VersionAlreadyRegistered,
+    VersionExistsForCommit,
+    VersionIsOld,
+    WrongArgs,
+)
+from gto.session import RepoLike, Session
+from gto.state import Artifact, Version
+from gto.tags import Action, check_artifact_name, format_tag, next_counter
+from gto.versions import FIRST_VERSION, Bump, bump, check_version, is_version
+
+Simple = bool | Literal["auto", "true", "false"] | None
+
+# Retries when concurrent writers take the counter we picked (each try re-reads the tags).
+_COUNTER_TRIES = 64
+
+
+@dataclass
+class Outcome:
+    """What a command did, in order: for the CLI's messages and the API's return value."""
+
+    created: list[TagEvent] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    pushed: bool = False
+
+
+def _simple(value: Simple, default: bool) -> bool:
+    """`auto` (or None) means the action's default (behaviour reference, 1.5)."""
+    if value is None or value == "auto":
+        return default
+    if isinstance(value, bool):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise WrongArgs("Invalid value for '--simple': Only one of ['auto', 'true', 'false'] is allowed")
+
+
+class _Writer:
+    """Creates and deletes tags for one command, and undoes them all if the command fails."""
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        author: str | None,
+        author_email: str | None,
+        push: bool,
+    ) -> None:
+        self.session = session
+        self.git = session.git
+        self.environ: Mapping[str, str] = session.environ
+        self.push = push
+        self._author = author
+        self._author_email = author_email
+        self._identity: gitwrite.Identity | None = None
+        self.outcome = Outcome()
+        self._created: list[str] = []
+        self._deleted: list[tuple[str, str]] = []
+
+    @property
+    def identity(self) -> gitwrite.Identity:
+        if self._identity is None:
+            if self._author and self._author_email:
+                self._identity = gitwrite.Identity(self._author, self._author_email)
+            else:
+                found = gitwrite.find_identity(self.git, self.environ)
+                self._identity = gitwrite.Identity(
+                    self._author or found.name, self._author_email or found.email
+                )
+        return self._identity
+
+    def create(
+        self,
+        name: str | Callable[[int], str],
+        *,
+        artifact: str,
+        commit: str,
+        message: str,
+        event: Callable[..., TagEvent],
+    ) -> TagEvent:
+        """Create a tag; a counted name moves on to the next counter on a collision."""
+        when = gitwrite.now(self.environ)
+        identity = self.identity
+        if callable(name):
+            counter = next_counter(self.git.tag_names(), artifact)
+            for _ in range(_COUNTER_TRIES):
+                tag = name(counter)
+                try:
+                    gitwrite.create_tag(self.git, tag, commit, message, identity, when)
+                    break
+                except TagExists:
+                    counter = max(counter + 1, next_counter(self.git.tag_names(), artifact))
+            else:
+                raise TagExists(tag)
+        else:
+            tag = name
+            gitwrite.create_tag(self.git, tag, commit, message, identity, when)
+        self._created.append(tag)
+        created = event(
+            artifact=artifact,
+            created_at=datetime.fromtimestamp(when[0], timezone(timedelta(seconds=when[1]))),
+            author=identity.name,
+            author_email=identity.email,
+            message=message,
+            commit_hexsha=commit,
+            tag=tag,
+        )
+        self.outcome.created.append(created)
+        return created
+
+    def delete(self, tag: str) -> None:
+        self._deleted.append((tag, gitwrite.delete_tag(self.git, tag)))
+        self.outcome.deleted.append(tag)
+
+    def finish(self) -> None:
+        if not self.push:
+            return
+        refspecs: list[tuple[str | None, str]] = [
+            (f"refs/tags/{t}", f"refs/tags/{t}") for t in self._created
+        ]
+        refspecs += [(None, f"refs/tags/{t}") for t, _ in self._deleted]
+        gitwrite.push(self.git, refspecs)
+        self.outcome.pushed = True
+
+    def rollback(self) -> None:
+        for tag in reversed(self._created):
+            try:
+                gitwrite.delete_tag(self.git, tag)
+            except GTOException:
+                pass
+        for tag, object_id in reversed(self._deleted):
+            gitwrite.restore_tag(self.git, tag, object_id)
+
+
+@contextmanager
+def _writing(
+    repo: RepoLike, *, author: str | None, author_email: str | None, push: bool
+) -> Iterator[_Writer]:
+    writer = _Writer(Session.open(repo), author=author, author_email=author_email, push=push)
+    try:
+        yield writer
+        writer.finish()
+    except BaseException:
+        writer.rollback()
+        raise
+
+
+def _artifact(writer: _Writer, name: str) -> Artifact | None:
+    return writer.session.registry(name).find_artifact(name)
+
+
+def _versions_at(artifact: Artifact | None, commit: str) -> list[Version]:
+    """Versions with a registration or deregistration on `commit`."""
+    if artifact is None:
+        return []
+    return [v for v in artifact.versions_at(commit) if not v.discovered]
+
+
+def _one_version_at(artifact: Artifact | None, commit: str) -> Version | None:
+    found = _versions_at(artifact, commit)
+    if len(found) > 1:
+        assert artifact is not None
+        names = [v.version for v in found]
+        raise VersionExistsForCommit(
+            "Multiple versions are not allowed on the same Git commit. "
+            f"Violation detected for artifact '{artifact.name}', versions '{names}'."
+        )
+    return found[0] if found else None
+
+
+def _next_version(artifact: Artifact | None, part: Bump | None) -> str:
+    """Bump the greatest active registered version, skipping names already taken.
+
+    Upstream fails with "tag already exists" when the bump lands on a deregistered
+    version (quirk Q9); moving on to the next free name is what a user wants.
+    """
+    latest = artifact.latest_version() if artifact else None
+    if latest is None:
+        if part is not None:
+            raise WrongArgs("Can't apply bump, because this is the first version being registered")
+        candidate = FIRST_VERSION
+    else:
+        candidate = bump(latest.version, part or "patch")
+    taken = {v.version for v in artifact.versions} if artifact else set()
+    while candidate in taken:
+        candidate = bump(candidate, part or "patch")
+    return candidate
+
+
+def _register(
+    writer: _Writer,
+    artifact: Artifact | None,
+    name: str,
+    commit: str,
+    *,
+    version: str | None,
+    part: Bump | None,
+    message: str | None,
+    simple: bool,
+    force: bool,
+) -> Registration:
+    existing = _one_version_at(artifact, commit)
+    if existing is not None:
+        if existing.is_registered and existing.is_active and not force:
+            raise VersionExistsForCommit(
+                f"'{name}' is already registered in this commit with version '{existing.version}'"
+            )
+        if version is None:
+            version = existing.version
+        elif version != existing.version:
+            raise VersionExistsForCommit(f"For this REF you can only register {existing.version}")
+    if version is not None:
+        if not is_version(version):
+            raise WrongArgs(f"Supplied version '{version}' cannot be parsed")
+        other = artifact.find_version(version) if artifact else None
+        if other is not None and other.commit_hexsha != commit:
+            raise VersionAlreadyRegistered(f"Version '{version}' already was registered.")
+    else:
+        version = _next_version(artifact, part)
+    assert version is not None
+    final = version
+    event = writer.create(
+        format_tag(name, Action.REGISTER, version=final)
+        if simple
+        else (lambda n: format_tag(name, Action.REGISTER, version=final, counter=n)),
+        artifact=name,
+        commit=commit,
+        message=message or f"Registering artifact {name} version {final}",
+        event=lambda **kw: Registration(version=final, **kw),
+    )
+    assert isinstance(event, Registration)
+    return event
+
+
+def _bump_part(bump_major: bool, bump_minor: bool, bump_patch: bool) -> Bump | None:
+    if bump_major:
+        return "major"
+    if bump_minor:
+        return "minor"
+    return "patch" if bump_patch else None
+
+
+def register(
+    repo: RepoLike,
+    name: str,
+    ref: str = "HEAD",
+    version: str | None = None,
+    message: str | None = None,
+    simple: Simple = None,
+    force: bool = False,
+    bump_major: bool = False,
+    bump_minor: bool = False,
+    bump_patch: bool = False,
+    push: bool = False,
+    author: str | None = None,
+    author_email: str | None = None,
+) -> Outcome:
+    """Tag a commit as a new version of an artifact (behaviour reference, 4.1)."""
+    check_artifact_name(name)
+    if sum(bool(x) for x in (version, bump_major, bump_minor, bump_patch)) > 1:
+        raise WrongArgs("Need to specify either version or single bump argument")
+    with _writing(repo, author=author, author_email=author_email, push=push) as writer:
+        commit = writer.git.resolve(ref)
+        _register(
+            writer,
+            _artifact(writer, name),
+            name,
+            commit,
+            version=version,
+            part=_bump_part(bump_major, bump_minor, bump_patch),
+            message=message,
+            simple=_simple(simple, True),
+            force=force,
+        )
+    return writer.outcome
+
+
+def assign(
+    repo: RepoLike,
+    name: str,
+    stage: str,
+    version: str | None = None,
+    ref: str | None = None,
+    name_version: str | None = None,
+    message: str | None = None,
+    simple: Simple = None,
+    force: bool = False,
+    push: bool = False,
+    skip_registration: bool = False,
+    author: str | None = None,
+    author_email: str | None = None,
+) -> Outcome:
+    """Assign a stage to a version given by name, or to the version at a ref (4.2).
+
+    With a ref that has no version yet, the ref is registered first (as
+    `name_version`, or the next bumped version) unless `skip_registration`.
+    """
+    check_artifact_name(name)
+    if version is not None and ref is not None:
+        raise WrongArgs("One and only one of (version, ref) must be specified.")
+    if (name_version or version) and skip_registration:
+        raise WrongArgs("You either need to supply version name or skip registration")
+    with _writing(repo, author=author, author_email=author_email, push=push) as writer:
+        check_stage(writer.session.config, stage)
+        artifact = _artifact(writer, name)
+        target: Version | None
+        if version is not None:
+            check_version(version)
+            target = artifact.find_version(version) if artifact else None
+            if target is None or target.discovered:
+                raise VersionIsOld(f"Version '{version}' is not registered")
+            commit, version_name = target.commit_hexsha, target.version
+        else:
+            commit = writer.git.resolve(ref or "HEAD")
+            target = _one_version_at(artifact, commit)
+            if target is not None:
+                if name_version is not None and name_version != target.version:
+                    raise VersionExistsForCommit(
+                        f"Can't register '{name_version}', since '{target.version}' "
+                        "is registered already at this ref"
+                    )
+                version_name = target.version
+            elif skip_registration:
+                version_name = commit
+                unregistered = artifact.versions_at(commit) if artifact else []
+                target = unregistered[0] if unregistered else None
+            else:
+                version_name = _register(
+                    writer, artifact, name, commit, version=name_version, part=None,
+                    message=None, simple=True, force=False,
+                ).version
+        if not force and target is not None:
+            vstage = target.stages.get(stage)
+            if vstage is not None and vstage.is_active:
+                raise VersionIsOld(
+                    f"Version '{version_name}' is already in stage '{stage}'. "
+                    "Use the '--force' flag to create a new Git tag nevertheless."
+                )
+        writer.create(
+            format_tag(name, Action.ASSIGN, stage=stage)
+            if _simple(simple, False)
+            else (lambda n: format_tag(name, Action.ASSIGN, stage=stage, counter=n)),
+            artifact=name,
+            commit=commit,
+            message=message or f"Assigning stage {stage} to artifact {name} version {version_name}",
+            event=lambda **kw: Assignment(version=version_name, stage=stage, **kw),
+        )
+    return writer.outcome
+
+
+def _find_version(artifact: Artifact | None, name: str, version: str) -> tuple[Artifact, Version]:
+    check_version(version)
+    if artifact is None:
+        raise ArtifactNotFound(name)
+    found = artifact.find_version(version)
+    if found is None:
+        raise VersionIsOld(f"Version '{version}' of artifact '{name}' is not found")
+    return artifact, found
+
+
+def _delete_all(writer: _Writer, events: list[TagEvent]) -> None:
+    """Delete the tags of `events`, oldest first."""
+    for event in sorted(events, key=lambda e: e.created_at):
+        writer.delete(event.tag)
+
+
+def unassign(
+    repo: RepoLike,
+    name: str,
+    version: str,
+    stage: str,
+    message: str | None = None,
+    simple: Simple = None,
+    force: bool = False,
+    delete: bool = False,
+    push: bool = False,
+    author: str | None = None,
+    author_email: str | None = None,
+) -> Outcome:
+    """Take a stage away from a version: a `#stage!` tag, or delete its stage tags."""
+    check_artifact_name(name)
+    with _writing(repo, author=author, author_email=author_email, push=push) as writer:
+        check_stage(writer.session.config, stage)
+        _, found = _find_version(_artifact(writer, name), name, version)
+        vstage = found.stages.get(stage)
+        if vstage is None:
+            raise VersionIsOld(f"Stage '{stage}' is not assigned to a version '{version}'")
+        if not vstage.is_active and not force and not delete:
+            # Upstream only checks "ever assigned", so repeating an unassign writes
+            # extra tags (quirk Q6); we ask for --force for that.
+            raise VersionIsOld(
+                f"Stage '{stage}' of version '{version}' is unassigned already. "
+                "Use the '--force' flag to create a new Git tag nevertheless."
+            )
+        if delete:
+            _delete_all(writer, [*vstage.assignments, *vstage.unassignments])
+        else:
+            writer.create(
+                format_tag(name, Action.UNASSIGN, stage=stage)
+                if _simple(simple, False)
+                else (lambda n: format_tag(name, Action.UNASSIGN, stage=stage, counter=n)),
+                artifact=name,
+                commit=found.commit_hexsha,
+                message=message
+                or f"Unassigning stage '{stage}' to artifact '{name}' version '{version}'",
+                event=lambda **kw: Unassignment(version=version, stage=stage, **kw),
+            )
+    return writer.outcome
+
+
+def deregister(
+    repo: RepoLike,
+    name: str,
+    version: str,
+    message: str | None = None,
+    simple: Simple = None,
+    force: bool = False,
+    delete: bool = False,
+    push: bool = False,
+    author: str | None = None,
+    author_email: str | None = None,
+) -> Outcome:
+    """Mark a version as withdrawn: a `@v!` tag, or delete every tag of the version."""
+    check_artifact_name(name)
+    with _writing(repo, author=author, author_email=author_email, push=push) as writer:
+        _, found = _find_version(_artifact(writer, name), name, version)
+        if not force:
+            if not found.is_registered:
+                raise VersionIsOld(f"The version at ref '{found.commit_hexsha}' is not registered")
+            if not found.is_active:
+                raise VersionIsOld(
+                    f"The version at ref '{found.commit_hexsha}' was deregistered already"
+                )
+        if delete:
+            _delete_all(
+                writer, [*found.registrations, *found.deregistrations, *found.stage_events]
+            )
+        else:
+            writer.create(
+                format_tag(name, Action.DEREGISTER, version=version)
+                if _simple(simple, True)
+                else (lambda n: format_tag(name, Action.DEREGISTER, version=version, counter=n)),
+                artifact=name,
+                commit=found.commit_hexsha,
+                message=message or f"Deregistering artifact {name} version {version}",
+                event=lambda **kw: Deregistration(version=version, **kw),
+            )
+    return writer.outcome
+
+
+def deprecate(
+    repo: RepoLike,
+    name: str,
+    ref: str | None = None,
+    message: str | None = None,
+    simple: Simple = None,
+    force: bool = False,
+    delete: bool = False,
+    push: bool = False,
+    author: str | None = None,
+    author_email: str | None = None,
+) -> Outcome:
+    """Deprecate an artifact: an `@deprecated` tag, or delete every tag of the artifact."""
+    check_artifact_name(name)
+    if force and simple in (True, "true"):
+        raise WrongArgs("Can't use 'force' with 'simple=True'")
+    with _writing(repo, author=author, author_email=author_email, push=push) as writer:
+        artifact = _artifact(writer, name)
+        if not force:
+            if artifact is None:
+                raise ArtifactNotFound(name)
+            if not artifact.is_active:
+                raise VersionIsOld("Artifact was deprecated already")
+        if delete:
+            if artifact is None:
+                raise ArtifactNotFound(name)
+            _delete_all(writer, [e for e in artifact.events() if isinstance(e, TagEvent)])
+        else:
+            if ref is not None:
+                commit = writer.git.resolve(ref)
+            elif artifact is not None:
+                latest = max(artifact.events(), key=lambda e: e.created_at)
+                commit = latest.commit_hexsha
+            else:
+                commit = writer.git.resolve("HEAD")
+            incremental = force or not _simple(simple, True)
+            writer.create(
+                (lambda n: format_tag(name, Action.DEPRECATE, counter=n))
+                if incremental
+                else format_tag(name, Action.DEPRECATE),
+                artifact=name,
+                commit=commit,
+                message=message or f"Deprecating artifact '{name}'",
+                event=Deprecation,
+            )
+    return writer.outcome
+

@@ -1,0 +1,165 @@
+"""Real git servers on loopback, for tests that push to or read from a remote.
+
+    with dulwich_http_server(bare_repo_path) as url:   # http://127.0.0.1:PORT/NAME
+        ...
+    with git_daemon(folder_of_bare_repos) as base:     # git://127.0.0.1:PORT
+        url = f"{base}/remote.git"
+
+Both bind an ephemeral port on 127.0.0.1, accept pushes, and stop when the `with`
+block ends. git daemon is git's own server: it needs the real git binary, which CI
+names in GTO_TEST_REAL_GIT (a poisoned `git` comes first on PATH); without it the
+test is skipped. gto itself never runs git.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import cast
+from wsgiref.simple_server import make_server
+
+import pytest
+from dulwich.repo import Repo
+from dulwich.server import BackendRepo, DictBackend
+from dulwich.web import WSGIRequestHandlerLogger, WSGIServerLogger, make_wsgi_chain
+
+# Read at import (collection) time: the autouse hermetic_env fixture removes GTO_*
+# variables before each test runs.
+REAL_GIT = os.environ.get("GTO_TEST_REAL_GIT", "")
+STARTUP_TIMEOUT = 10.0
+STOP_TIMEOUT = 5.0
+# Per connection: a stuck client or server cannot hold a test for longer than this.
+IO_TIMEOUT = 30
+
+
+class _RequestHandler(WSGIRequestHandlerLogger):
+    timeout = IO_TIMEOUT
+
+
+@contextlib.contextmanager
+def dulwich_http_server(repo_path: str | os.PathLike[str]) -> Iterator[str]:
+    """Serve one repository with dulwich's smart HTTP server (protocol v0/v1, push on).
+
+    Yields its URL, `http://127.0.0.1:PORT/<folder name>`.
+    """
+    name = "/" + Path(repo_path).name
+    with Repo(os.fspath(repo_path)) as repo:
+        app = make_wsgi_chain(DictBackend({name: cast(BackendRepo, repo)}))
+        server = make_server(
+            "127.0.0.1", 0, app, server_class=WSGIServerLogger, handler_class=_RequestHandler
+        )
+        thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_port}{name}"
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(STOP_TIMEOUT)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _wait_until_accepting(process: subprocess.Popen[bytes], port: int) -> bool:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while process.poll() is None and time.monotonic() < deadline:
+        if _accepts(port):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM if pytest dies, so no daemon outlives the test run."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the daemon and the per-connection children in its process group."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(STOP_TIMEOUT)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@contextlib.contextmanager
+def git_daemon(base_path: str | os.PathLike[str]) -> Iterator[str]:
+    """Run `git daemon` over the repositories under `base_path`, receive-pack enabled.
+
+    Yields `git://127.0.0.1:PORT`; a repository `base_path/x.git` is at `URL/x.git`.
+    Skips the test when GTO_TEST_REAL_GIT does not name the real git.
+    """
+    if not REAL_GIT:
+        pytest.skip("needs GTO_TEST_REAL_GIT")
+    base = os.path.abspath(base_path)
+    env = dict(os.environ)
+    # The daemon runs `git upload-pack`/`receive-pack`: it must find the real git.
+    env["PATH"] = os.path.dirname(REAL_GIT) + os.pathsep + env.get("PATH", "")
+    env["GIT_CONFIG_NOSYSTEM"] = "1"
+    for _ in range(3):  # another process may take the free port before the daemon does
+        port = _free_port()
+        command = [
+            REAL_GIT,
+            "daemon",
+            "--reuseaddr",
+            f"--base-path={base}",
+            "--export-all",
+            "--enable=receive-pack",
+            "--informative-errors",
+            f"--timeout={IO_TIMEOUT}",
+            f"--init-timeout={IO_TIMEOUT}",
+            "--listen=127.0.0.1",
+            f"--port={port}",
+            base,
+        ]
+        with tempfile.TemporaryFile() as log:
+            process = subprocess.Popen(
+                command,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+            try:
+                if _wait_until_accepting(process, port):
+                    yield f"git://127.0.0.1:{port}"
+                    return
+                exited = process.poll() is not None
+            finally:
+                _stop(process)
+            log.seek(0)
+            output = log.read().decode("utf-8", "replace").strip()
+        if not exited or "Address already in use" not in output:
+            raise RuntimeError(f"git daemon did not start: {output or 'no output'}")
+    raise RuntimeError("git daemon did not start: no free port")
