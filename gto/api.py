@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from gto.annotations import Annotation
-from gto.events import Event
+from gto.events import Assignment, Event, Registration, TagEvent
 from gto.exceptions import ArtifactNotFound, WrongArgs
 from gto.replay import replay
 from gto.session import RepoLike, Session
@@ -30,7 +30,14 @@ from gto.views import (
 
 __all__ = [
     "VersionSort",
+    "annotate",
+    "assign",
     "check_ref",
+    "deprecate",
+    "deregister",
+    "register",
+    "remove",
+    "unassign",
     "describe",
     "find_latest_version",
     "find_versions_in_stage",
@@ -268,3 +275,65 @@ def describe(repo: RepoLike, name: str, rev: str | None = None) -> Annotation | 
         return session.index_at(session.git.resolve(rev)).get(name)
     return session.worktree_index().get(name)
 
+
+
+# --- writing: thin wrappers over gto.writes / gto.annotating that return the event --------
+
+
+def _last(outcome: Any) -> TagEvent | None:
+    """The main event a command created (the last tag), or None for `delete=True`."""
+    return outcome.created[-1] if outcome.created else None
+
+
+def register(repo: RepoLike, name: str, ref: str = "HEAD", **options: Any) -> Registration:
+    """Register a version; options as `gto.writes.register` (version, bump_*, simple, push,
+    author, author_email, ...)."""
+    from gto import writes
+
+    event = _last(writes.register(repo, name, ref, **options))
+    assert isinstance(event, Registration)
+    return event
+
+
+def assign(repo: RepoLike, name: str, stage: str, **options: Any) -> Assignment:
+    """Assign a stage by `version=` or `ref=`; options as `gto.writes.assign`."""
+    from gto import writes
+
+    event = _last(writes.assign(repo, name, stage, **options))
+    assert isinstance(event, Assignment)
+    return event
+
+
+def unassign(repo: RepoLike, name: str, version: str, stage: str, **options: Any) -> TagEvent | None:
+    """Unassign a stage (None with `delete=True`); options as `gto.writes.unassign`."""
+    from gto import writes
+
+    return _last(writes.unassign(repo, name, version, stage, **options))
+
+
+def deregister(repo: RepoLike, name: str, version: str, **options: Any) -> TagEvent | None:
+    """Deregister a version (None with `delete=True`); options as `gto.writes.deregister`."""
+    from gto import writes
+
+    return _last(writes.deregister(repo, name, version, **options))
+
+
+def deprecate(repo: RepoLike, name: str, **options: Any) -> TagEvent | None:
+    """Deprecate an artifact (None with `delete=True`); options as `gto.writes.deprecate`."""
+    from gto import writes
+
+    return _last(writes.deprecate(repo, name, **options))
+
+
+def annotate(repo: RepoLike, name: str, **options: Any) -> Annotation | None:
+    """Create or update an artifact's annotation; options as `gto.annotating.annotate`."""
+    from gto import annotating
+
+    return annotating.annotate(repo, name, **options).annotation
+
+
+def remove(repo: RepoLike, name: str, **options: Any) -> None:
+    """Remove an artifact's annotation; options as `gto.annotating.remove`."""
+    from gto import annotating
+
+    annotating.remove(repo, name, **options)
