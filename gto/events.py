@@ -104,8 +104,19 @@ class Deregistration(TagEvent):
         return f'Version "{self.version}" of artifact "{self.artifact}" was deregistered'
 
 
+class _StageEventMixin:
+    """Assignments are read before their version is known; replay fills it in."""
+
+    def with_version(self, version: str) -> Any:
+        # A plain copy: dataclasses.replace re-runs __init__ and showed in profiles.
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__["version"] = version
+        return copy
+
+
 @dataclass(frozen=True, kw_only=True)
-class Assignment(TagEvent):
+class Assignment(_StageEventMixin, TagEvent):
     kind = "assignment"
     priority = 5
     addition = True
@@ -128,7 +139,7 @@ class Assignment(TagEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Unassignment(TagEvent):
+class Unassignment(_StageEventMixin, TagEvent):
     kind = "unassignment"
     priority = 6
     addition = False

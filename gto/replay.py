@@ -7,7 +7,7 @@ and the annotations found at those commits.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from gto.annotations import Annotation
 from gto.events import (
@@ -50,16 +50,13 @@ class _VersionDraft:
     deregistrations: list[Deregistration] = field(default_factory=list)
     stages: dict[str, _StageDraft] = field(default_factory=dict)
 
-    @property
-    def has_direct_events(self) -> bool:
-        return bool(self.registrations or self.deregistrations)
-
 
 @dataclass
 class _ArtifactDraft:
     name: str
     versions: dict[tuple[str, str], _VersionDraft] = field(default_factory=dict)
     by_commit: dict[str, list[_VersionDraft]] = field(default_factory=dict)
+    direct_by_commit: dict[str, list[_VersionDraft]] = field(default_factory=dict)
     deprecations: list[Deprecation] = field(default_factory=list)
 
     def version(self, name: str, commit: str) -> _VersionDraft:
@@ -70,12 +67,20 @@ class _ArtifactDraft:
             self.by_commit.setdefault(commit, []).append(draft)
         return draft
 
+    def direct_version(self, name: str, commit: str) -> _VersionDraft:
+        """A version that a registration or deregistration names."""
+        draft = self.version(name, commit)
+        direct = self.direct_by_commit.setdefault(commit, [])
+        if draft not in direct:
+            direct.append(draft)
+        return draft
+
     def version_at(self, commit: str) -> _VersionDraft:
         """The version a stage tag on `commit` belongs to (behaviour reference, 2.4).
 
         Unregistered versions are named by the full commit hexsha, one per commit.
         """
-        direct = [v for v in self.by_commit.get(commit, ()) if v.has_direct_events]
+        direct = self.direct_by_commit.get(commit, ())
         if len(direct) > 1:
             names = [v.name for v in direct]
             raise VersionExistsForCommit(
@@ -114,17 +119,17 @@ def replay(
             case Deprecation():
                 art.deprecations.append(event)
             case Registration():
-                art.version(event.version, event.commit_hexsha).registrations.append(event)
+                art.direct_version(event.version, event.commit_hexsha).registrations.append(event)
             case Deregistration():
-                art.version(event.version, event.commit_hexsha).deregistrations.append(event)
+                art.direct_version(event.version, event.commit_hexsha).deregistrations.append(event)
             case Assignment():
                 draft = art.version_at(event.commit_hexsha)
                 stage = draft.stages.setdefault(event.stage, _StageDraft())
-                stage.assignments.append(replace(event, version=draft.name))
+                stage.assignments.append(event.with_version(draft.name))
             case Unassignment():
                 draft = art.version_at(event.commit_hexsha)
                 stage = draft.stages.setdefault(event.stage, _StageDraft())
-                stage.unassignments.append(replace(event, version=draft.name))
+                stage.unassignments.append(event.with_version(draft.name))
 
     # Artifacts listed in artifacts.yaml get a version at each discovery commit (2.5).
     for commit in discovery:

@@ -4,15 +4,18 @@
 tie rules of the behaviour reference (section 2.3) decide: a deregistration
 beats a registration, an unassignment beats an assignment, and any version
 event beats a deprecation.
+
+Replay hands every event tuple over in time order, so the latest of one kind is
+its last element.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from functools import cached_property
+from typing import Any, Generic, TypeVar
 
 from gto.events import (
     Assignment,
@@ -32,13 +35,33 @@ class VersionSort(str, Enum):
     TIMESTAMP = "timestamp"
 
 
-def _latest(events: Iterable[Event], loser: type[Event]) -> Event | None:
-    """The latest event; at equal times, an event of type `loser` counts as earlier."""
-    return max(
-        events,
-        key=lambda e: (e.created_at, not isinstance(e, loser)),
-        default=None,
-    )
+_T = TypeVar("_T")
+
+
+class _cached(Generic[_T]):  # noqa: N801 - used as a decorator
+    """A property computed once per instance; unlike functools' in Python 3.11, it takes no lock.
+
+    Frozen state is read in hot loops (every version of every artifact), where the
+    lock's cost showed in profiles.
+    """
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.name = func.__name__
+
+    def __get__(self, instance: Any, owner: type | None = None) -> _T:
+        value = self.func(instance)
+        instance.__dict__[self.name] = value
+        return value
+
+
+def _last_of(first: Sequence[Event], second: Sequence[Event]) -> Event | None:
+    """The later of two time-ordered tuples' last events; `second` wins a tie."""
+    if not second:
+        return first[-1] if first else None
+    if first and first[-1].created_at > second[-1].created_at:
+        return first[-1]
+    return second[-1]
 
 
 @dataclass(frozen=True)
@@ -52,9 +75,9 @@ class VStage:
     assignments: tuple[Assignment, ...]
     unassignments: tuple[Unassignment, ...]
 
-    @cached_property
+    @_cached
     def latest_event(self) -> Event | None:
-        return _latest((*self.assignments, *self.unassignments), Assignment)
+        return _last_of(self.assignments, self.unassignments)
 
     @property
     def is_active(self) -> bool:
@@ -64,10 +87,10 @@ class VStage:
     def activated_at(self) -> datetime | None:
         return self.latest_event.created_at if self.is_active and self.latest_event else None
 
-    @cached_property
+    @_cached
     def authoring(self) -> Assignment | None:
         """The latest assignment supplies created_at, author, message and ref."""
-        return max(self.assignments, key=lambda e: e.created_at, default=None)
+        return self.assignments[-1] if self.assignments else None
 
 
 @dataclass(frozen=True)
@@ -90,20 +113,20 @@ class Version:
     def discovered(self) -> bool:
         return not self.registrations and not self.deregistrations
 
-    @cached_property
+    @_cached
     def stage_events(self) -> tuple[Assignment | Unassignment, ...]:
         return tuple(
             e for vstage in self.stages.values() for e in (*vstage.assignments, *vstage.unassignments)
         )
 
-    @cached_property
+    @_cached
     def is_active(self) -> bool:
-        direct = _latest((*self.registrations, *self.deregistrations), Registration)
+        direct = _last_of(self.registrations, self.deregistrations)
         if direct is not None:
             return isinstance(direct, Registration)
         return bool(self.stage_events or self.enrichments)
 
-    @cached_property
+    @_cached
     def authoring(self) -> Event:
         """The registration, else the latest stage event, else the latest commit event."""
         for events in (self.registrations, self.stage_events, self.enrichments):
@@ -115,7 +138,7 @@ class Version:
     def created_at(self) -> datetime:
         return self.authoring.created_at
 
-    @cached_property
+    @_cached
     def activated_at(self) -> datetime:
         if self.registrations:
             return min(e.created_at for e in self.registrations)
@@ -140,12 +163,26 @@ class Artifact:
         for version in self.versions:
             yield from version.events()
 
-    @cached_property
+    @_cached
     def is_active(self) -> bool:
-        latest = _latest(self.events(), Deprecation)
-        return latest is not None and not isinstance(latest, Deprecation)
+        """Deprecated until a later registration or assignment, as the seed README says.
 
-    @cached_property
+        Upstream lets any later event revive an artifact, a new commit that still lists
+        it in artifacts.yaml included (behaviour reference, quirk Q7); a deprecation
+        that an unrelated commit undoes is not what anyone deprecating wants.
+        """
+        if not self.deprecations:
+            return any(True for _ in self.events())
+        deprecated_at = self.deprecations[-1].created_at
+        # A version event in the same second beats the deprecation (reference, 2.3).
+        return any(
+            e.created_at >= deprecated_at
+            for version in self.versions
+            for e in (*version.registrations, *version.stage_events)
+            if isinstance(e, (Registration, Assignment))
+        )
+
+    @_cached
     def is_registered(self) -> bool:
         """Artifacts known only from artifacts.yaml are shown as `*name`."""
         return any(not isinstance(e, CommitEvent) for e in self.events())

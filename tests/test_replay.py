@@ -186,3 +186,23 @@ def test_latest_column_is_semver_greatest_registered() -> None:
     )
     latest = registry.artifacts["m"].latest_version()
     assert latest is not None and latest.version == "v2.0.0"
+
+
+def test_only_registration_or_assignment_revives_a_deprecated_artifact() -> None:
+    base = (tag("m@v1.0.0", A, 1), tag("m#dev#1", A, 2), tag("m@deprecated", A, 3))
+    assert not build(*base).artifacts["m"].is_active
+    # Quirk Q7: upstream revives on any later event; the seed README says register or assign.
+    assert not build(*base, tag("m#dev!#2", A, 4)).artifacts["m"].is_active
+    assert not build(*base, tag("m@v1.0.0!", A, 4)).artifacts["m"].is_active
+    assert build(*base, tag("m@v2.0.0", B, 4)).artifacts["m"].is_active
+    assert build(*base, tag("m#prod#3", A, 4)).artifacts["m"].is_active
+
+
+def test_a_later_commit_listing_the_artifact_does_not_revive_it() -> None:
+    late = CommitRecord(C, "Author", "a@example.com", "Committer", "c@example.com",
+                        T0 + timedelta(days=30), "later\n")
+    commits = {A: commit(A), C: late}
+    registry = replay(
+        (tag("m@v1.0.0", A, 1), tag("m@deprecated", A, 2)), commits, {C: {"m": Annotation()}}, (C,)
+    )
+    assert not registry.artifacts["m"].is_active
