@@ -17,6 +17,10 @@ from gto.exceptions import GTOException, WrongArgs
 PROG = "gto"
 
 
+# What a command returns: text to print (or None), optionally with a non-zero exit code.
+Output = str | None | tuple[str | None, int]
+
+
 def _emoji(symbol: str) -> str:
     """Emojis are on unless GTO_EMOJIS says otherwise (env only, like upstream)."""
     value = os.environ.get("GTO_EMOJIS", os.environ.get("gto_emojis", "true"))
@@ -37,7 +41,7 @@ def _command(
     name: str,
     summary: str,
     examples: str,
-    run: Callable[[argparse.Namespace], str | None],
+    run: Callable[[argparse.Namespace], Output],
     *,
     aliases: Sequence[str] = (),
     hidden: bool = False,
@@ -297,21 +301,29 @@ def _add_describe(sub: argparse._SubParsersAction[_Parser]) -> None:
 # --- doctor, parse-tag, print-state -------------------------------------------------
 
 
-def _run_doctor(args: argparse.Namespace) -> str | None:
-    from gto.doctor import run_doctor
+def _run_doctor(args: argparse.Namespace) -> Output:
+    from gto.doctor import doctor_json, doctor_report
+    from gto.render import render_json
 
-    return run_doctor(args.repo, all_commits=args.all_commits, emoji=_emoji)
+    if args.json:
+        data, code = doctor_json(args.repo, all_commits=args.all_commits)
+        return render_json(data), code
+    return doctor_report(args.repo, all_commits=args.all_commits, emoji=_emoji)
 
 
 def _add_doctor(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = _command(
-        sub, "doctor", "Check the configuration and the registry for problems.",
-        "  gto doctor\n  gto doctor -r path/to/repo -A",
+        sub, "doctor",
+        "Check the configuration and the registry: unreadable or lightweight GTO tags, two "
+        "versions on one commit, counters going backwards, broken artifacts.yaml. "
+        "Exit 1 when problems are found.",
+        "  gto doctor\n  gto doctor --json -r path/to/repo   # for CI",
         _run_doctor,
     )
     _repo_option(p)
     p.add_argument("-A", "--all-commits", action="store_true",
                    help="also check artifacts.yaml in every commit")
+    p.add_argument("--json", action="store_true", help="print the problems as JSON")
 
 
 def _run_parse_tag(args: argparse.Namespace) -> str | None:
@@ -379,7 +391,8 @@ def _report(outcome: Any) -> str:
         what = _CREATED[event.kind].format(version=event.version_name)
         lines.append(f"Created git tag '{event.tag}' that {what}")
         if outcome.pushed:
-            lines.append(f"Running `git push origin {_quote(event.tag)}`")
+            # Upstream quotes the tag in the hint only, not in the `Running` line.
+            lines.append(f"Running `git push origin {event.tag}`")
             lines.append(f"Successfully pushed git tag {event.tag} on remote.")
         else:
             lines.append("To push the changes upstream, run:")
@@ -387,7 +400,7 @@ def _report(outcome: Any) -> str:
     for tag in outcome.deleted:
         lines.append(f"Deleted git tag '{tag}'")
         if outcome.pushed:
-            lines.append(f"Running `git push --delete origin {_quote(tag)}`")
+            lines.append(f"Running `git push --delete origin {tag}`")
             lines.append(f"Successfully deleted git tag {tag} on remote.")
         else:
             lines.append("To push the changes upstream, run:")
@@ -615,6 +628,9 @@ def build_parser() -> _Parser:
     parser = _Parser(
         prog=PROG, description=_OVERVIEW, epilog=_EXAMPLES, formatter_class=_Formatter,
         usage="gto [-h] [--version] [-v] COMMAND ...",
+        # Otherwise `gto register m --ver v1.0.0` is taken as an ambiguous abbreviation
+        # of the top-level --version/--verbose before the subcommand sees it.
+        allow_abbrev=False,
     )
     parser.add_argument("--version", action="version",
                         version=f"{_emoji('🪴 ')} GTO Version: {__version__}")
@@ -649,7 +665,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _error(exc.message, sys.stderr)
         return 1
+    output, code = output if isinstance(output, tuple) else (output, 0)
     if output is not None:
         print(output)
-    return 0
+    return code
 

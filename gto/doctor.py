@@ -1,25 +1,75 @@
-"""`gto doctor`: print the environment configuration and check that the registry reads."""
+"""`gto doctor`: the configuration gto sees, and the problems in the registry itself."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
 
 from gto import __version__
+from gto.checks import (
+    Problem,
+    assignments_to_deregistered,
+    counters_going_backwards,
+    unreadable_tags,
+    versions_on_one_commit,
+)
 from gto.config import env_config_lines
+from gto.events import event_from_tag
+from gto.exceptions import GTOException, VersionExistsForCommit
+from gto.session import RepoLike, Session
 
 RULE = "-" * 33
 
 
-def run_doctor(repo: str, *, all_commits: bool = False, emoji: Callable[[str], str]) -> str:
-    """The doctor report; a broken config or registry raises its GTOException."""
-    from gto.api import Session
+def diagnose(repo: RepoLike, *, all_commits: bool = False) -> list[Problem]:
+    """Every problem found; an empty list means the registry is healthy."""
+    session = Session.open(repo)
+    try:
+        session.config  # noqa: B018 - a broken .gto is the first problem to report
+    except GTOException as e:
+        return [Problem("config", e.message)]
+    git = session.git
+    problems: list[Problem] = []
+    for commit in session.discovery_commits(all_commits=all_commits):
+        try:
+            session.index_at(commit)
+        except GTOException as e:
+            problems.append(Problem("annotations", f"{e.message} (commit {commit[:7]})"))
+    names = git.tag_names()
+    events = [e for r in git.read_tags(names) if (e := event_from_tag(r)) is not None]
+    problems += unreadable_tags(names, git.problem_tags(names))
+    problems += versions_on_one_commit(events)
+    problems += counters_going_backwards(events)
+    if not any(p.check == "annotations" for p in problems):
+        try:
+            registry = session.registry(events=events, all_commits=all_commits)
+        except VersionExistsForCommit:
+            pass  # reported above, with the tags involved
+        except GTOException as e:
+            problems.append(Problem("registry", e.message))
+        else:
+            problems += assignments_to_deregistered(registry)
+    return problems
 
+
+def doctor_report(
+    repo: RepoLike, *, all_commits: bool = False, emoji: Callable[[str], str]
+) -> tuple[str, int]:
+    """The text report and exit code (1 when problems are found)."""
     lines = [f"{emoji('🪴 ')} GTO Version: {__version__}", RULE]
     lines.extend(env_config_lines(os.environ))
     lines.append(RULE)
-    session = Session.open(repo)
-    session.config  # noqa: B018 - a broken .gto must fail here, before the registry
-    session.registry(all_commits=all_commits)
-    lines.append(f"{emoji('✅ ')} No issues found")
-    return "\n".join(lines)
+    problems = diagnose(repo, all_commits=all_commits)
+    for problem in problems:
+        tags = f" [{', '.join(problem.tags)}]" if problem.tags else ""
+        lines.append(f"{emoji('❌ ')}{problem.message}{tags}")
+    if not problems:
+        lines.append(f"{emoji('✅ ')} No issues found")
+    return "\n".join(lines), 1 if problems else 0
+
+
+def doctor_json(repo: RepoLike, *, all_commits: bool = False) -> tuple[dict[str, Any], int]:
+    problems = diagnose(repo, all_commits=all_commits)
+    return {"issues": [asdict(p) for p in problems]}, 1 if problems else 0

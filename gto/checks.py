@@ -1,0 +1,123 @@
+"""Registry health checks for `gto doctor`: pure functions over tags, events and state.
+
+Each check returns Problems naming the tags involved, so a team can find and fix
+(or delete) exactly those tags.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from gto.events import Assignment, Deregistration, Registration, TagEvent
+from gto.state import Registry
+from gto.tags import Action, check_artifact_name, tag_artifact, try_parse_tag
+from gto.exceptions import ValidationError
+
+
+@dataclass(frozen=True)
+class Problem:
+    check: str
+    message: str
+    tags: tuple[str, ...] = ()
+
+
+def versions_on_one_commit(events: Iterable[TagEvent]) -> list[Problem]:
+    """Two versions of one artifact on one commit: assignments there cannot be resolved."""
+    found: dict[tuple[str, str], dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for event in events:
+        if isinstance(event, (Registration, Deregistration)):
+            found[(event.artifact, event.commit_hexsha)][event.version].append(event.tag)
+    return [
+        Problem(
+            "versions-on-one-commit",
+            f"Artifact '{artifact}' has versions {', '.join(sorted(versions))} on one commit "
+            f"{commit[:7]}; keep one and delete the other's tags",
+            tuple(sorted(t for tags in versions.values() for t in tags)),
+        )
+        for (artifact, commit), versions in sorted(found.items())
+        if len(versions) > 1
+    ]
+
+
+def _looks_like_gto(name: str) -> bool:
+    artifact = tag_artifact(name)
+    if artifact is None:
+        return False
+    try:
+        check_artifact_name(artifact)
+    except ValidationError:
+        return False
+    return True
+
+
+def unreadable_tags(names: Sequence[str], skipped: Mapping[str, str]) -> list[Problem]:
+    """GTO-looking tags that do not parse, are lightweight, or point at no commit."""
+    problems = []
+    for name in names:
+        parsed = try_parse_tag(name)
+        reason = skipped.get(name)
+        if parsed is None:
+            if _looks_like_gto(name):
+                problems.append(
+                    Problem("unparsable-tag", f"Tag '{name}' looks like a GTO tag but does not parse", (name,))
+                )
+            continue
+        if parsed.action is Action.CREATE:
+            problems.append(Problem("created-tag", f"Tag '{name}' (@created) is never used by GTO", (name,)))
+        elif reason == "lightweight":
+            problems.append(
+                Problem(
+                    "lightweight-tag",
+                    f"Tag '{name}' is a lightweight tag: GTO ignores it (but it still takes "
+                    "its name and counter); recreate it as an annotated tag",
+                    (name,),
+                )
+            )
+        elif reason is not None:
+            problems.append(Problem("bad-target", f"Tag '{name}' cannot be read: {reason}", (name,)))
+    return problems
+
+
+def assignments_to_deregistered(registry: Registry) -> list[Problem]:
+    """Stages assigned after the version was deregistered (and not registered again)."""
+    problems = []
+    for artifact in registry.artifacts.values():
+        for version in artifact.versions:
+            if not version.deregistrations or version.is_active:
+                continue
+            since = version.deregistrations[-1].created_at
+            late = [e.tag for e in version.stage_events if isinstance(e, Assignment) and e.created_at > since]
+            if late:
+                problems.append(
+                    Problem(
+                        "assignment-to-deregistered",
+                        f"Version '{version.version}' of '{artifact.name}' was deregistered "
+                        "before it was assigned a stage",
+                        tuple(sorted(late)),
+                    )
+                )
+    return problems
+
+
+def counters_going_backwards(events: Iterable[TagEvent]) -> list[Problem]:
+    """A higher `#N` made earlier than a lower one: clocks or hand-made tags are off."""
+    counted: dict[str, list[tuple[int, TagEvent]]] = defaultdict(list)
+    for event in events:
+        parsed = try_parse_tag(event.tag)
+        if parsed is not None and parsed.counter is not None:
+            counted[event.artifact].append((parsed.counter, event))
+    problems = []
+    for artifact, items in sorted(counted.items()):
+        items.sort(key=lambda item: item[0])
+        for (_, earlier), (_, later) in zip(items, items[1:]):
+            if later.created_at < earlier.created_at:
+                problems.append(
+                    Problem(
+                        "counter-backwards",
+                        f"Tag '{later.tag}' is dated before '{earlier.tag}' of '{artifact}'",
+                        (earlier.tag, later.tag),
+                    )
+                )
+    return problems
