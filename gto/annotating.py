@@ -142,16 +142,17 @@ def _save(
             "automated committing is not possible. "
             "Suggested action: Commit the changes and re-run this command."
         )
+    # Checked before committing, so a refused push leaves no commit behind.
+    branch = git.current_branch() if push else None
+    if push and branch is None:
+        raise WrongArgs("Cannot push a commit made on a detached HEAD; check out a branch")
     found = gitwrite.find_identity(git, session.environ)
     identity = gitwrite.Identity(author or found.name, author_email or found.email)
     sha = gitwrite.commit_files(
         git, {filename: text}, message, identity, gitwrite.now(session.environ)
     )
-    if not push:
-        return IndexChange(annotation, sha)
-    branch = git.current_branch()
     if branch is None:
-        raise WrongArgs("Cannot push a commit made on a detached HEAD; check out a branch")
+        return IndexChange(annotation, sha)
     try:
         gitwrite.push(git, [(branch, branch)])
     except GTOException:

@@ -8,6 +8,8 @@ is put back, so a failing command leaves the repository as it was.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,7 +37,7 @@ from gto.exceptions import (
 )
 from gto.session import RepoLike, Session
 from gto.state import Artifact, Version
-from gto.tags import Action, check_artifact_name, format_tag, next_counter
+from gto.tags import Action, check_artifact_name, format_tag, next_counter, try_parse_tag
 from gto.versions import FIRST_VERSION, Bump, bump, check_version, is_version
 
 Simple = bool | Literal["auto", "true", "false"] | None
@@ -111,16 +113,7 @@ class _Writer:
         when = gitwrite.now(self.environ)
         identity = self.identity
         if callable(name):
-            counter = next_counter(self.git.tag_names(), artifact)
-            for _ in range(_COUNTER_TRIES):
-                tag = name(counter)
-                try:
-                    gitwrite.create_tag(self.git, tag, commit, message, identity, when)
-                    break
-                except TagExists:
-                    counter = max(counter + 1, next_counter(self.git.tag_names(), artifact))
-            else:
-                raise TagExists(tag)
+            tag = self._create_counted(name, artifact, commit, message, identity, when)
         else:
             tag = name
             gitwrite.create_tag(self.git, tag, commit, message, identity, when)
@@ -136,6 +129,39 @@ class _Writer:
         )
         self.outcome.created.append(created)
         return created
+
+    def _create_counted(
+        self,
+        name: Callable[[int], str],
+        artifact: str,
+        commit: str,
+        message: str,
+        identity: gitwrite.Identity,
+        when: tuple[int, int],
+    ) -> str:
+        """Create `name(N)`, N one above every counter of the artifact (reference, 1.4).
+
+        The ref lock only stops two writers of one name; two writers can still pick
+        the same N for different names (`m#dev#3`, `m#prod#3`). So each writer looks
+        again after creating its tag, and backs off if another tag of the artifact
+        has N too: of two such tags the later one always sees the earlier one.
+        """
+        counter = next_counter(self.git.tag_names(), artifact)
+        for attempt in range(_COUNTER_TRIES):
+            tag = name(counter)
+            try:
+                gitwrite.create_tag(self.git, tag, commit, message, identity, when)
+            except TagExists:
+                counter = max(counter + 1, next_counter(self.git.tag_names(), artifact))
+                continue
+            names = self.git.tag_names()
+            if not _counter_taken(names, artifact, counter, tag):
+                return tag
+            gitwrite.delete_tag(self.git, tag)
+            # Writers that backed off together would pick the same N again: spread them.
+            time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+            counter = max(counter + 1, next_counter(self.git.tag_names(), artifact))
+        raise TagExists(name(counter))
 
     def delete(self, tag: str) -> None:
         self._deleted.append((tag, gitwrite.delete_tag(self.git, tag)))
@@ -159,6 +185,20 @@ class _Writer:
                 pass
         for tag, object_id in reversed(self._deleted):
             gitwrite.restore_tag(self.git, tag, object_id)
+
+
+def _counter_taken(names: list[str], artifact: str, counter: int, mine: str) -> bool:
+    """Whether a tag other than `mine` carries the artifact's `counter`."""
+    for other in names:
+        parsed = try_parse_tag(other)
+        if (
+            other != mine
+            and parsed is not None
+            and parsed.artifact == artifact
+            and parsed.counter == counter
+        ):
+            return True
+    return False
 
 
 @contextmanager

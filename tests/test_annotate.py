@@ -1,0 +1,434 @@
+"""`annotate` and `remove`: artifacts.yaml in the work tree, --commit and --push.
+
+A commit made by gto changes artifacts.yaml only and leaves the work tree, the index
+and the branch consistent: checked with dulwich, and with the real `git status` when
+GTO_TEST_REAL_GIT names it (the test runs git; gto never does).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from builders import EPOCH, build_registry, make_commit
+from dulwich.config import ConfigFile
+from dulwich.index import Index, IndexEntry
+from dulwich.object_store import tree_lookup_path
+from dulwich.objects import Commit
+from dulwich.refs import Ref
+from dulwich.repo import Repo
+from servers import REAL_GIT, dulwich_http_server
+
+from gto import annotating
+from gto.annotations import Annotation
+from gto.cli import main
+from gto.gitrepo import GitRepo
+from gto.gitwrite import push
+
+MAIN = Ref(b"refs/heads/main")
+Run = Callable[..., tuple[int, str, str]]
+UPDATED = "Updated `artifacts.yaml`\n"
+INDEX = "a-model:\n  type: model\nz-data:\n  path: data/z.csv\n  type: dataset\n"
+
+
+@pytest.fixture
+def path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A clean work tree: c1 has artifacts.yaml (two entries), models/m.pkl and notes.txt."""
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Tess Tagger")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "tess@example.com")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", f"@{EPOCH + 1000} +0200")
+    repo = build_registry(
+        tmp_path / "repo",
+        [
+            (
+                "commit",
+                "c1",
+                {"artifacts.yaml": INDEX, "models/m.pkl": "m", "notes.txt": "n"},
+            ),
+        ],
+    )
+    repo.close()
+    return tmp_path / "repo"
+
+
+@pytest.fixture
+def run(path: Path, capsys: pytest.CaptureFixture[str]) -> Run:
+    def call(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main([*args, "-r", str(path)])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return call
+
+
+def head(path: Path) -> str:
+    with Repo(str(path)) as repo:
+        return repo.refs[MAIN].decode()
+
+
+def commit_of(path: Path, sha: str) -> Commit:
+    with Repo(str(path)) as repo:
+        commit = repo[sha.encode()]
+    assert isinstance(commit, Commit)
+    return commit
+
+
+def files_at(path: Path, sha: str) -> dict[str, bytes]:
+    with Repo(str(path)) as repo:
+        tree = commit_of(path, sha).tree
+        return {
+            e.path.decode(): repo[e.sha].as_raw_string()
+            for e in repo.object_store.iter_tree_contents(tree)
+            if e.path is not None and e.sha is not None
+        }
+
+
+def index_sha(path: Path, file: str) -> str:
+    entry = Index(str(path / ".git" / "index"))[file.encode()]
+    assert isinstance(entry, IndexEntry)
+    return entry.sha.decode()
+
+
+def committed_sha(path: Path, sha: str, file: str) -> str:
+    with Repo(str(path)) as repo:
+        _, oid = tree_lookup_path(repo.__getitem__, commit_of(path, sha).tree, file.encode())
+    return oid.decode()
+
+
+def git_status(path: Path) -> str | None:
+    """`git status --porcelain` from the real git, or None when it is not available."""
+    if not REAL_GIT:
+        return None
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_OPTIONAL_LOCKS": "0"}
+    return subprocess.run(
+        [REAL_GIT, "status", "--porcelain", "--untracked-files=all"],
+        cwd=path,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def assert_consistent(path: Path, dirty: str = "") -> None:
+    """Work tree file, index entry and the branch's commit agree on artifacts.yaml."""
+    top = head(path)
+    blob = committed_sha(path, top, "artifacts.yaml")
+    assert index_sha(path, "artifacts.yaml") == blob
+    assert (path / "artifacts.yaml").read_bytes() == files_at(path, top)["artifacts.yaml"]
+    status = git_status(path)
+    if status is not None:
+        assert status == dirty
+
+
+# The work tree file
+
+
+def test_annotate_new_entry(run: Run, path: Path) -> None:
+    before = head(path)
+    assert run(
+        "annotate",
+        "m",
+        "--type",
+        "model",
+        "--path",
+        "models/m.pkl",
+        "--must-exist",
+        "--label",
+        "ml",
+        "--label",
+        "cool",
+        "--label",
+        "ml",
+        "-d",
+        "This model is very cool",
+        "-c",
+        "42",
+    ) == (0, UPDATED, "")
+    assert (path / "artifacts.yaml").read_text() == (
+        "a-model:\n"
+        "  type: model\n"
+        "m:\n"
+        "  custom: '42'\n"
+        "  description: This model is very cool\n"
+        "  labels:\n"
+        "  - ml\n"
+        "  - cool\n"
+        "  - ml\n"
+        "  path: models/m.pkl\n"
+        "  type: model\n"
+        "  virtual: false\n"
+        "z-data:\n"
+        "  path: data/z.csv\n"
+        "  type: dataset\n"
+    )
+    assert head(path) == before  # not committed
+
+
+def test_annotate_merges_into_an_existing_entry(run: Run, path: Path) -> None:
+    run("annotate", "a-model", "--label", "z", "--label", "b")
+    run("annotate", "a-model", "--label", "a", "--label", "z", "--path", "models/a.pkl")
+    assert (path / "artifacts.yaml").read_text() == (
+        "a-model:\n"
+        "  labels:\n"
+        "  - a\n"
+        "  - b\n"
+        "  - z\n"
+        "  path: models/a.pkl\n"
+        "  type: model\n"
+        "z-data:\n"
+        "  path: data/z.csv\n"
+        "  type: dataset\n"
+    )
+    assert annotating.annotate(str(path), "a-model", description="d").annotation == Annotation(
+        type="model", path="models/a.pkl", labels=("a", "b", "z"), description="d"
+    )
+
+
+def test_remove_keeps_the_other_entries_and_their_order(run: Run, path: Path) -> None:
+    run("annotate", "b-new")
+    assert (path / "artifacts.yaml").read_text() == (
+        "a-model:\n  type: model\nb-new: {}\nz-data:\n  path: data/z.csv\n  type: dataset\n"
+    )
+    assert run("remove", "b-new") == (0, UPDATED, "")
+    assert (path / "artifacts.yaml").read_text() == INDEX
+    assert run("remove", "a-model") == (0, UPDATED, "")
+    assert (path / "artifacts.yaml").read_text() == "z-data:\n  path: data/z.csv\n  type: dataset\n"
+    run("remove", "z-data")
+    assert (path / "artifacts.yaml").read_text() == "{}\n"
+
+
+def test_annotate_without_a_file(run: Run, path: Path) -> None:
+    (path / "artifacts.yaml").unlink()
+    assert run("annotate", "m", "--type", "model") == (0, UPDATED, "")
+    assert (path / "artifacts.yaml").read_text() == "m:\n  type: model\n"
+
+
+def test_must_exist_looks_at_the_committed_tree(run: Run, path: Path) -> None:
+    (path / "models" / "new.pkl").write_text("not committed")
+    assert run("annotate", "m", "--path", "models/new.pkl", "-e") == (
+        1,
+        "",
+        "❌ Nothing found in 'models/new.pkl' for checked out commit\n",
+    )
+    assert run("annotate", "m", "--path", "models", "--must-exist")[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("annotate", "m", "-e"), "`path` is required when `must_exist` is set to True"),
+        (
+            ("annotate", "m", "--path", "data/z.csv/part"),
+            "Provided path conflicts with 'data/z.csv' ('dataset' 'z-data')",
+        ),
+        (
+            ("annotate", "m", "--type", "bad type"),
+            "Invalid value 'bad type'. Only letters, numbers, '_', '-', '/' are allowed. "
+            "Value must start and end with a letter or a number.",
+        ),
+        (
+            ("annotate", "m", "--label=-x"),
+            "Invalid value '-x'. Only letters, numbers, '_', '-', '/' are allowed. "
+            "Value must start and end with a letter or a number.",
+        ),
+        (
+            ("annotate", "m!"),
+            "Invalid value 'm!'. Only letters, numbers, '_', '-', '/' are allowed. "
+            "Value must start and end with a letter or a number.",
+        ),
+        (("remove", "nobody"), "Cannot find artifact 'nobody'"),
+        (("remove", "nobody", "--commit"), "Cannot find artifact 'nobody'"),
+    ],
+)
+def test_refusals_leave_the_file_alone(
+    run: Run, path: Path, args: tuple[str, ...], message: str
+) -> None:
+    before = head(path)
+    assert run(*args) == (1, "", f"❌ {message}\n")
+    assert (path / "artifacts.yaml").read_text() == INDEX
+    assert head(path) == before
+
+
+def test_allow_same_path(run: Run, path: Path) -> None:
+    assert run("annotate", "m", "--path", "data", "--allow-same-path")[0] == 0
+
+
+def test_allowed_types(run: Run, path: Path) -> None:
+    (path / ".gto").write_text("types: [model, dataset]\n")
+    assert run("annotate", "m", "--type", "report") == (
+        1,
+        "",
+        "❌ Allowed types are: '['model', 'dataset']'\n",
+    )
+    assert run("annotate", "m", "--type", "dataset")[0] == 0
+
+
+# --commit
+
+
+def test_annotate_commit(run: Run, path: Path) -> None:
+    parent = head(path)
+    (path / "notes.txt").write_text("dirty")  # an unrelated change stays uncommitted
+    (path / "untracked.txt").write_text("u")
+    assert run("annotate", "m", "--type", "model", "--path", "models/m.pkl", "--commit") == (
+        0,
+        UPDATED + "Running `git commit`\n",
+        "",
+    )
+    top = head(path)
+    commit = commit_of(path, top)
+    assert commit.parents == [parent.encode()]
+    assert commit.message == b"Annotate artifact `m` of type `model` with path `models/m.pkl`\n"
+    assert commit.author == commit.committer == b"Tess Tagger <tess@example.com>"
+    assert (commit.commit_time, commit.commit_timezone) == (EPOCH + 1000, 7200)
+    before, after = files_at(path, parent), files_at(path, top)
+    assert {f for f in after if after[f] != before.get(f)} == {"artifacts.yaml"}
+    assert set(after) == set(before)
+    assert after["artifacts.yaml"] == (
+        b"a-model:\n  type: model\nm:\n  path: models/m.pkl\n  type: model\n"
+        b"z-data:\n  path: data/z.csv\n  type: dataset\n"
+    )
+    with Repo(str(path)) as repo:
+        assert repo.refs.read_ref(Ref(b"HEAD")) == b"ref: refs/heads/main"
+    assert (path / "notes.txt").read_text() == "dirty"
+    assert_consistent(path, dirty=" M notes.txt\n?? untracked.txt\n")
+
+
+def test_remove_commit(run: Run, path: Path) -> None:
+    assert run("remove", "z-data", "--commit") == (0, UPDATED + "Running `git commit`\n", "")
+    commit = commit_of(path, head(path))
+    assert commit.message == b"Remove annotation for artifact `z-data`\n"
+    assert files_at(path, head(path))["artifacts.yaml"] == b"a-model:\n  type: model\n"
+    assert_consistent(path)
+
+
+def test_commit_creates_the_file(run: Run, path: Path) -> None:
+    with Repo(str(path)) as repo:
+        make_commit(repo, {"artifacts.yaml": None}, message="drop index", time=EPOCH + 1)
+    assert run("annotate", "m", "--commit")[0] == 0
+    assert files_at(path, head(path))["artifacts.yaml"] == b"m: {}\n"
+    assert_consistent(path)
+
+
+def test_commit_refuses_an_uncommitted_index_file(run: Run, path: Path) -> None:
+    (path / "artifacts.yaml").write_text(INDEX + "b: {}\n")
+    before = head(path)
+    assert run("annotate", "m", "--commit") == (
+        1,
+        "",
+        "❌ The command would have changed files that were not committed (artifacts.yaml), "
+        "automated committing is not possible. "
+        "Suggested action: Commit the changes and re-run this command.\n",
+    )
+    assert head(path) == before
+    assert (path / "artifacts.yaml").read_text() == INDEX + "b: {}\n"
+
+
+def test_committed_annotation_is_read_back(run: Run, path: Path) -> None:
+    run("annotate", "m", "--type", "model", "--commit")
+    code, out, _ = run("show", "--plain")
+    assert (code, out) == (
+        0,
+        "name      latest\n*a-model  -\n*m        -\n*z-data   -\n",
+    )
+    assert run("describe", "m") == (0, '{\n    "type": "model"\n}\n', "")
+
+
+def test_bare_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str], path: Path) -> None:
+    bare = tmp_path / "bare.git"
+    build_registry(bare, [("commit", "c1", {"artifacts.yaml": INDEX})], bare=True).close()
+    assert main(["annotate", "m", "-r", str(bare)]) == 1
+    assert capsys.readouterr().err == (
+        "❌ A bare repository has no work tree to write artifacts.yaml to: use --commit\n"
+    )
+    assert main(["annotate", "m", "--type", "model", "-r", str(bare), "--commit"]) == 0
+    assert files_at(bare, head(bare))["artifacts.yaml"] == (
+        INDEX.replace("z-data", "m:\n  type: model\nz-data", 1).encode()
+    )
+
+
+# --push
+
+
+@pytest.fixture
+def origin(path: Path, tmp_path: Path) -> Iterator[Path]:
+    """A bare repository served by dulwich's HTTP server as origin, with main pushed."""
+    bare = tmp_path / "remote.git"
+    Repo.init_bare(str(bare), mkdir=True).close()
+    with dulwich_http_server(bare) as url:
+        config_path = path / ".git" / "config"
+        config = ConfigFile.from_path(str(config_path))
+        config.set((b"remote", b"origin"), b"url", url.encode())
+        config.write_to_path(str(config_path))
+        with GitRepo.open(path) as git:
+            push(git, [("refs/heads/main", "refs/heads/main")])
+        yield bare
+
+
+@pytest.mark.server
+def test_annotate_push(run: Run, path: Path, origin: Path) -> None:
+    assert run("annotate", "m", "--type", "model", "--push") == (
+        0,
+        UPDATED + "Running `git commit` and `git push`\n"
+        "Successfully pushed a new commit to remote.\n",
+        "",
+    )
+    assert head(origin) == head(path)
+    assert (
+        files_at(origin, head(origin))["artifacts.yaml"]
+        == files_at(path, head(path))["artifacts.yaml"]
+    )
+    assert commit_of(origin, head(origin)).message == b"Annotate artifact `m` of type `model`\n"
+    assert_consistent(path)
+    assert run("remove", "m", "--push")[0] == 0
+    assert head(origin) == head(path)
+    assert b"m:" not in files_at(origin, head(origin))["artifacts.yaml"]
+
+
+@pytest.mark.server
+def test_failed_push_takes_the_commit_back(run: Run, path: Path, origin: Path) -> None:
+    with Repo(str(origin)) as repo:
+        theirs = make_commit(repo, {"theirs.txt": "t"}, message="theirs", time=EPOCH + 5)
+    before = head(path)
+    code, out, err = run("annotate", "m", "--type", "model", "--push")
+    assert (code, out) == (1, "")
+    assert err.startswith("❌ Push to http://127.0.0.1:")
+    assert err.endswith(
+        "/remote.git was refused: refs/heads/main has commits there that are not here "
+        "(fetch and merge first)\n"
+    )
+    assert head(path) == before
+    assert head(origin) == theirs
+    assert (path / "artifacts.yaml").read_text() == INDEX
+    assert_consistent(path)
+
+
+def test_push_on_a_detached_head_commits_nothing(run: Run, path: Path) -> None:
+    before = head(path)
+    (path / ".git" / "HEAD").write_text(before + "\n")  # detached at main
+    assert run("annotate", "m", "--push") == (
+        1,
+        "",
+        "❌ Cannot push a commit made on a detached HEAD; check out a branch\n",
+    )
+    assert head(path) == before
+    assert (path / ".git" / "HEAD").read_text().strip() == before
+    assert (path / "artifacts.yaml").read_text() == INDEX
+
+
+def test_push_without_origin_takes_the_commit_back(run: Run, path: Path) -> None:
+    before = head(path)
+    assert run("annotate", "m", "--push") == (
+        1,
+        "",
+        "❌ No remote 'origin' configured: add it with `git remote add origin URL` "
+        "(or set remote.origin.url in .git/config)\n",
+    )
+    assert head(path) == before
+    assert (path / "artifacts.yaml").read_text() == INDEX
+    assert_consistent(path)

@@ -1,0 +1,177 @@
+"""Many `gto` processes writing to one repository at the same moment.
+
+Each process imports gto, then waits for a common start signal (a file), so the
+writes really overlap. However they interleave, no tag name is written twice and
+no write is lost: each process either writes its own tag or fails loudly.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from builders import EPOCH, Commit, build_registry
+from dulwich.objects import Tag
+from dulwich.refs import Ref
+from dulwich.repo import Repo
+
+import gto
+from gto.gitrepo import GitRepo
+from gto.session import Session
+from gto.tags import parse_tag
+
+PROCESSES = 8
+TIMEOUT = 60
+# Import everything, say so (GO.<pid>), wait for the start file GO, then run one command.
+_BOOT = """
+import os, sys, time
+from gto import gitwrite, writes
+from gto.cli import main
+go = sys.argv[1]
+open(go + "." + str(os.getpid()), "w").close()
+while not os.path.exists(go):
+    time.sleep(0.001)
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+def run_at_once(tmp_path: Path, commands: Sequence[Sequence[str]]) -> list[tuple[int, str, str]]:
+    """Start one process per command, release them together; (code, stdout, stderr) each."""
+    go = tmp_path / "go"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(gto.__file__).resolve().parent.parent),
+        "GIT_COMMITTER_NAME": "Tess Tagger",
+        "GIT_COMMITTER_EMAIL": "tess@example.com",
+        "GIT_COMMITTER_DATE": f"@{EPOCH + 1000} +0000",
+    }
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", _BOOT, str(go), *command],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for command in commands
+    ]
+    deadline = time.monotonic() + TIMEOUT
+    while len(list(tmp_path.glob("go.*"))) < len(processes) and time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            break  # one died early: its output tells why
+        time.sleep(0.01)
+    go.touch()
+    results = []
+    for process in processes:
+        out, err = process.communicate(timeout=TIMEOUT)
+        results.append((process.returncode, out, err))
+    return results
+
+
+@pytest.fixture
+def repo_path(tmp_path: Path) -> Path:
+    """Commits c0..c7 on main, and m@v0.0.1 registered on c0."""
+    path = tmp_path / "repo"
+    steps: list[object] = [Commit(f"c{i}", {f"f{i}.txt": str(i)}, at=i) for i in range(PROCESSES)]
+    steps.append(("tag", "m@v0.0.1", "c0", 1))
+    build_registry(path, steps).close()  # type: ignore[arg-type]
+    return path
+
+
+def tags(path: Path) -> dict[str, Tag]:
+    with Repo(str(path)) as repo:
+        found = {}
+        for name, oid in repo.refs.as_dict(Ref(b"refs/tags")).items():
+            tag = repo[oid]
+            assert isinstance(tag, Tag)
+            found[name.decode()] = tag
+        return found
+
+
+def test_concurrent_assignments_all_land(tmp_path: Path, repo_path: Path) -> None:
+    # Half force the same stage (same tag names race), half take a stage of their own
+    # (different names race for one counter).
+    half = PROCESSES // 2
+    stages = ["prod"] * half + [f"s{i}" for i in range(PROCESSES - half)]
+    # Each writer has its own message: identical tag objects written at the same moment
+    # trip over dulwich's object lock file (see the report on gitwrite.create_tag).
+    results = run_at_once(
+        tmp_path,
+        [
+            [
+                "assign",
+                "m",
+                "--version",
+                "v0.0.1",
+                "--stage",
+                stage,
+                "--force",
+                "-m",
+                f"writer {i}",
+                "-r",
+                str(repo_path),
+            ]
+            for i, stage in enumerate(stages)
+        ],
+    )
+    assert [code for code, _, _ in results] == [0] * PROCESSES, results
+    assert all(err == "" for _, _, err in results)
+
+    written = {name: tag for name, tag in tags(repo_path).items() if name != "m@v0.0.1"}
+    parsed = [parse_tag(name) for name in written]
+    # Distinct counters (a writer that backed off may leave a gap).
+    assert len({p.counter for p in parsed}) == PROCESSES
+    assert all(p.counter is not None for p in parsed)
+    assert sorted(p.stage for p in parsed) == sorted(stages)  # type: ignore[type-var]
+    # Each process reported the tag it wrote, and no two reported the same one.
+    reported = [out.split("'")[1] for _, out, _ in results]
+    assert sorted(reported) == sorted(written)
+    assert sorted(tag.message for tag in written.values()) == sorted(
+        f"writer {i}".encode() for i in range(PROCESSES)
+    )
+
+    with GitRepo.open(repo_path) as git:
+        version = Session(git).registry().artifacts["m"].find_version("v0.0.1")
+    assert version is not None
+    assert sorted(version.stages) == sorted(set(stages))
+    assert sum(len(s.assignments) for s in version.stages.values()) == PROCESSES
+
+
+def test_concurrent_registrations_all_land(tmp_path: Path, repo_path: Path) -> None:
+    count = PROCESSES - 1  # c1..c7; c0 already has v0.0.1
+    results = run_at_once(
+        tmp_path,
+        [
+            [
+                "register",
+                "m",
+                f"HEAD~{count - 1 - i}",
+                "--version",
+                f"v1.{i}.0",
+                "--simple",
+                "false",
+                "-r",
+                str(repo_path),
+            ]
+            for i in range(count)
+        ],
+    )
+    assert [code for code, _, _ in results] == [0] * count, results
+
+    written = {n: t for n, t in tags(repo_path).items() if n != "m@v0.0.1"}
+    parsed = {n: parse_tag(n) for n in written}
+    assert len({p.counter for p in parsed.values()}) == count
+    assert sorted(p.version for p in parsed.values()) == sorted(  # type: ignore[type-var]
+        f"v1.{i}.0" for i in range(count)
+    )
+    with GitRepo.open(repo_path) as git:
+        artifact = Session(git).registry().artifacts["m"]
+        commits = {v.version: v.commit_hexsha for v in artifact.versions}
+        for i in range(count):
+            assert commits[f"v1.{i}.0"] == git.resolve(f"HEAD~{count - 1 - i}")
+    assert len(set(commits.values())) == PROCESSES
