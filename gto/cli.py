@@ -627,7 +627,6 @@ examples:
 def build_parser() -> _Parser:
     parser = _Parser(
         prog=PROG, description=_OVERVIEW, epilog=_EXAMPLES, formatter_class=_Formatter,
-        usage="gto [-h] [--version] [-v] COMMAND ...",
         # Otherwise `gto register m --ver v1.0.0` is taken as an ambiguous abbreviation
         # of the top-level --version/--verbose before the subcommand sees it.
         allow_abbrev=False,

@@ -296,7 +296,7 @@ def create_tag(
     tag.tagger = _signature(tagger)
     tag.tag_time, tag.tag_timezone = when
     tag.message = message.encode()
-    repo.object_store.add_object(tag)
+    _locked(lambda: repo.object_store.add_object(tag))
     # No reflog message: git keeps no reflog for tags.
     if not _locked(lambda: repo.refs.add_if_new(ref, tag.id)):
         raise TagExists(name)
@@ -381,7 +381,7 @@ def commit_files(
                 entries[path] = None
             continue
         blob = Blob.from_string(content)
-        repo.object_store.add_object(blob)
+        _locked(lambda: repo.object_store.add_object(blob))
         entries[path] = (current if current in (_FILE, _EXECUTABLE) else _FILE, blob.id)
 
     new = Commit()
@@ -395,7 +395,7 @@ def commit_files(
     new.author_time = new.commit_time = when[0]
     new.author_timezone = new.commit_timezone = when[1]
     new.message = message.encode() if message.endswith("\n") else f"{message}\n".encode()
-    repo.object_store.add_object(new)
+    _locked(lambda: repo.object_store.add_object(new))
 
     if old is None:
         updated = _locked(lambda: repo.refs.add_if_new(ref, new.id))

@@ -267,7 +267,15 @@ def _register(
     message: str | None,
     simple: bool,
     force: bool,
+    attempts: int = _COUNTER_TRIES,
 ) -> Registration:
+    """Register `commit`, safe against other gto processes registering at the same time.
+
+    A bumped version name that another writer takes meanwhile is bumped again; a
+    registration that finds another version appeared on its commit meanwhile takes
+    itself back, so no commit ends up with two versions.
+    """
+    requested = version
     existing = _one_version_at(artifact, commit)
     if existing is not None:
         if existing.is_registered and existing.is_active and not force:
@@ -288,17 +296,38 @@ def _register(
         version = _next_version(artifact, part)
     assert version is not None
     final = version
-    event = writer.create(
-        format_tag(name, Action.REGISTER, version=final)
-        if simple
-        else (lambda n: format_tag(name, Action.REGISTER, version=final, counter=n)),
-        artifact=name,
-        commit=commit,
-        message=message or f"Registering artifact {name} version {final}",
-        event=lambda **kw: Registration(version=final, **kw),
-    )
+    try:
+        event = writer.create(
+            format_tag(name, Action.REGISTER, version=final)
+            if simple
+            else (lambda n: format_tag(name, Action.REGISTER, version=final, counter=n)),
+            artifact=name,
+            commit=commit,
+            message=message or f"Registering artifact {name} version {final}",
+            event=lambda **kw: Registration(version=final, **kw),
+        )
+    except TagExists:
+        if requested is not None or existing is not None or attempts <= 1:
+            raise
+        fresh = writer.session.registry(name).find_artifact(name)
+        return _register(
+            writer, fresh, name, commit, version=None, part=part, message=message,
+            simple=simple, force=force, attempts=attempts - 1,
+        )
     assert isinstance(event, Registration)
+    if existing is None:
+        _check_alone(writer, name, commit, final)
     return event
+
+
+def _check_alone(writer: _Writer, name: str, commit: str, version: str) -> None:
+    """Fail (and so roll back) if another version was registered on `commit` meanwhile."""
+    artifact = writer.session.registry(name).find_artifact(name)
+    others = [v.version for v in _versions_at(artifact, commit) if v.version != version]
+    if others:
+        raise VersionExistsForCommit(
+            f"'{name}' is already registered in this commit with version '{others[0]}'"
+        )
 
 
 def _bump_part(bump_major: bool, bump_minor: bool, bump_patch: bool) -> Bump | None:

@@ -175,3 +175,44 @@ def test_concurrent_registrations_all_land(tmp_path: Path, repo_path: Path) -> N
         for i in range(count):
             assert commits[f"v1.{i}.0"] == git.resolve(f"HEAD~{count - 1 - i}")
     assert len(set(commits.values())) == PROCESSES
+
+
+def test_mixed_registrations_and_assignments(tmp_path: Path, repo_path: Path) -> None:
+    """Auto-bumped registrations (two on one commit) and assignments, all at once.
+
+    Every command that reports success is in the registry afterwards, no tag name is
+    written twice, and no commit ends up with two versions.
+    """
+    repo = str(repo_path)
+    commands = [
+        ["register", "m", "HEAD~1", "-r", repo],
+        ["register", "m", "HEAD~2", "-r", repo],
+        ["register", "m", "HEAD~3", "-r", repo],
+        ["register", "m", "HEAD~3", "-r", repo],  # the same commit as the one before
+        ["assign", "m", "--version", "v0.0.1", "--stage", "dev", "-m", "a", "-r", repo],
+        ["assign", "m", "--version", "v0.0.1", "--stage", "qa", "-m", "b", "-r", repo],
+        ["assign", "m", "HEAD", "--stage", "prod", "--sr", "-m", "c", "-r", repo],
+        ["assign", "m", "HEAD~4", "--stage", "prod", "--sr", "-m", "d", "-r", repo],
+    ]
+    results = run_at_once(tmp_path, commands)
+    succeeded = [out.split("'")[1] for code, out, _ in results if code == 0]
+    failed = [err for code, _, err in results if code != 0]
+    # Only the two registrations of one commit may lose (one, or rarely both, when each
+    # sees the other), with a clear one-line error.
+    assert [i for i, (code, _, _) in enumerate(results) if code != 0] in ([], [2], [3], [2, 3])
+    for err in failed:
+        assert err.startswith("❌ 'm' is already registered in this commit with version"), err
+        assert err.count("\n") == 1
+    written = set(tags(repo_path)) - {"m@v0.0.1"}
+    # Each success is there (the first tag each printed: a registration or the assignment).
+    assert set(succeeded) <= written
+    with GitRepo.open(repo_path) as git:
+        artifact = Session(git).registry().artifacts["m"]
+    per_commit: dict[str, list[str]] = {}
+    for version in artifact.versions:
+        if version.registrations:
+            per_commit.setdefault(version.commit_hexsha, []).append(version.version)
+    assert all(len(names) == 1 for names in per_commit.values()), per_commit
+    assert len(per_commit) == 1 + 3 - len(failed) // 2
+    stage_tags = [parse_tag(n) for n in written if "#" in n]
+    assert len({p.counter for p in stage_tags}) == len(stage_tags) == 4
