@@ -1,4 +1,4 @@
-"""Read a git repository with dulwich and hand the rest of gto plain values.
+"""Read a git repository and hand the rest of gto plain values.
 
 This is the only module that reads git. No `bytes` leave it: names and messages are
 decoded (utf-8, errors replaced), times become aware datetimes in their own offset,
@@ -7,8 +7,9 @@ and object ids are 40-hex strings. Every failure becomes a GTOException.
 Registries can hold tens of thousands of tags, so the hot paths avoid dulwich's
 per-ref and per-object cost: refs are read in one pass over packed-refs and the
 loose files, and packed objects are looked up in the .idx and inflated straight
-from the pack. dulwich opens the repository and handles everything unusual: deltas,
-alternates, short ids.
+from the pack. Importing dulwich costs more than a small command, so ordinary
+repositories are found and read without it; dulwich is imported on first need, for
+everything unusual (linked work trees, deltas, alternates, short ids) and for writing.
 """
 
 from __future__ import annotations
@@ -24,20 +25,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-
-from dulwich.errors import (
-    ApplyDeltaError,
-    ChecksumMismatch,
-    NotGitRepository,
-    ObjectFormatException,
-)
-from dulwich.object_store import BaseObjectStore
-from dulwich.objects import ObjectID
-from dulwich.refs import Ref, check_ref_format
-from dulwich.repo import Repo
+from typing import TYPE_CHECKING
 
 from gto.exceptions import NoRepo, RefNotFound, RepoError
 from gto.tags import CommitRecord, TagRecord
+
+if TYPE_CHECKING:
+    from dulwich.repo import Repo
 
 __all__ = ["CommitRecord", "GitRepo"]  # CommitRecord lives in gto.tags, with TagRecord
 
@@ -49,15 +43,20 @@ _SHORT_HEX = re.compile(r"[0-9a-fA-F]{4,39}")
 _ANCESTRY = re.compile(r"([~^])([0-9]*)")
 _REVISION = re.compile(r"(?P<base>.*?)(?P<ancestry>(?:[~^][0-9]*)*)")
 _TAGS_PREFIX = b"refs/tags/"
-# Errors dulwich, zlib and the OS raise for unreadable repository data.
-_READ_ERRORS = (
-    OSError,
-    ValueError,
-    zlib.error,
-    ApplyDeltaError,
-    ChecksumMismatch,
-    ObjectFormatException,
-)
+# Errors zlib and the OS raise for unreadable repository data.
+_READ_ERRORS: tuple[type[Exception], ...] = (OSError, ValueError, zlib.error)
+
+
+def _dulwich_errors() -> tuple[type[Exception], ...]:
+    """The read errors plus dulwich's own (KeyError too), for the places that call dulwich.
+
+    Imported here, not at the top: most commands never load dulwich at all. A caller
+    to whom KeyError means "no such object" catches it first.
+    """
+    from dulwich.errors import ApplyDeltaError, ChecksumMismatch, ObjectFormatException
+
+    return (*_READ_ERRORS, KeyError, ApplyDeltaError, ChecksumMismatch, ObjectFormatException)
+
 
 _MISSING = "missing object"
 _LIGHTWEIGHT = "lightweight"
@@ -130,6 +129,10 @@ def _parse_tree(body: bytes) -> dict[bytes, tuple[int, str]]:
     return entries
 
 
+# Lookups that bisect a pack index before it is read into a dict.
+_BISECT_LOOKUPS = 256
+
+
 class _PackFile:
     """One pack, read without dulwich: its v2 .idx searched in place, objects inflated from it.
 
@@ -140,10 +143,12 @@ class _PackFile:
     def __init__(self, index: mmap.mmap, data: mmap.mmap) -> None:
         self.index = index
         self.data = data
-        self.fanout = struct.unpack(">256I", index[8:1032])
+        self.fanout: tuple[int, ...] = struct.unpack(">256I", index[8:1032])
         count = self.fanout[255]
         self.offsets = 1032 + count * 24  # after the names (20 bytes) and CRCs (4 bytes)
         self.large_offsets = self.offsets + count * 4
+        self._lookups = 0
+        self._positions: dict[bytes, int] | None = None
 
     @classmethod
     def open(cls, idx_path: str) -> _PackFile | None:
@@ -162,7 +167,29 @@ class _PackFile:
         self.data.close()
 
     def offset(self, sha: bytes) -> int | None:
-        """Where the object with binary id `sha` starts in the pack, if it is there."""
+        """Where the object with binary id `sha` starts in the pack, if it is there.
+
+        The first lookups bisect the index; a command that reads many objects (every
+        tag of a registry) soon switches to a dict of the whole index, built once.
+        """
+        position = self._position(sha)
+        if position is None:
+            return None
+        pos = self.offsets + position * 4
+        offset = int.from_bytes(self.index[pos : pos + 4], "big")
+        if offset & 0x80000000:
+            pos = self.large_offsets + (offset & 0x7FFFFFFF) * 8
+            offset = int.from_bytes(self.index[pos : pos + 8], "big")
+        return offset
+
+    def _position(self, sha: bytes) -> int | None:
+        if self._positions is not None:
+            return self._positions.get(sha)
+        self._lookups += 1
+        if self._lookups > _BISECT_LOOKUPS:
+            names = self.index[1032 : 1032 + self.fanout[255] * 20]
+            self._positions = {names[i * 20 : i * 20 + 20]: i for i in range(self.fanout[255])}
+            return self._positions.get(sha)
         index = self.index
         lo = self.fanout[sha[0] - 1] if sha[0] else 0
         hi = self.fanout[sha[0]]
@@ -174,12 +201,7 @@ class _PackFile:
             elif name > sha:
                 hi = mid
             else:
-                pos = self.offsets + mid * 4
-                offset = int.from_bytes(index[pos : pos + 4], "big")
-                if offset & 0x80000000:
-                    pos = self.large_offsets + (offset & 0x7FFFFFFF) * 8
-                    offset = int.from_bytes(index[pos : pos + 8], "big")
-                return offset
+                return mid
         return None
 
     def inflate(self, offset: int) -> tuple[int, bytes] | None:
@@ -205,11 +227,11 @@ class _PackFile:
 
 
 class _Objects:
-    """Raw objects by id: from pack files directly, the rest (loose, alternates) via dulwich."""
+    """Raw objects by id: from pack files and loose files directly, the rest via dulwich."""
 
-    def __init__(self, store: BaseObjectStore, objects_dir: str) -> None:
-        self._store = store
+    def __init__(self, objects_dir: str, dulwich: _LazyRepo) -> None:
         self._objects_dir = objects_dir
+        self._dulwich = dulwich
         self._packs: list[_PackFile] | None = None
         self._present: set[str] = set()
 
@@ -234,23 +256,30 @@ class _Objects:
         if not _HEX40.fullmatch(oid):
             return None
         try:
-            sha = bytes.fromhex(oid)
-            for pack in self._open_packs():
-                offset = pack.offset(sha)
-                if offset is not None:
-                    found = pack.inflate(offset)
-                    if found is not None:
-                        return found
-                    break
-            else:
-                found = self._read_loose(oid)
-                if found is not None:
-                    return found
-            # Deltas, alternates, packs that appeared since the first lookup.
-            return self._store.get_raw(ObjectID(oid.encode()))
+            found = self._read_directly(oid)
+        except _READ_ERRORS as e:
+            raise RepoError(f"Cannot read object {oid}: {e}") from e
+        return found if found is not None else self._read_with_dulwich(oid)
+
+    def _read_directly(self, oid: str) -> tuple[int, bytes] | None:
+        """From a pack or a loose file; None for deltas and for objects found elsewhere."""
+        sha = bytes.fromhex(oid)
+        for pack in self._open_packs():
+            offset = pack.offset(sha)
+            if offset is not None:
+                return pack.inflate(offset)
+        return self._read_loose(oid)
+
+    def _read_with_dulwich(self, oid: str) -> tuple[int, bytes] | None:
+        """Deltas, alternates, packs that appeared since the first lookup, missing objects."""
+        from dulwich.objects import ObjectID
+
+        store = self._dulwich.get().object_store
+        try:
+            return store.get_raw(ObjectID(oid.encode()))
         except KeyError:
             return None
-        except _READ_ERRORS as e:
+        except _dulwich_errors() as e:
             raise RepoError(f"Cannot read object {oid}: {e}") from e
 
     def contains(self, oid: str) -> bool:
@@ -261,16 +290,29 @@ class _Objects:
             return False
         try:
             sha = bytes.fromhex(oid)
-            found = (
-                any(pack.offset(sha) is not None for pack in self._open_packs())
-                or os.path.exists(self._loose_path(oid))
-                or ObjectID(oid.encode()) in self._store
-            )
+            found = any(pack.offset(sha) is not None for pack in self._open_packs())
+            found = found or os.path.exists(self._loose_path(oid))
         except _READ_ERRORS as e:
             raise RepoError(f"Cannot read object {oid}: {e}") from e
+        if not found:
+            from dulwich.objects import ObjectID
+
+            store = self._dulwich.get().object_store
+            try:
+                found = ObjectID(oid.encode()) in store  # alternates, new packs
+            except _dulwich_errors() as e:
+                raise RepoError(f"Cannot read object {oid}: {e}") from e
         if found:
             self._present.add(oid)
         return found
+
+    def with_prefix(self, prefix: str) -> set[str]:
+        """Ids of the objects whose hex id starts with `prefix` (lowercase), via dulwich."""
+        store = self._dulwich.get().object_store
+        try:
+            return {oid.decode("ascii") for oid in store.iter_prefix(prefix.encode())}
+        except _dulwich_errors() as e:
+            raise RepoError(f"Cannot search objects: {e}") from e
 
     def _loose_path(self, oid: str) -> str:
         return os.path.join(self._objects_dir, oid[:2], oid[2:])
@@ -288,7 +330,22 @@ class _Objects:
         return kind, body
 
 
-def _loose_refs(folder: str, prefix: bytes) -> Iterable[tuple[Ref, str]]:
+# What git-check-ref-format forbids anywhere in a name: `..`, `@{`, control characters,
+# space ~ ^ : ? * [ \, empty components (`//`, leading or trailing `/`), a trailing `.`,
+# and components that start with `.` or end with `.lock`.
+_BAD_REF = re.compile(rb"\.\.|@\{|[\x00-\x20\x7f~^:?*\[\\]|//|^/|[/.]\Z|(?:^|/)\.|\.lock(?:/|\Z)")
+
+
+def _is_ref_name(ref: bytes) -> bool:
+    """Whether git would accept `ref` as a ref name (b"refs/tags/x", not a bare b"x").
+
+    >>> _is_ref_name(b"refs/tags/churn@v1.0.0"), _is_ref_name(b"refs/tags/x.lock")
+    (True, False)
+    """
+    return b"/" in ref and _BAD_REF.search(ref) is None
+
+
+def _loose_refs(folder: str, prefix: bytes) -> Iterable[tuple[bytes, str]]:
     """(ref name, file path) of the loose refs in `folder`; their names start with `prefix`."""
     try:
         entries = list(os.scandir(folder))
@@ -297,10 +354,10 @@ def _loose_refs(folder: str, prefix: bytes) -> Iterable[tuple[Ref, str]]:
     except OSError as e:
         raise RepoError(f"Cannot list {folder}: {e}") from e
     for entry in entries:
-        ref = Ref(prefix + os.fsencode(entry.name))
+        ref = prefix + os.fsencode(entry.name)
         if entry.is_dir():
             yield from _loose_refs(entry.path, ref + b"/")
-        elif check_ref_format(ref):  # skips *.lock files and other debris
+        elif _is_ref_name(ref):  # skips *.lock files and other debris
             yield ref, entry.path
 
 
@@ -344,7 +401,7 @@ class _Refs:
     def get(self, ref: bytes) -> str | None:
         """The object a ref points to, symbolic refs followed; None if missing or broken."""
         for _ in range(5):  # git's limit on symbolic ref chains
-            if ref != b"HEAD" and not check_ref_format(Ref(ref)):
+            if ref != b"HEAD" and not _is_ref_name(ref):
                 return None
             folder = self._gitdir if ref == b"HEAD" else self._commondir
             path = os.path.join(folder, os.fsdecode(ref))
@@ -366,9 +423,91 @@ def _object_id(value: bytes) -> str | None:
     return text if _HEX40.fullmatch(text) else None
 
 
-def _close(repo: Repo, objects: _Objects) -> None:
+# Settings that move or change what reading relies on (core.worktree, extensions.*,
+# includes, a repository format other than 0 or 1): dulwich opens such repositories.
+_UNUSUAL_CONFIG = re.compile(
+    rb"worktree|extensions|include|repositoryformatversion[ \t]*=(?![ \t]*[01][ \t]*$)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where a repository keeps its parts: all that reading needs to know."""
+
+    root: str  # the work tree, or the repository itself when bare
+    controldir: str  # HEAD
+    commondir: str  # refs, packed-refs, objects/
+    bare: bool
+
+
+def _locate(start: str) -> tuple[str, bool] | None:
+    """The innermost repository holding `start`, and whether it is bare.
+
+    dulwich's rule (Repo.discover): a folder with a `.git` file or a `.git/objects`
+    folder is a work tree; one with `objects` and `refs` folders is a bare repository.
+    """
+    path = start
+    while True:
+        hidden = os.path.join(path, ".git")
+        if os.path.isfile(hidden) or os.path.isdir(os.path.join(hidden, "objects")):
+            return path, False
+        if os.path.isdir(os.path.join(path, "objects")) and os.path.isdir(
+            os.path.join(path, "refs")
+        ):
+            return path, True
+        parent = os.path.dirname(path)
+        if parent == path:
+            return None
+        path = parent
+
+
+def _plain_layout(folder: str, bare: bool) -> _Layout | None:
+    """The layout of an ordinary repository; None when dulwich has to work it out.
+
+    A `.git` file (linked work trees, submodules), a `commondir` file or an unusual
+    config leave the folders to dulwich.
+    """
+    controldir = folder if bare else os.path.join(folder, ".git")
+    if not os.path.isdir(controldir) or os.path.exists(os.path.join(controldir, "commondir")):
+        return None
+    try:
+        config = Path(controldir, "config").read_bytes()
+    except FileNotFoundError:
+        config = b""
+    if _UNUSUAL_CONFIG.search(config):
+        return None
+    return _Layout(folder, controldir, controldir, bare)
+
+
+class _LazyRepo:
+    """dulwich's Repo for a folder, opened on first use: ordinary reads never need it."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._repo: Repo | None = None
+
+    def get(self) -> Repo:
+        if self._repo is None:
+            from dulwich.errors import NotGitRepository
+            from dulwich.repo import Repo
+
+            try:
+                self._repo = Repo(self.path)
+            except NotGitRepository as e:
+                raise NoRepo(self.path) from e
+            except _dulwich_errors() as e:
+                raise RepoError(f"Cannot open the Git repo in '{self.path}': {e}") from e
+        return self._repo
+
+    def close(self) -> None:
+        if self._repo is not None:
+            self._repo.close()
+
+
+def _close(dulwich: _LazyRepo, objects: _Objects) -> None:
     objects.close()
-    repo.close()
+    dulwich.close()
 
 
 class GitRepo:
@@ -377,31 +516,42 @@ class GitRepo:
     root: Path
     workdir: Path | None
 
-    def __init__(self, repo: Repo) -> None:
-        self._repo = repo
-        self.root = Path(repo.path)
-        self.workdir = None if repo.bare else self.root
-        self._refs = _Refs(repo.controldir(), repo.commondir())
-        self._objects = _Objects(repo.object_store, os.fspath(repo.object_store.path))
+    def __init__(self, layout: _Layout, dulwich: _LazyRepo) -> None:
+        self.root = Path(layout.root)
+        self.workdir = None if layout.bare else self.root
+        self._controldir = layout.controldir
+        self._dulwich = dulwich
+        self._refs = _Refs(layout.controldir, layout.commondir)
+        self._objects = _Objects(os.path.join(layout.commondir, "objects"), dulwich)
         self._tag_refs: dict[str, str | None] | None = None
         self._tags: dict[str, TagRecord | str] = {}  # by tag object id
         self._commits: dict[str, _Commit] = {}
         self._trees: dict[str, dict[bytes, tuple[int, str]]] = {}
         self._paths: dict[tuple[str, str], tuple[int, str] | None] = {}
         # Packs stay open (mmaps, dulwich's caches) until close() or garbage collection.
-        self._finalizer = weakref.finalize(self, _close, repo, self._objects)
+        self._finalizer = weakref.finalize(self, _close, dulwich, self._objects)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> GitRepo:
-        """Open the repository at `path`, a folder inside a work tree, or a bare repo."""
+        """Open the repository at `path`, a folder inside a work tree, or a bare repo.
+
+        Ordinary repositories are found without importing dulwich, which costs more
+        than a small command; dulwich opens the unusual ones.
+        """
         if not os.path.isdir(path):
             raise NoRepo(str(path))
         try:
-            return cls(Repo.discover(path))
-        except NotGitRepository as e:
-            raise NoRepo(str(path)) from e
-        except (*_READ_ERRORS, KeyError) as e:
+            found = _locate(os.path.realpath(path))
+            layout = None if found is None else _plain_layout(*found)
+        except OSError as e:
             raise RepoError(f"Cannot open the Git repo in '{path}': {e}") from e
+        if found is None:
+            raise NoRepo(str(path))
+        dulwich = _LazyRepo(found[0])
+        if layout is None:
+            repo = dulwich.get()
+            layout = _Layout(repo.path, repo.controldir(), repo.commondir(), repo.bare)
+        return cls(layout, dulwich)
 
     def close(self) -> None:
         """Release the pack files now rather than at garbage collection."""
@@ -415,8 +565,8 @@ class GitRepo:
 
     @property
     def dulwich_repo(self) -> Repo:
-        """The dulwich Repo underneath, for the write side (gitwrite.py) only."""
-        return self._repo
+        """The dulwich Repo underneath (opened now if need be), for gitwrite.py only."""
+        return self._dulwich.get()
 
     # Tags
 
@@ -506,6 +656,16 @@ class GitRepo:
     def head(self) -> str | None:
         """The HEAD commit, or None in an empty repo or on an unborn branch."""
         return self._refs.get(b"HEAD")
+
+    def current_branch(self) -> str | None:
+        """The branch ref HEAD points at ("refs/heads/main", even if unborn); None if detached."""
+        try:
+            content = Path(self._controldir, "HEAD").read_bytes().strip()
+        except OSError as e:
+            raise RepoError(f"Cannot read HEAD: {e}") from e
+        if not content.startswith(b"ref: "):
+            return None
+        return content[5:].strip().decode("utf-8", "replace")
 
     def branch_heads(self) -> list[str]:
         """Commits of the local branches, in branch name order, without repeats."""
@@ -668,11 +828,7 @@ class GitRepo:
 
     def _resolve_short(self, prefix: str) -> str | None:
         """The one commit (tags peeled) whose id starts with `prefix`."""
-        try:
-            found = self._repo.object_store.iter_prefix(prefix.encode())
-            matches = {oid.decode("ascii") for oid in found}
-        except (*_READ_ERRORS, KeyError) as e:
-            raise RepoError(f"Cannot search objects: {e}") from e
+        matches = self._objects.with_prefix(prefix)
         commits = {commit for oid in matches if (commit := self._peel_to_commit(oid))}
         return commits.pop() if len(commits) == 1 else None
 

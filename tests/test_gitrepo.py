@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import gc
 import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -26,11 +28,12 @@ from builders import (
     pack_everything,
 )
 from dulwich.objects import Blob, Tree
-from dulwich.refs import Ref
+from dulwich.refs import Ref, check_ref_format
 from dulwich.repo import Repo
 
+import gto
 from gto.exceptions import NoRepo, RefNotFound, RepoError
-from gto.gitrepo import CommitRecord, GitRepo
+from gto.gitrepo import CommitRecord, GitRepo, _is_ref_name
 from gto.tags import TagRecord
 
 UTC = timezone.utc
@@ -104,6 +107,92 @@ def test_open_missing_path_inside_a_repo(simple: BuiltRepo) -> None:
     """A typo inside a work tree must not silently open the enclosing repo."""
     with pytest.raises(NoRepo):
         GitRepo.open(Path(simple.path) / "typo")
+
+
+@pytest.mark.parametrize("bare", [False, True], ids=["work-tree", "bare"])
+def test_the_innermost_repo_wins(simple: BuiltRepo, bare: bool) -> None:
+    inner = Path(simple.path) / "models" / "inner"
+    built = build_registry(inner, [("commit", "i1", {"sub/a.txt": "a"})], bare=bare)
+    start = inner / ("refs" if bare else "sub")
+    with GitRepo.open(start) as repo:
+        assert repo.root == inner
+        assert repo.head() == built.commits["i1"]
+        assert repo.tag_names() == []
+
+
+def test_open_a_linked_work_tree(simple: BuiltRepo, tmp_path: Path) -> None:
+    """A `.git` file and a `commondir` (git worktree add), laid out by hand; dulwich opens it."""
+    work_tree = tmp_path / "linked"
+    (work_tree / "sub").mkdir(parents=True)
+    admin = Path(simple.controldir(), "worktrees", "linked")
+    admin.mkdir(parents=True)
+    (admin / "HEAD").write_text(simple.commits["c1"] + "\n")
+    (admin / "commondir").write_text("../..\n")
+    (admin / "gitdir").write_text(f"{work_tree / '.git'}\n")
+    (work_tree / ".git").write_text(f"gitdir: {admin}\n")
+    (work_tree / "sub" / "f.txt").write_text("linked\n")
+    for start in (work_tree, work_tree / "sub"):
+        with GitRepo.open(start) as repo:
+            assert repo.root == work_tree
+            assert repo.workdir == work_tree
+            assert repo.head() == simple.commits["c1"]  # this work tree's own HEAD
+            assert repo.current_branch() is None
+            assert [t.name for t in repo.read_tags(repo.tag_names())] == [
+                "churn#prod#1",
+                "churn@v1.0.0",
+                "nested/dir=model@v0.0.1",
+            ]
+            assert repo.read_worktree_file("sub/f.txt") == b"linked\n"
+
+
+def test_open_a_repo_with_core_worktree(tmp_path: Path) -> None:
+    """core.worktree moves the work tree away from the repository: dulwich reads the config."""
+    built = build_registry(tmp_path / "repo.git", [("commit", "c1", {"a.txt": "a"})], bare=True)
+    config = built.get_config()
+    config.set((b"core",), b"bare", False)
+    config.set((b"core",), b"worktree", b"../wt")
+    config.write_to_path()
+    (tmp_path / "wt").mkdir()
+    (tmp_path / "wt" / "a.txt").write_text("checked out\n")
+    with GitRepo.open(tmp_path / "repo.git") as repo:
+        assert repo.workdir is not None
+        assert repo.workdir.resolve() == tmp_path / "wt"
+        assert repo.head() == built.commits["c1"]
+        assert repo.read_worktree_file("a.txt") == b"checked out\n"
+
+
+def test_reading_a_plain_repo_imports_no_dulwich(fixture_repo: Callable[[str], Path]) -> None:
+    """Importing dulwich costs more than a small command: ordinary reads do without it."""
+    code = (
+        "import sys\n"
+        "from gto.gitrepo import GitRepo\n"
+        "with GitRepo.open(sys.argv[1]) as repo:\n"
+        "    assert repo.read_tags(repo.tag_names())\n"
+        "    head = repo.head()\n"
+        "    assert head and repo.reachable_commits([head])\n"
+        "    assert repo.blob_id_at(head, 'artifacts.yaml')\n"
+        "print(sorted(m for m in sys.modules if m.startswith('dulwich')))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(gto.__file__).resolve().parent.parent)}
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(fixture_repo("demo"))],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    assert result.stdout == "[]\n"
+
+
+def test_dulwich_repo_is_opened_once_and_closed(simple: BuiltRepo) -> None:
+    pack_everything(simple)
+    repo = open_repo(simple)
+    dulwich_repo = repo.dulwich_repo
+    assert repo.dulwich_repo is dulwich_repo
+    assert dulwich_repo.path == simple.path
+    assert len(list(dulwich_repo.object_store.packs)) == 1  # open a pack through dulwich
+    del repo, dulwich_repo
+    gc.collect()  # filterwarnings=error turns a ResourceWarning into a failure
 
 
 def test_fixture_repo_is_a_private_copy(fixture_repo: Callable[[str], Path]) -> None:
@@ -311,6 +400,36 @@ def test_lock_files_are_not_tags(simple: BuiltRepo) -> None:
     Path(simple.controldir(), "refs", "tags", "x.lock").write_text("0" * 40 + "\n")
     with open_repo(simple) as repo:
         assert "x.lock" not in repo.tag_names()
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        b"refs/tags/churn@v1.0.0",
+        b"refs/tags/nested/dir=model@v0.0.1",
+        b"refs/tags/churn#prod!#3",
+        b"refs/tags/caf\xc3\xa9",
+        b"refs/tags/a.lockb",
+        b"refs/tags/a@b",
+        b"refs/tags/@",
+        b"refs/tags/x.lock",
+        b"refs/tags/x.lock/y",
+        b"refs/tags/.hidden",
+        b"refs/tags/a/.b",
+        b"refs/tags/a..b",
+        b"refs/tags/a.",
+        b"refs/tags/a/",
+        b"refs/tags//a",
+        b"/refs/tags/a",
+        b"refs/tags/a@{1}",
+        *(b"refs/tags/a" + bytes([c]) + b"b" for c in b" ~^:?*[\\\x7f\x00\x01\n\t"),
+        b"HEAD",
+        b"@",
+        b"",
+    ],
+)
+def test_ref_names_follow_git_check_ref_format(ref: bytes) -> None:
+    assert _is_ref_name(ref) == check_ref_format(Ref(ref))
 
 
 def test_symbolic_and_broken_tag_refs(simple: BuiltRepo) -> None:
