@@ -304,7 +304,11 @@ def run_once(argv: list[str]) -> Sample:
     """Run `argv` from the project root through `LAUNCHER`; wall time and peak RSS."""
     with tempfile.TemporaryFile() as err:
         launcher = [sys.executable, "-S", "-c", LAUNCHER, *argv]
-        out = subprocess.run(launcher, cwd=ROOT, stdout=subprocess.PIPE, stderr=err, check=True)
+        # Installed packages run from bytecode; let the warm-up run write it for gto too.
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        out = subprocess.run(
+            launcher, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err, check=True
+        )
         err.seek(0)
         stderr = err.read().decode(errors="replace")
     seconds, maxrss, returncode = out.stdout.split()

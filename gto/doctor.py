@@ -18,7 +18,9 @@ from gto.checks import (
 from gto.config import env_config_lines
 from gto.events import event_from_tag
 from gto.exceptions import GTOException, VersionExistsForCommit
+from gto.gitrepo import GitRepo
 from gto.session import RepoLike, Session
+from gto.tags import TagRecord
 
 RULE = "-" * 33
 
@@ -38,8 +40,9 @@ def diagnose(repo: RepoLike, *, all_commits: bool = False) -> list[Problem]:
         except GTOException as e:
             problems.append(Problem("annotations", f"{e.message} (commit {commit[:7]})"))
     names = git.tag_names()
-    events = [e for r in git.read_tags(names) if (e := event_from_tag(r)) is not None]
-    problems += unreadable_tags(names, git.problem_tags(names))
+    records, skipped = _read_tags(git, names)
+    events = [event for r in records if (event := event_from_tag(r)) is not None]
+    problems += unreadable_tags(names, skipped)
     problems += versions_on_one_commit(events)
     problems += counters_going_backwards(events)
     if not any(p.check == "annotations" for p in problems):
@@ -52,6 +55,27 @@ def diagnose(repo: RepoLike, *, all_commits: bool = False) -> list[Problem]:
         else:
             problems += assignments_to_deregistered(registry)
     return problems
+
+
+def _read_tags(git: GitRepo, names: list[str]) -> tuple[list[TagRecord], dict[str, str]]:
+    """The readable tags, and why each other one is skipped.
+
+    A damaged tag object (a corrupt loose object, a bad pack) fails the whole batch;
+    then each tag is read on its own, so the damage becomes one problem naming its tag.
+    """
+    try:
+        return git.read_tags(names), git.problem_tags(names)
+    except GTOException:
+        pass
+    records: list[TagRecord] = []
+    skipped: dict[str, str] = {}
+    for name in names:
+        try:
+            records += git.read_tags([name])
+            skipped.update(git.problem_tags([name]))
+        except GTOException as e:
+            skipped[name] = e.message
+    return records, skipped
 
 
 def doctor_report(

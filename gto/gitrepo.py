@@ -41,10 +41,10 @@ _TYPE_NUMS = {name.encode(): num for num, name in _TYPE_NAMES.items()}
 _HEX40 = re.compile(r"[0-9a-f]{40}")
 _SHORT_HEX = re.compile(r"[0-9a-fA-F]{4,39}")
 _ANCESTRY = re.compile(r"([~^])([0-9]*)")
-_REVISION = re.compile(r"(?P<base>.*?)(?P<ancestry>(?:[~^][0-9]*)*)")
+_REVISION = re.compile(r"(?P<base>.*?)(?P<ancestry>(?:[~^][0-9]*)*)", re.DOTALL)
 _TAGS_PREFIX = b"refs/tags/"
-# Errors zlib and the OS raise for unreadable repository data.
-_READ_ERRORS: tuple[type[Exception], ...] = (OSError, ValueError, zlib.error)
+# Errors zlib and the OS raise for unreadable repository data (IndexError: a pack cut short).
+_READ_ERRORS: tuple[type[Exception], ...] = (OSError, ValueError, IndexError, zlib.error)
 
 
 def _dulwich_errors() -> tuple[type[Exception], ...]:
@@ -54,8 +54,12 @@ def _dulwich_errors() -> tuple[type[Exception], ...]:
     to whom KeyError means "no such object" catches it first.
     """
     from dulwich.errors import ApplyDeltaError, ChecksumMismatch, ObjectFormatException
+    from dulwich.repo import UnsupportedExtension, UnsupportedVersion
 
-    return (*_READ_ERRORS, KeyError, ApplyDeltaError, ChecksumMismatch, ObjectFormatException)
+    return (
+        *_READ_ERRORS, KeyError, ApplyDeltaError, ChecksumMismatch, ObjectFormatException,
+        UnsupportedExtension, UnsupportedVersion,
+    )
 
 
 _MISSING = "missing object"
@@ -551,6 +555,10 @@ class GitRepo:
         if layout is None:
             repo = dulwich.get()
             layout = _Layout(repo.path, repo.controldir(), repo.commondir(), repo.bare)
+            # A `.git` file or `commondir` naming a folder that is gone: not a repository.
+            if not os.path.isdir(os.path.join(layout.commondir, "objects")):
+                dulwich.close()
+                raise NoRepo(str(path))
         return cls(layout, dulwich)
 
     def close(self) -> None:
@@ -809,7 +817,10 @@ class GitRepo:
         data = self._commit(hexsha)
         if data is None or len(data.parents) < number:
             raise RefNotFound(ref)
-        return data.parents[number - 1]
+        parent = data.parents[number - 1]
+        if not self._objects.contains(parent):  # beyond a shallow clone's boundary
+            raise RefNotFound(ref)
+        return parent
 
     def _resolve_base(self, base: str) -> str | None:
         """git's lookup order: full ids, then refs, then unique short ids."""

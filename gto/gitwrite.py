@@ -22,7 +22,13 @@ from typing import TypeVar
 
 from dulwich.client import HTTPProxyUnauthorized, HTTPUnauthorized, get_transport_and_path
 from dulwich.config import ConfigFile
-from dulwich.errors import GitProtocolError, NoIndexPresent, NotGitRepository, NotTreeError
+from dulwich.errors import (
+    GitProtocolError,
+    NoIndexPresent,
+    NotGitRepository,
+    NotTreeError,
+    PackedRefsException,
+)
 from dulwich.file import FileLocked
 from dulwich.graph import can_fast_forward
 from dulwich.index import Index, index_entry_from_stat
@@ -48,6 +54,8 @@ from gto.gitrepo import GitRepo
 __all__ = [
     "Identity",
     "InvalidDate",
+    "UnstorableTagName",
+    "check_tag_name",
     "commit_files",
     "create_tag",
     "delete_tag",
@@ -234,12 +242,85 @@ def _from_wall_clock(moment: datetime, offset: str | None) -> tuple[int, int]:
 
 # Refs
 
+# The longest part of a ref name between '/': file systems allow 255 bytes per name,
+# and a ref update also needs room for `<part>.lock`.
+_MAX_REF_PART = 250
+
+
+class UnstorableTagName(InvalidTagName):
+    """A tag name that git cannot store as a ref; refused before anything is written."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        GTOException.__init__(
+            self, f"Cannot create tag '{name}': Git does not allow {reason} in a tag name"
+        )
+
+
+def _ref_problem(name: str) -> str | None:
+    """What git-check-ref-format refuses in refs/tags/<name>, in words; None if nothing.
+
+    >>> _ref_problem("../x=m@v1.0.0")
+    "'..'"
+    """
+    # Surrogates stand for undecodable bytes in a command line argument.
+    bad = next(
+        (c for c in name if c in " ~^:?*[\\\x7f" or c < " " or "\ud800" <= c <= "\udfff"), None
+    )
+    parts = name.split("/")
+    checks = [
+        (not name, "an empty name"),
+        (bad is not None, f"the character {bad!r}"),
+        ("@{" in name, "'@{'"),
+        (".." in name, "'..'"),
+        ("//" in name, "'//'"),
+        (name.startswith("/"), "a leading '/'"),
+        (name.endswith("/"), "a trailing '/'"),
+        (name.endswith("."), "a trailing '.'"),
+        (any(p.startswith(".") for p in parts), "a part starting with '.'"),
+        (any(p.endswith(".lock") for p in parts), "a part ending with '.lock'"),
+        (
+            any(len(p.encode("utf-8", "surrogatepass")) > _MAX_REF_PART for p in parts),
+            f"more than {_MAX_REF_PART} bytes between two '/'",
+        ),
+    ]
+    return next((reason for failed, reason in checks if failed), None)
+
+
+def check_tag_name(name: str) -> None:
+    """Refuse a tag name git cannot store, so a command can check before it writes.
+
+    Raises:
+        UnstorableTagName: the name breaks git's ref name rules or is too long.
+    """
+    problem = _ref_problem(name)
+    if problem is None and not check_ref_format(Ref(f"{_TAGS}{name}".encode())):
+        problem = "this name"
+    if problem is not None:
+        raise UnstorableTagName(name, problem)
+
 
 def _tag_ref(name: str) -> Ref:
-    ref = Ref(f"{_TAGS}{name}".encode())
-    if not check_ref_format(ref):
-        raise InvalidTagName(name)
-    return ref
+    check_tag_name(name)
+    return Ref(f"{_TAGS}{name}".encode())
+
+
+def _wait_for_lock(repo: Repo, ref: Ref) -> None:
+    """Wait while `ref` is locked, before writing any object meant for it.
+
+    A lock file left by a crashed git would otherwise fail the ref update only after
+    the objects were written; checking first leaves the repository as it was.
+    """
+    refpath = getattr(repo.refs, "refpath", None)
+    if refpath is None:
+        return
+    path = os.fsdecode(refpath(ref))
+    lock = path + ".lock"
+
+    def check() -> None:
+        if os.path.lexists(lock):
+            raise FileLocked(path, lock)
+
+    _locked(check)
 
 
 def _locked(action: Callable[[], _T]) -> _T:
@@ -259,8 +340,11 @@ def _locked(action: Callable[[], _T]) -> _T:
                     f"Cannot lock '{os.fsdecode(e.filename)}': '{lock}' exists. If no other "
                     "git process is running, remove that file and try again"
                 ) from e
+        except PackedRefsException as e:
+            raise RepoError(f"Cannot read packed-refs: {e}") from e
         except OSError as e:
-            raise RepoError(f"Cannot update refs: {e}") from e
+            where = f": '{os.fsdecode(e.filename)}'" if e.filename else ""
+            raise RepoError(f"Cannot update refs: {e.strerror or e}{where}") from e
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
 
@@ -288,19 +372,39 @@ def create_tag(
         raise RefNotFound(commit) from e
     if kind != Commit.type_num:
         raise RefNotFound(commit)
-    if ref in repo.refs:
+    if _locked(lambda: ref in repo.refs):
         raise TagExists(name)
+    _wait_for_lock(repo, ref)
     tag = Tag()
     tag.name = name.encode()
     tag.object = (Commit, target)
     tag.tagger = _signature(tagger)
     tag.tag_time, tag.tag_timezone = when
     tag.message = message.encode()
+    existed = tag.id in repo.object_store
     _locked(lambda: repo.object_store.add_object(tag))
     # No reflog message: git keeps no reflog for tags.
-    if not _locked(lambda: repo.refs.add_if_new(ref, tag.id)):
+    try:
+        created = _locked(lambda: repo.refs.add_if_new(ref, tag.id))
+    except GTOException:
+        if not existed:
+            _discard_object(repo, ref, tag.id)
+        raise
+    if not created:
         raise TagExists(name)
     return tag.id.decode("ascii")
+
+
+def _discard_object(repo: Repo, ref: Ref, oid: ObjectID) -> None:
+    """Remove the loose object written for `ref` when the ref itself could not be made."""
+    try:
+        if repo.refs.read_ref(ref) == oid:
+            return
+        path = repo.object_store._get_shafile_path(oid)
+        os.remove(path)
+        os.rmdir(os.path.dirname(path))  # only if the fan-out folder is empty now
+    except (OSError, ValueError, PackedRefsException):
+        pass
 
 
 def delete_tag(git: GitRepo, name: str) -> str:
@@ -313,7 +417,8 @@ def delete_tag(git: GitRepo, name: str) -> str:
     """
     refs = git.dulwich_repo.refs
     ref = _tag_ref(name)
-    old = refs.read_ref(ref)  # the ref as stored (a symbolic one unresolved), like git
+    # The ref as stored (a symbolic one unresolved), like git.
+    old = _locked(lambda: refs.read_ref(ref))
     if old is None:
         raise TagNotFound(name)
     if not _locked(lambda: refs.remove_if_equals(ref, ObjectID(old))):
@@ -365,8 +470,9 @@ def commit_files(
         WrongArgs: a path is not a plain relative path.
     """
     repo = git.dulwich_repo
-    chain, old = repo.refs.follow(Ref(b"HEAD"))
+    chain, old = _locked(lambda: repo.refs.follow(Ref(b"HEAD")))
     ref = chain[-1]
+    _wait_for_lock(repo, ref)
     tree = None
     if old is not None:
         head = repo[old]
@@ -520,8 +626,17 @@ def _remote_url(repo: Repo, remote: str) -> str:
     )
 
 
-def push(git: GitRepo, refspecs: Sequence[tuple[str | None, str]], remote: str = "origin") -> None:
-    """Push `(local ref, remote ref)` pairs to `remote`; a None local ref deletes.
+def push(
+    git: GitRepo,
+    refspecs: Sequence[tuple[str | None, str]],
+    remote: str = "origin",
+    *,
+    url: str | None = None,
+) -> None:
+    """Push `(local ref, remote ref)` pairs to `remote` (or to `url`); a None local ref deletes.
+
+    `url` bypasses the repository's config: a remote's cache (gto.remote) pushes to the
+    URL it was given, whose credentials are never written to disk.
 
     Like `git push` without --force: an existing remote tag is never moved and a branch
     only fast-forwards. Those checks happen before anything is sent, and if one fails
@@ -532,7 +647,8 @@ def push(git: GitRepo, refspecs: Sequence[tuple[str | None, str]], remote: str =
             the remote cannot be reached (the message never shows credentials).
     """
     repo = git.dulwich_repo
-    url = _remote_url(repo, remote)
+    if url is None:
+        url = _remote_url(repo, remote)
     wanted: dict[Ref, ObjectID] = {}
     for local, remote_ref in refspecs:
         try:

@@ -64,6 +64,21 @@ def _last_of(first: Sequence[Event], second: Sequence[Event]) -> Event | None:
     return second[-1]
 
 
+def check_limits(assignments_per_version: int, versions_per_stage: int) -> None:
+    """`--av` and `--vs` take -1 (all) or a count.
+
+    >>> check_limits(-1, 0)
+    """
+    if assignments_per_version < -1:
+        raise WrongArgs(
+            f"'assignments_per_version' must be >= -1 (-1 means all), got {assignments_per_version}"
+        )
+    if versions_per_stage < -1:
+        raise WrongArgs(
+            f"'versions_per_stage' must be >= -1 (-1 means all), got {versions_per_stage}"
+        )
+
+
 @dataclass(frozen=True)
 class VStage:
     """One version in one stage, with every tag that assigned or unassigned it."""
@@ -232,10 +247,7 @@ class Artifact:
         sort: VersionSort = VersionSort.TIMESTAMP,
     ) -> dict[str, list[VStage]]:
         """Which versions hold which stage (behaviour reference, section 3.4)."""
-        if assignments_per_version < -1:
-            raise WrongArgs("'assignments_per_version' must be >= -1")
-        if versions_per_stage < -1:
-            raise WrongArgs("'versions_per_stage' must be >=-1")
+        check_limits(assignments_per_version, versions_per_stage)
         versions = self.get_versions(
             include_non_explicit=not registered_only,
             include_discovered=not registered_only,

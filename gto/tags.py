@@ -23,17 +23,18 @@ SEMVER = (
     r"(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?"
 )
 
-_NAME_RE = re.compile(rf"^{NAME}$")
-_FULLNAME_RE = re.compile(rf"^(?:{DIRNAME}:)?{NAME}$")
+# `\Z`, not `$`: `$` also matches before a final newline, and "m\n" is no name.
+_NAME_RE = re.compile(rf"^{NAME}\Z")
+_FULLNAME_RE = re.compile(rf"^(?:{DIRNAME}:)?{NAME}\Z")
 _TAG_RE = re.compile(
     rf"^(?P<artifact>(?:{DIRNAME}=)?{NAME})"
     rf"(?:(?:#(?P<stage>{NAME})|@(?P<version>v{SEMVER}))(?P<cancel>!?)"
     r"|@(?:(?P<deprecated>deprecated)|(?P<created>created)))"
-    r"(?:#(?P<counter>[0-9]+))?$"
+    r"(?:#(?P<counter>[0-9]+))?\Z"
 )
 _SHORTCUT_RE = re.compile(
     rf"^(?P<artifact>(?:{DIRNAME}:)?{NAME})"
-    rf"(?:#(?P<stage>{NAME})|@(?P<version>latest|greatest|v{SEMVER}))$"
+    rf"(?:#(?P<stage>{NAME})|@(?P<version>latest|greatest|v{SEMVER}))\Z"
 )
 # A cheap pre-filter: the artifact part of a tag name, before any object is read.
 _ARTIFACT_PREFIX_RE = re.compile(r"^([^@#]+)[@#]")

@@ -13,8 +13,8 @@ from typing import Literal
 from gto.exceptions import InvalidVersion
 from gto.tags import SEMVER
 
-_VERSION_RE = re.compile(rf"^v{SEMVER}$")
-_PARTS_RE = re.compile(r"^v(\d+)\.(\d+)\.(\d+)(?:-([^+]*))?(?:\+.*)?$")
+_VERSION_RE = re.compile(rf"^v{SEMVER}\Z")  # not `$`: "v1.0.0\n"
+_PARTS_RE = re.compile(r"^v(\d+)\.(\d+)\.(\d+)(?:-([^+]*))?(?:\+.*)?\Z")
 
 Bump = Literal["major", "minor", "patch"]
 FIRST_VERSION = "v0.0.1"

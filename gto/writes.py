@@ -37,7 +37,14 @@ from gto.exceptions import (
 )
 from gto.session import RepoLike, Session
 from gto.state import Artifact, Version
-from gto.tags import Action, check_artifact_name, format_tag, next_counter, try_parse_tag
+from gto.tags import (
+    Action,
+    check_artifact_name,
+    check_name,
+    format_tag,
+    next_counter,
+    try_parse_tag,
+)
 from gto.versions import FIRST_VERSION, Bump, bump, check_version, is_version
 
 Simple = bool | Literal["auto", "true", "false"] | None
@@ -174,7 +181,7 @@ class _Writer:
             (f"refs/tags/{t}", f"refs/tags/{t}") for t in self._created
         ]
         refspecs += [(None, f"refs/tags/{t}") for t, _ in self._deleted]
-        gitwrite.push(self.git, refspecs)
+        self.session.push(refspecs)
         self.outcome.pushed = True
 
     def rollback(self) -> None:
@@ -205,13 +212,21 @@ def _counter_taken(names: list[str], artifact: str, counter: int, mine: str) -> 
 def _writing(
     repo: RepoLike, *, author: str | None, author_email: str | None, push: bool
 ) -> Iterator[_Writer]:
-    writer = _Writer(Session.open(repo), author=author, author_email=author_email, push=push)
+    # A remote's cache stays locked until the push, and remote writes always push
+    # (behaviour reference, 6).
+    session = Session.open(repo, for_writing=True)
     try:
-        yield writer
-        writer.finish()
-    except BaseException:
-        writer.rollback()
-        raise
+        writer = _Writer(
+            session, author=author, author_email=author_email, push=push or bool(session.remote)
+        )
+        try:
+            yield writer
+            writer.finish()
+        except BaseException:
+            writer.rollback()
+            raise
+    finally:
+        session.close()
 
 
 def _artifact(writer: _Writer, name: str) -> Artifact | None:
@@ -330,6 +345,28 @@ def _check_alone(writer: _Writer, name: str, commit: str, version: str) -> None:
         )
 
 
+def _check_input(
+    name: str, action: Action, *, stage: str | None = None, version: str | None = None
+) -> None:
+    """Refuse bad names and versions before the repository is opened, so nothing is written.
+
+    The grammar lets a `dirname:` prefix hold '..' or '.lock' and a name be any length,
+    which git cannot store in a tag name: a tag of the kind the command writes shows it.
+    """
+    check_artifact_name(name)
+    if stage is not None:
+        check_name(stage)
+    if version is not None and not is_version(version):
+        if action is Action.REGISTER:
+            raise WrongArgs(f"Supplied version '{version}' cannot be parsed")
+        check_version(version)
+    counter = 1 if action in (Action.ASSIGN, Action.UNASSIGN) else None
+    sample = (version or FIRST_VERSION) if action in (Action.REGISTER, Action.DEREGISTER) else None
+    gitwrite.check_tag_name(
+        format_tag(name, action, stage=stage, version=sample, counter=counter)
+    )
+
+
 def _bump_part(bump_major: bool, bump_minor: bool, bump_patch: bool) -> Bump | None:
     if bump_major:
         return "major"
@@ -354,11 +391,11 @@ def register(
     author_email: str | None = None,
 ) -> Outcome:
     """Tag a commit as a new version of an artifact (behaviour reference, 4.1)."""
-    check_artifact_name(name)
+    _check_input(name, Action.REGISTER, version=version)
     if sum(bool(x) for x in (version, bump_major, bump_minor, bump_patch)) > 1:
         raise WrongArgs("Need to specify either version or single bump argument")
     with _writing(repo, author=author, author_email=author_email, push=push) as writer:
-        commit = writer.git.resolve(ref)
+        commit = writer.session.resolve(ref)
         _register(
             writer,
             _artifact(writer, name),
@@ -393,7 +430,9 @@ def assign(
     With a ref that has no version yet, the ref is registered first (as
     `name_version`, or the next bumped version) unless `skip_registration`.
     """
-    check_artifact_name(name)
+    _check_input(name, Action.ASSIGN, stage=stage, version=version)
+    if name_version is not None:
+        _check_input(name, Action.REGISTER, version=name_version)
     if version is not None and ref is not None:
         raise WrongArgs("One and only one of (version, ref) must be specified.")
     if (name_version or version) and skip_registration:
@@ -409,7 +448,7 @@ def assign(
                 raise VersionIsOld(f"Version '{version}' is not registered")
             commit, version_name = target.commit_hexsha, target.version
         else:
-            commit = writer.git.resolve(ref or "HEAD")
+            commit = writer.session.resolve(ref or "HEAD")
             target = _one_version_at(artifact, commit)
             if target is not None:
                 if name_version is not None and name_version != target.version:
@@ -476,7 +515,7 @@ def unassign(
     author_email: str | None = None,
 ) -> Outcome:
     """Take a stage away from a version: a `#stage!` tag, or delete its stage tags."""
-    check_artifact_name(name)
+    _check_input(name, Action.UNASSIGN, stage=stage, version=version)
     with _writing(repo, author=author, author_email=author_email, push=push) as writer:
         check_stage(writer.session.config, stage)
         _, found = _find_version(_artifact(writer, name), name, version)
@@ -519,7 +558,7 @@ def deregister(
     author_email: str | None = None,
 ) -> Outcome:
     """Mark a version as withdrawn: a `@v!` tag, or delete every tag of the version."""
-    check_artifact_name(name)
+    _check_input(name, Action.DEREGISTER, version=version)
     with _writing(repo, author=author, author_email=author_email, push=push) as writer:
         _, found = _find_version(_artifact(writer, name), name, version)
         if not force:
@@ -559,7 +598,7 @@ def deprecate(
     author_email: str | None = None,
 ) -> Outcome:
     """Deprecate an artifact: an `@deprecated` tag, or delete every tag of the artifact."""
-    check_artifact_name(name)
+    _check_input(name, Action.DEPRECATE)
     if force and simple in (True, "true"):
         raise WrongArgs("Can't use 'force' with 'simple=True'")
     with _writing(repo, author=author, author_email=author_email, push=push) as writer:
@@ -575,12 +614,12 @@ def deprecate(
             _delete_all(writer, [e for e in artifact.events() if isinstance(e, TagEvent)])
         else:
             if ref is not None:
-                commit = writer.git.resolve(ref)
+                commit = writer.session.resolve(ref)
             elif artifact is not None:
                 latest = max(artifact.events(), key=lambda e: e.created_at)
                 commit = latest.commit_hexsha
             else:
-                commit = writer.git.resolve("HEAD")
+                commit = writer.session.resolve("HEAD")
             incremental = force or not _simple(simple, True)
             writer.create(
                 (lambda n: format_tag(name, Action.DEPRECATE, counter=n))

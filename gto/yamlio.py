@@ -24,6 +24,30 @@ class YamlError(ValueError):
     """A document gto refuses to read; callers turn it into their GTOException."""
 
 
+class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
+    """The safe loader, refusing duplicate keys: YAML forbids them, PyYAML keeps the last.
+
+    A duplicated artifact (or `.gto` key) would otherwise lose one entry without a word.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:
+                continue  # an unhashable key: the base class reports it
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+        return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
+
+
 class _Dumper(yaml.SafeDumper):
     """SafeDumper that never writes anchors, so `load_yaml` can read its output."""
 
@@ -73,7 +97,7 @@ def load_yaml(text: str | bytes, *, what: str, limit: int = 1_000_000) -> Any:
         raise YamlError(f"{what}: {size} bytes is over the {limit} byte limit")
     try:
         _refuse_aliases_and_depth(text)
-        loader = _SafeLoader(text)
+        loader = _Loader(text)
         try:
             return loader.get_single_data()
         finally:
