@@ -341,8 +341,7 @@ def bench_size(size: int, repo: Path, runs: int, git: str | None) -> list[Row]:
         (f"gto check-ref {ref}", ["check-ref", ref]),
     ]
     rows = [
-        measure(label, str(size), [*gto, *args, "-r", str(repo)], runs)
-        for label, args in commands
+        measure(label, str(size), [*gto, *args, "-r", str(repo)], runs) for label, args in commands
     ]
     if git is not None:
         argv = [git, "-C", str(repo), "for-each-ref", f"--format={GIT_FORMAT}", "refs/tags"]

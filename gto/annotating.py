@@ -8,17 +8,20 @@ bare repository, where there is no work tree, committing is the only way.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
 from gto import gitwrite
 from gto.annotations import (
     Annotation,
-    annotate as merge_annotation,
     check_path_conflict,
     commit_message_annotate,
     commit_message_remove,
     dump_index,
+)
+from gto.annotations import (
+    annotate as merge_annotation,
 )
 from gto.config import check_type
 from gto.exceptions import ArtifactNotFound, GTOException, WrongArgs
@@ -52,36 +55,36 @@ def annotate(
 ) -> IndexChange:
     """Create or update an artifact's entry in artifacts.yaml (behaviour reference, 4.5)."""
     check_artifact_name(name)
-    session = Session.open(repo)
-    if type:
-        check_type(session.config, type)
-    index = dict(session.worktree_index())
-    updated = merge_annotation(
-        index.get(name),
-        type=type,
-        path=path,
-        must_exist=must_exist,
-        labels=labels or (),
-        description=description,
-        custom=custom,
-    )
-    if must_exist and path:
-        head = session.git.head()
-        if head is None or not session.git.path_exists_at(head, path):
-            raise WrongArgs(f"Nothing found in '{path}' for checked out commit")
-    if path and not allow_same_path:
-        check_path_conflict(index, name, path)
-    index[name] = updated
-    return _save(
-        session,
-        index,
-        commit_message_annotate(name, type, path),
-        updated,
-        commit=commit or push,
-        push=push,
-        author=author,
-        author_email=author_email,
-    )
+    with closing(Session.open(repo, for_writing=True)) as session:
+        if type:
+            check_type(session.config, type)
+        index = dict(session.worktree_index())
+        updated = merge_annotation(
+            index.get(name),
+            type=type,
+            path=path,
+            must_exist=must_exist,
+            labels=labels or (),
+            description=description,
+            custom=custom,
+        )
+        if must_exist and path:
+            head = session.git.head()
+            if head is None or not session.git.path_exists_at(head, path):
+                raise WrongArgs(f"Nothing found in '{path}' for checked out commit")
+        if path and not allow_same_path:
+            check_path_conflict(index, name, path)
+        index[name] = updated
+        return _save(
+            session,
+            index,
+            commit_message_annotate(name, type, path),
+            updated,
+            commit=commit or push,
+            push=push,
+            author=author,
+            author_email=author_email,
+        )
 
 
 def remove(
@@ -93,21 +96,21 @@ def remove(
     author_email: str | None = None,
 ) -> IndexChange:
     """Drop an artifact's entry from artifacts.yaml; its tags are left alone."""
-    session = Session.open(repo)
-    index = dict(session.worktree_index())
-    if name not in index:
-        raise ArtifactNotFound(name)
-    del index[name]
-    return _save(
-        session,
-        index,
-        commit_message_remove(name),
-        None,
-        commit=commit or push,
-        push=push,
-        author=author,
-        author_email=author_email,
-    )
+    with closing(Session.open(repo, for_writing=True)) as session:
+        index = dict(session.worktree_index())
+        if name not in index:
+            raise ArtifactNotFound(name)
+        del index[name]
+        return _save(
+            session,
+            index,
+            commit_message_remove(name),
+            None,
+            commit=commit or push,
+            push=push,
+            author=author,
+            author_email=author_email,
+        )
 
 
 def _save(
@@ -124,6 +127,8 @@ def _save(
     git = session.git
     filename = session.config.index
     text = dump_index(index).encode()
+    if session.remote is not None:
+        commit = push = True  # a remote has no work tree, and its writes push (reference, 6)
     if not commit:
         if git.workdir is None:
             raise WrongArgs(
@@ -134,8 +139,7 @@ def _save(
     head = git.head()
     committed = None
     if head is not None:
-        blob = git.blob_id_at(head, filename)
-        committed = None if blob is None else git.read_blob(blob)
+        committed = session.committed_file(head, filename)
     if git.workdir is not None and git.read_worktree_file(filename) != committed:
         raise WrongArgs(
             f"The command would have changed files that were not committed ({filename}), "
@@ -154,7 +158,7 @@ def _save(
     if branch is None:
         return IndexChange(annotation, sha)
     try:
-        gitwrite.push(git, [(branch, branch)])
+        session.push([(branch, branch)])
     except GTOException:
         gitwrite.undo_commit(git, sha, [filename])
         raise

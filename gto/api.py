@@ -11,10 +11,10 @@ from typing import Any
 
 from gto.annotations import Annotation
 from gto.events import Assignment, Event, Registration, TagEvent
-from gto.exceptions import ArtifactNotFound, WrongArgs
+from gto.exceptions import ArtifactNotFound, RepoError, WrongArgs
 from gto.replay import replay
 from gto.session import RepoLike, Session
-from gto.state import Artifact, Registry, Version, VersionSort, VStage
+from gto.state import Artifact, Registry, Version, VersionSort, VStage, check_limits
 from gto.tags import Action, Shortcut, check_name, parse_shortcut, try_parse_tag
 from gto.tags import parse_tag as _parse_tag
 from gto.views import (
@@ -103,6 +103,7 @@ def show(
     Returns the registry dict or a list of version dicts; with `table=True`,
     `(rows, "keys")` ready for a table.
     """
+    check_limits(assignments_per_version, versions_per_stage)
     session = Session.open(repo)
     options = {
         "registered_only": registered_only,
@@ -182,6 +183,12 @@ def check_ref(repo: RepoLike, ref: str) -> list[Event]:
     session = Session.open(repo)
     if name not in session.git.tag_names():
         return []
+    # A GTO tag that exists but cannot be read is damage, not "not ours": a CI job
+    # must not skip its deployment silently. Lightweight tags and tags of trees or
+    # blobs are simply not GTO events (behaviour reference, Q24).
+    problem = session.git.problem_tags([name]).get(name)
+    if problem is not None and problem != "lightweight" and not problem.startswith("not a"):
+        raise RepoError(f"Tag '{name}' cannot be read: {problem}")
     if parsed.action in (Action.ASSIGN, Action.UNASSIGN):
 
         def keep(tag: str) -> bool:
@@ -265,14 +272,14 @@ def describe(repo: RepoLike, name: str, rev: str | None = None) -> Annotation | 
     if not shortcut.is_plain:
         if rev is not None:
             raise WrongArgs("Either specify revision or use naming shortcut.")
-        versions = show(session.git, name)
+        versions = show(session, name)
         if not versions:
             return None
         if len(versions) > 1:
             raise WrongArgs("Ambiguous naming shortcut: multiple variants found.")
         return session.index_at(versions[0]["commit_hexsha"]).get(shortcut.artifact)
     if rev is not None:
-        return session.index_at(session.git.resolve(rev)).get(name)
+        return session.index_at(session.resolve(rev)).get(name)
     return session.worktree_index().get(name)
 
 

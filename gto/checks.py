@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from gto.events import Assignment, Deregistration, Registration, TagEvent
+from gto.exceptions import ValidationError
 from gto.state import Registry
 from gto.tags import Action, check_artifact_name, tag_artifact, try_parse_tag
-from gto.exceptions import ValidationError
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,17 @@ def unreadable_tags(names: Sequence[str], skipped: Mapping[str, str]) -> list[Pr
         if parsed is None:
             if _looks_like_gto(name):
                 problems.append(
-                    Problem("unparsable-tag", f"Tag '{name}' looks like a GTO tag but does not parse", (name,))
+                    Problem(
+                        "unparsable-tag",
+                        f"Tag '{name}' looks like a GTO tag but does not parse",
+                        (name,),
+                    )
                 )
             continue
         if parsed.action is Action.CREATE:
-            problems.append(Problem("created-tag", f"Tag '{name}' (@created) is never used by GTO", (name,)))
+            problems.append(
+                Problem("created-tag", f"Tag '{name}' (@created) is never used by GTO", (name,))
+            )
         elif reason == "lightweight":
             problems.append(
                 Problem(
@@ -76,7 +83,9 @@ def unreadable_tags(names: Sequence[str], skipped: Mapping[str, str]) -> list[Pr
                 )
             )
         elif reason is not None:
-            problems.append(Problem("bad-target", f"Tag '{name}' cannot be read: {reason}", (name,)))
+            problems.append(
+                Problem("bad-target", f"Tag '{name}' cannot be read: {reason}", (name,))
+            )
     return problems
 
 
@@ -88,7 +97,11 @@ def assignments_to_deregistered(registry: Registry) -> list[Problem]:
             if not version.deregistrations or version.is_active:
                 continue
             since = version.deregistrations[-1].created_at
-            late = [e.tag for e in version.stage_events if isinstance(e, Assignment) and e.created_at > since]
+            late = [
+                e.tag
+                for e in version.stage_events
+                if isinstance(e, Assignment) and e.created_at > since
+            ]
             if late:
                 problems.append(
                     Problem(
@@ -111,7 +124,7 @@ def counters_going_backwards(events: Iterable[TagEvent]) -> list[Problem]:
     problems = []
     for artifact, items in sorted(counted.items()):
         items.sort(key=lambda item: item[0])
-        for (_, earlier), (_, later) in zip(items, items[1:]):
+        for (_, earlier), (_, later) in pairwise(items):
             if later.created_at < earlier.created_at:
                 problems.append(
                     Problem(

@@ -61,7 +61,13 @@ def _command(
 
 def _repo_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "-r", "--repo", default=".", metavar="PATH", help="repository path [default: .]"
+        "-r", "--repo", default=".", metavar="PATH|URL",
+        help="repository path, or the URL of a remote repository (https://, git://, ssh://, "
+             "file://, user@host:path), read through a cache [default: .]",
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true",
+        help="with a URL: fetch into a temporary folder, not the cache (also GTO_NO_CACHE=1)",
     )
 
 
@@ -643,8 +649,15 @@ def build_parser() -> _Parser:
     return parser
 
 
+def _one_line(message: str) -> str:
+    """Control characters (a newline in a name, say) escaped, so an error stays one line."""
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in message
+    )
+
+
 def _error(message: str, stream: TextIO) -> None:
-    text = f"{_emoji('❌ ')}{message}"
+    text = f"{_emoji('❌ ')}{_one_line(message)}"
     if stream.isatty():
         text = f"\033[31m{text}\033[0m"
     print(text, file=stream)
@@ -657,6 +670,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
+    if getattr(args, "no_cache", False):
+        from gto.session import RepoSpec
+
+        args.repo = RepoSpec(args.repo, cache=False)
     try:
         output = args.run(args)
     except GTOException as exc:

@@ -203,14 +203,15 @@ def event_from_tag(record: TagRecord) -> TagEvent | None:
         "commit_hexsha": record.commit,
         "tag": record.name,
     }
+    version, stage = parsed.version or "", parsed.stage or ""  # set for their actions
     if parsed.action is Action.REGISTER:
-        return Registration(version=parsed.version, **common)
+        return Registration(version=version, **common)
     if parsed.action is Action.DEREGISTER:
-        return Deregistration(version=parsed.version, **common)
+        return Deregistration(version=version, **common)
     if parsed.action is Action.ASSIGN:
-        return Assignment(stage=parsed.stage, **common)
+        return Assignment(stage=stage, **common)
     if parsed.action is Action.UNASSIGN:
-        return Unassignment(stage=parsed.stage, **common)
+        return Unassignment(stage=stage, **common)
     return Deprecation(**common)
 
 

@@ -57,8 +57,13 @@ def _dulwich_errors() -> tuple[type[Exception], ...]:
     from dulwich.repo import UnsupportedExtension, UnsupportedVersion
 
     return (
-        *_READ_ERRORS, KeyError, ApplyDeltaError, ChecksumMismatch, ObjectFormatException,
-        UnsupportedExtension, UnsupportedVersion,
+        *_READ_ERRORS,
+        KeyError,
+        ApplyDeltaError,
+        ChecksumMismatch,
+        ObjectFormatException,
+        UnsupportedExtension,
+        UnsupportedVersion,
     )
 
 

@@ -8,7 +8,9 @@ half-writes. Every failure a user can cause becomes a GTOException.
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
+import functools
 import os
 import re
 import stat
@@ -487,7 +489,7 @@ def commit_files(
                 entries[path] = None
             continue
         blob = Blob.from_string(content)
-        _locked(lambda: repo.object_store.add_object(blob))
+        _locked(functools.partial(repo.object_store.add_object, blob))
         entries[path] = (current if current in (_FILE, _EXECUTABLE) else _FILE, blob.id)
 
     new = Commit()
@@ -535,12 +537,10 @@ def undo_commit(git: GitRepo, commit: str, paths: Iterable[str]) -> None:
         if parent is not None:
             parent_commit = repo[parent]
             assert isinstance(parent_commit, Commit)
-            try:
+            with contextlib.suppress(KeyError):  # the parent did not have the file
                 entries[path] = tree_lookup_path(
                     repo.object_store.__getitem__, parent_commit.tree, _tree_path(path)
                 )
-            except KeyError:
-                pass
     if parent is None:
         undone = _locked(lambda: repo.refs.remove_if_equals(ref, made.id))
     else:

@@ -1,4 +1,4 @@
-"""Rows and values -> text: tables (tabulate), JSON and plain lines. The only importer of tabulate."""
+"""Rows and values -> text: tables, JSON and plain lines. The only importer of tabulate."""
 
 from __future__ import annotations
 

@@ -138,9 +138,7 @@ def replay(
             if not art.by_commit.get(commit):
                 art.version(commit, commit)
 
-    return Registry(
-        {name: _freeze(draft, commits, annotations) for name, draft in drafts.items()}
-    )
+    return Registry({name: _freeze(draft, commits, annotations) for name, draft in drafts.items()})
 
 
 def _freeze(
@@ -173,4 +171,3 @@ def _freeze(
             )
         )
     return Artifact(draft.name, tuple(versions), tuple(draft.deprecations))
-

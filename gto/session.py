@@ -2,24 +2,39 @@
 
 Every command, reading or writing, works through a Session so that `.gto` is
 parsed once, each tag object is read once and each distinct artifacts.yaml blob
-is parsed once per command.
+is parsed once per command. A Session also decides whether `-r` names a local
+repository or a remote one; a remote is read through its cache (gto.remote), which
+holds the tags and commits but only the blobs that were asked for, so the Session
+asks for the blobs it is about to read first, all in one request.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from gto.annotations import Annotation, parse_index
 from gto.config import Config, load_config
 from gto.events import Deprecation, TagEvent, event_from_tag
+from gto.exceptions import RefNotFound
 from gto.gitrepo import GitRepo
+from gto.remote import Remote, is_remote
 from gto.replay import replay
 from gto.state import Registry
 from gto.tags import tag_artifact
 
-RepoLike = str | os.PathLike[str] | GitRepo
+
+@dataclass(frozen=True)
+class RepoSpec:
+    """A repository path or URL plus how to reach it: `cache=False` is `--no-cache`."""
+
+    location: str
+    cache: bool = True
+
+
+def _no_cache(environ: Mapping[str, str]) -> bool:
+    return environ.get("GTO_NO_CACHE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 @dataclass
@@ -28,12 +43,44 @@ class Session:
 
     git: GitRepo
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    remote: Remote | None = None
     _config: Config | None = None
     _indexes: dict[str, dict[str, Annotation]] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, repo: RepoLike) -> Session:
-        return cls(repo if isinstance(repo, GitRepo) else GitRepo.open(repo))
+    def open(cls, repo: RepoLike, *, for_writing: bool = False) -> Session:
+        """A Session on a path, a GitRepo, a URL (through its cache), or the Session itself.
+
+        A URL-like location that is not an existing path is remote: its cache is
+        brought up to date first. `for_writing` keeps the cache locked until `close()`,
+        so that no other call changes its refs between this command's reads and push.
+        """
+        if isinstance(repo, Session):
+            return repo
+        if isinstance(repo, GitRepo):
+            return cls(repo)
+        spec = repo if isinstance(repo, RepoSpec) else RepoSpec(os.fspath(repo))
+        environ = dict(os.environ)
+        if not is_remote(spec.location):
+            return cls(GitRepo.open(spec.location), environ)
+        remote = Remote.open(
+            spec.location,
+            environ=environ,
+            cache=spec.cache and not _no_cache(environ),
+            hold_lock=for_writing,
+        )
+        try:
+            git = GitRepo.open(remote.path)
+        except BaseException:
+            remote.close()
+            raise
+        return cls(git, environ, remote)
+
+    def close(self) -> None:
+        """Release a remote's cache (its lock, a temporary folder); nothing to do for a path."""
+        if self.remote is not None:
+            self.git.close()
+            self.remote.close()
 
     @property
     def config(self) -> Config:
@@ -43,15 +90,41 @@ class Session:
             if self.git.workdir is not None:
                 text = self.git.read_worktree_file(".gto")
             else:
-                text = self._committed(self.git.head(), ".gto")
+                head = self.git.head()
+                self.prefetch([] if head is None else [head])
+                text = self.committed_file(head, ".gto")
             self._config = load_config(text, path=str(path.resolve()), environ=self.environ)
         return self._config
 
-    def _committed(self, commit: str | None, path: str) -> bytes | None:
+    def committed_file(self, commit: str | None, path: str) -> bytes | None:
+        """The content of `path` in `commit`; None when there is no such file (or commit)."""
         if commit is None:
             return None
         blob = self.git.blob_id_at(commit, path)
-        return None if blob is None else self.git.read_blob(blob)
+        if blob is None:
+            return None
+        if self.remote is not None:
+            self.remote.fetch_blobs([blob])
+        return self.git.read_blob(blob)
+
+    def prefetch(self, commits: Iterable[str]) -> None:
+        """Fetch, in one request, the blobs that reading artifacts.yaml at `commits` needs.
+
+        Only a remote's cache lacks blobs. Until `.gto` is read the index file name is
+        a guess (the environment's, else the default), and `.gto` at HEAD comes along.
+        """
+        if self.remote is None:
+            return
+        wanted = []
+        if self._config is None:
+            head = self.git.head()
+            if head is not None:
+                wanted.append(self.git.blob_id_at(head, ".gto"))
+            index = load_config(None, path=".gto", environ=self.environ).index
+        else:
+            index = self._config.index
+        wanted += [self.git.blob_id_at(commit, index) for commit in commits]
+        self.remote.fetch_blobs(blob for blob in wanted if blob is not None)
 
     def index_at(self, commit: str) -> dict[str, Annotation]:
         """artifacts.yaml at a commit, parsed once per distinct blob."""
@@ -59,19 +132,45 @@ class Session:
         if blob is None:
             return {}
         if blob not in self._indexes:
-            self._indexes[blob] = parse_index(self.git.read_blob(blob), index_name=self.config.index)
+            if self.remote is not None:
+                self.remote.fetch_blobs([blob])
+            text = self.git.read_blob(blob)
+            self._indexes[blob] = parse_index(text, index_name=self.config.index)
         return self._indexes[blob]
 
     def worktree_index(self) -> dict[str, Annotation]:
         """artifacts.yaml as the user sees it: the work tree, else HEAD."""
         if self.git.workdir is None:
             head = self.git.head()
-            return {} if head is None else self.index_at(head)
+            if head is None:
+                return {}
+            self.prefetch([head])
+            return self.index_at(head)
         text = self.git.read_worktree_file(self.config.index)
         return {} if text is None else parse_index(text, index_name=self.config.index)
 
+    def resolve(self, ref: str) -> str:
+        """A revision -> commit id; a remote's cache fetches the history for revisions beyond it."""
+        try:
+            return self.git.resolve(ref)
+        except RefNotFound:
+            if self.remote is None or not self.remote.deepen():
+                raise
+        return self.git.resolve(ref)
+
+    def push(self, refspecs: Sequence[tuple[str | None, str]]) -> None:
+        """Push to `origin`, or to the URL of a remote's cache (see gitwrite.push)."""
+        from gto import gitwrite
+
+        if self.remote is None:
+            gitwrite.push(self.git, refspecs)
+        else:
+            self.remote.push(self.git, refspecs)
+
     def discovery_commits(self, all_branches: bool = False, all_commits: bool = False) -> list[str]:
         if all_commits:
+            if self.remote is not None:
+                self.remote.deepen()  # a clone walks the whole history, so does the cache
             return self.git.reachable_commits(self.git.branch_heads())
         if all_branches:
             return self.git.branch_heads()
@@ -101,6 +200,10 @@ class Session:
         discovery = self.discovery_commits(all_branches, all_commits)
         needed = {e.commit_hexsha for e in events if not isinstance(e, Deprecation)}
         needed.update(discovery)
+        self.prefetch(needed)
         commits = {sha: self.git.read_commit(sha) for sha in needed}
         annotations = {sha: index for sha in needed if (index := self.index_at(sha))}
         return replay(events, commits, annotations, discovery)
+
+
+RepoLike = str | os.PathLike[str] | GitRepo | RepoSpec | Session

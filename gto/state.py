@@ -11,7 +11,7 @@ its last element.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -38,7 +38,7 @@ class VersionSort(str, Enum):
 _T = TypeVar("_T")
 
 
-class _cached(Generic[_T]):  # noqa: N801 - used as a decorator
+class _cached(Generic[_T]):
     """A property computed once per instance; unlike functools' in Python 3.11, it takes no lock.
 
     Frozen state is read in hot loops (every version of every artifact), where the
@@ -130,9 +130,11 @@ class Version:
 
     @_cached
     def stage_events(self) -> tuple[Assignment | Unassignment, ...]:
-        return tuple(
-            e for vstage in self.stages.values() for e in (*vstage.assignments, *vstage.unassignments)
-        )
+        events: list[Assignment | Unassignment] = []
+        for vstage in self.stages.values():
+            events.extend(vstage.assignments)
+            events.extend(vstage.unassignments)
+        return tuple(events)
 
     @_cached
     def is_active(self) -> bool:

@@ -121,7 +121,8 @@ def parse_tag(name: str) -> ParsedTag:
     """Parse a GTO tag name; `=` in the artifact part stands for `:`.
 
     >>> parse_tag("churn#prod#3")
-    ParsedTag(artifact='churn', action=<Action.ASSIGN: 'assign'>, version=None, stage='prod', counter=3)
+    ParsedTag(artifact='churn', action=<Action.ASSIGN: 'assign'>, version=None, stage='prod', \
+counter=3)
     """
     match = _TAG_RE.match(name)
     if match is None:

@@ -35,21 +35,25 @@ def check_version(value: str) -> str:
     return value
 
 
+def _release(value: str) -> tuple[tuple[int, int, int], str | None]:
+    """(major, minor, patch) and the prerelease of a valid version name."""
+    match = _PARTS_RE.match(value)
+    if match is None or not is_version(value):
+        raise _invalid(value)
+    return (int(match[1]), int(match[2]), int(match[3])), match[4]
+
+
 def semver_key(value: str) -> tuple[object, ...]:
     """Sort key for a valid version name.
 
     >>> sorted(["v1.0.0", "v1.0.0-rc.10", "v1.0.0-rc.2"], key=semver_key)
     ['v1.0.0-rc.2', 'v1.0.0-rc.10', 'v1.0.0']
     """
-    match = _PARTS_RE.match(value)
-    if match is None or not is_version(value):
-        raise _invalid(value)
-    release = (int(match[1]), int(match[2]), int(match[3]))
-    if match[4] is None:
+    release, prerelease = _release(value)
+    # A release sorts above its prereleases; numeric identifiers below alphanumeric ones.
+    if prerelease is None:
         return (release, 1, ())
-    idents = tuple(
-        (0, int(part)) if part.isdigit() else (1, part) for part in match[4].split(".")
-    )
+    idents = tuple((0, int(p)) if p.isdigit() else (1, p) for p in prerelease.split("."))
     return (release, 0, idents)
 
 
@@ -59,7 +63,7 @@ def bump(value: str, part: Bump = "patch") -> str:
     >>> bump("v1.0.0-rc.1")
     'v1.0.1'
     """
-    (major, minor, patch), _, _ = semver_key(value)  # type: ignore[misc]
+    (major, minor, patch), _ = _release(value)
     if part == "major":
         return f"v{major + 1}.0.0"
     if part == "minor":

@@ -105,7 +105,9 @@ def registry_view(
     return result
 
 
-def registry_rows(view: dict[str, dict[str, Any]], *, truncate: bool = True) -> list[dict[str, Any]]:
+def registry_rows(
+    view: dict[str, dict[str, Any]], *, truncate: bool = True
+) -> list[dict[str, Any]]:
     """Table rows sorted by name; annotation-only artifacts are marked `*`."""
     rows = []
     for name in sorted(view):
@@ -261,7 +263,6 @@ def history_rows(view: Sequence[dict[str, Any]], *, truncate: bool = True) -> li
         }
         for item in view
     ]
-
 
 
 # --- print-state -------------------------------------------------------------------

@@ -8,6 +8,7 @@ is put back, so a failing command leaves the repository as it was.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -70,7 +71,9 @@ def _simple(value: Simple, default: bool) -> bool:
         return value
     if value in ("true", "false"):
         return value == "true"
-    raise WrongArgs("Invalid value for '--simple': Only one of ['auto', 'true', 'false'] is allowed")
+    raise WrongArgs(
+        "Invalid value for '--simple': Only one of ['auto', 'true', 'false'] is allowed"
+    )
 
 
 class _Writer:
@@ -186,10 +189,8 @@ class _Writer:
 
     def rollback(self) -> None:
         for tag in reversed(self._created):
-            try:
+            with contextlib.suppress(GTOException):  # someone removed it already
                 gitwrite.delete_tag(self.git, tag)
-            except GTOException:
-                pass
         for tag, object_id in reversed(self._deleted):
             gitwrite.restore_tag(self.git, tag, object_id)
 
@@ -326,8 +327,16 @@ def _register(
             raise
         fresh = writer.session.registry(name).find_artifact(name)
         return _register(
-            writer, fresh, name, commit, version=None, part=part, message=message,
-            simple=simple, force=force, attempts=attempts - 1,
+            writer,
+            fresh,
+            name,
+            commit,
+            version=None,
+            part=part,
+            message=message,
+            simple=simple,
+            force=force,
+            attempts=attempts - 1,
         )
     assert isinstance(event, Registration)
     if existing is None:
@@ -362,9 +371,7 @@ def _check_input(
         check_version(version)
     counter = 1 if action in (Action.ASSIGN, Action.UNASSIGN) else None
     sample = (version or FIRST_VERSION) if action in (Action.REGISTER, Action.DEREGISTER) else None
-    gitwrite.check_tag_name(
-        format_tag(name, action, stage=stage, version=sample, counter=counter)
-    )
+    gitwrite.check_tag_name(format_tag(name, action, stage=stage, version=sample, counter=counter))
 
 
 def _bump_part(bump_major: bool, bump_minor: bool, bump_patch: bool) -> Bump | None:
@@ -463,8 +470,15 @@ def assign(
                 target = unregistered[0] if unregistered else None
             else:
                 version_name = _register(
-                    writer, artifact, name, commit, version=name_version, part=None,
-                    message=None, simple=True, force=False,
+                    writer,
+                    artifact,
+                    name,
+                    commit,
+                    version=name_version,
+                    part=None,
+                    message=None,
+                    simple=True,
+                    force=False,
                 ).version
         if not force and target is not None:
             vstage = target.stages.get(stage)
@@ -569,9 +583,7 @@ def deregister(
                     f"The version at ref '{found.commit_hexsha}' was deregistered already"
                 )
         if delete:
-            _delete_all(
-                writer, [*found.registrations, *found.deregistrations, *found.stage_events]
-            )
+            _delete_all(writer, [*found.registrations, *found.deregistrations, *found.stage_events])
         else:
             writer.create(
                 format_tag(name, Action.DEREGISTER, version=version)
@@ -631,4 +643,3 @@ def deprecate(
                 event=Deprecation,
             )
     return writer.outcome
-

@@ -27,7 +27,9 @@ def test_clean_registry(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     build_registry(tmp_path / "r", CLEAN).close()
     assert problems(tmp_path / "r") == []
     assert main(["doctor", "-r", str(tmp_path / "r")]) == 0
-    assert capsys.readouterr().out.endswith("---------------------------------\n✅  No issues found\n")
+    assert capsys.readouterr().out.endswith(
+        "---------------------------------\n✅  No issues found\n"
+    )
 
 
 def test_two_versions_on_one_commit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,7 +95,9 @@ def test_counter_going_backwards(tmp_path: Path) -> None:
     assert problems(tmp_path / "r") == [("counter-backwards", ("m#dev#3", "m#dev#4"))]
 
 
-def test_broken_artifacts_yaml_and_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_broken_artifacts_yaml_and_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     repo = init_repo(tmp_path / "r")
     make_commit(repo, {"artifacts.yaml": "- not\n- a mapping\n"})
     repo.close()

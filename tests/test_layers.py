@@ -73,7 +73,20 @@ def test_help_imports_no_library() -> None:
 
 def test_public_api_names() -> None:
     assert set(gto.api.__all__) == {
-        "VersionSort", "annotate", "assign", "check_ref", "deprecate", "deregister", "describe",
-        "find_latest_version", "find_versions_in_stage", "get_stages", "history", "parse_tag",
-        "register", "remove", "show", "unassign",
+        "VersionSort",
+        "annotate",
+        "assign",
+        "check_ref",
+        "deprecate",
+        "deregister",
+        "describe",
+        "find_latest_version",
+        "find_versions_in_stage",
+        "get_stages",
+        "history",
+        "parse_tag",
+        "register",
+        "remove",
+        "show",
+        "unassign",
     }

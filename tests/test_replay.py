@@ -199,8 +199,15 @@ def test_only_registration_or_assignment_revives_a_deprecated_artifact() -> None
 
 
 def test_a_later_commit_listing_the_artifact_does_not_revive_it() -> None:
-    late = CommitRecord(C, "Author", "a@example.com", "Committer", "c@example.com",
-                        T0 + timedelta(days=30), "later\n")
+    late = CommitRecord(
+        C,
+        "Author",
+        "a@example.com",
+        "Committer",
+        "c@example.com",
+        T0 + timedelta(days=30),
+        "later\n",
+    )
     commits = {A: commit(A), C: late}
     registry = replay(
         (tag("m@v1.0.0", A, 1), tag("m@deprecated", A, 2)), commits, {C: {"m": Annotation()}}, (C,)

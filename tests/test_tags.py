@@ -116,7 +116,7 @@ def test_format_round_trip(name: str, expected: ParsedTag) -> None:
 
 @pytest.mark.parametrize("name", INVALID)
 def test_invalid_tags(name: str) -> None:
-    with pytest.raises(InvalidTagName, match="^Cannot parse tag name"):
+    with pytest.raises(InvalidTagName, match=r"^Cannot parse tag name"):
         parse_tag(name)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -25,14 +26,18 @@ names = st.builds(
 dirnames = st.text(ALNUM + "-_./", min_size=1, max_size=8)
 artifacts = st.one_of(names, st.builds(lambda d, n: f"{d}:{n}", dirnames, names))
 numbers = st.integers(0, 10_000).map(str)
-identifiers = st.one_of(numbers, st.text(ALNUM + "-", min_size=1, max_size=6).filter(
-    lambda s: not s.isdigit()
-))
+identifiers = st.one_of(
+    numbers, st.text(ALNUM + "-", min_size=1, max_size=6).filter(lambda s: not s.isdigit())
+)
 versions = st.builds(
-    lambda major, minor, patch, pre, build: f"v{major}.{minor}.{patch}"
-    + (f"-{'.'.join(pre)}" if pre else "")
-    + (f"+{'.'.join(build)}" if build else ""),
-    numbers, numbers, numbers,
+    lambda major, minor, patch, pre, build: (
+        f"v{major}.{minor}.{patch}"
+        + (f"-{'.'.join(pre)}" if pre else "")
+        + (f"+{'.'.join(build)}" if build else "")
+    ),
+    numbers,
+    numbers,
+    numbers,
     st.lists(identifiers, max_size=3),
     st.lists(st.text(ALNUM + "-", min_size=1, max_size=5), max_size=2),
 )
@@ -49,21 +54,29 @@ def parsed_tags(draw: st.DrawFn) -> tuple[str, Action, str | None, str | None, i
 
 @settings(max_examples=300)
 @given(parsed_tags())
-def test_format_then_parse_round_trips(spec: tuple[str, Action, str | None, str | None, int | None]) -> None:
+def test_format_then_parse_round_trips(
+    spec: tuple[str, Action, str | None, str | None, int | None],
+) -> None:
     artifact, action, version, stage, counter = spec
     name = format_tag(artifact, action, version=version, stage=stage, counter=counter)
     parsed = parse_tag(name)
     assert (parsed.artifact, parsed.action, parsed.version, parsed.stage, parsed.counter) == spec
-    assert format_tag(
-        parsed.artifact, parsed.action, version=parsed.version, stage=parsed.stage,
-        counter=parsed.counter,
-    ) == name
+    assert (
+        format_tag(
+            parsed.artifact,
+            parsed.action,
+            version=parsed.version,
+            stage=parsed.stage,
+            counter=parsed.counter,
+        )
+        == name
+    )
 
 
 @given(st.lists(versions, min_size=2, max_size=6))
 def test_version_order_is_total_and_ignores_build(items: list[str]) -> None:
     ordered = sorted(items, key=semver_key)
-    for a, b in zip(ordered, ordered[1:]):
+    for a, b in pairwise(ordered):
         assert semver_key(a) <= semver_key(b)
         assert (semver_key(a) == semver_key(b)) == (a.split("+")[0] == b.split("+")[0])
 
@@ -84,12 +97,20 @@ def registries(draw: st.DrawFn) -> list[TagEvent]:
         if kind in ("reg", "dereg"):
             # one version name per commit, so assignments always resolve
             version = f"v1.0.{COMMITS.index(commit)}"
-            name = format_tag(artifact, Action.REGISTER if kind == "reg" else Action.DEREGISTER,
-                              version=version, counter=i)
+            name = format_tag(
+                artifact,
+                Action.REGISTER if kind == "reg" else Action.DEREGISTER,
+                version=version,
+                counter=i,
+            )
         elif kind in ("assign", "unassign"):
             stage = draw(st.sampled_from(["dev", "prod"]))
-            name = format_tag(artifact, Action.ASSIGN if kind == "assign" else Action.UNASSIGN,
-                              stage=stage, counter=i)
+            name = format_tag(
+                artifact,
+                Action.ASSIGN if kind == "assign" else Action.UNASSIGN,
+                stage=stage,
+                counter=i,
+            )
         else:
             name = format_tag(artifact, Action.DEPRECATE, counter=i)
         record = TagRecord(name, commit, "t", "t@x", T0 + timedelta(seconds=second), "")
