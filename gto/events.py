@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from gto.annotations import Annotation
 from gto.tags import Action, CommitRecord, TagRecord, try_parse_tag
+from gto.values import build
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -185,6 +186,15 @@ StageEvent = Assignment | Unassignment
 VersionEvent = Registration | Deregistration
 
 
+_EVENT_OF_ACTION: dict[Action, type[TagEvent]] = {
+    Action.REGISTER: Registration,
+    Action.DEREGISTER: Deregistration,
+    Action.ASSIGN: Assignment,
+    Action.UNASSIGN: Unassignment,
+    Action.DEPRECATE: Deprecation,
+}
+
+
 def event_from_tag(record: TagRecord) -> TagEvent | None:
     """The event a tag stands for; None for tags that are not GTO events.
 
@@ -203,22 +213,19 @@ def event_from_tag(record: TagRecord) -> TagEvent | None:
         "commit_hexsha": record.commit,
         "tag": record.name,
     }
-    version, stage = parsed.version or "", parsed.stage or ""  # set for their actions
-    if parsed.action is Action.REGISTER:
-        return Registration(version=version, **common)
-    if parsed.action is Action.DEREGISTER:
-        return Deregistration(version=version, **common)
-    if parsed.action is Action.ASSIGN:
-        return Assignment(stage=stage, **common)
-    if parsed.action is Action.UNASSIGN:
-        return Unassignment(stage=stage, **common)
-    return Deprecation(**common)
+    if parsed.action in (Action.REGISTER, Action.DEREGISTER):
+        common["version"] = parsed.version
+    elif parsed.action in (Action.ASSIGN, Action.UNASSIGN):
+        common["version"] = None  # resolved by replay
+        common["stage"] = parsed.stage
+    return build(_EVENT_OF_ACTION[parsed.action], **common)
 
 
 def commit_event(
     artifact: str, version: str, commit: CommitRecord, annotation: Annotation | None
 ) -> CommitEvent:
-    return CommitEvent(
+    return build(
+        CommitEvent,
         artifact=artifact,
         created_at=commit.created_at,
         author=commit.author,

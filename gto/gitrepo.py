@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from gto.exceptions import NoRepo, RefNotFound, RepoError
 from gto.tags import CommitRecord, TagRecord
+from gto.values import build
 
 if TYPE_CHECKING:
     from dulwich.repo import Repo
@@ -662,7 +663,15 @@ class GitRepo:
         if not self._objects.contains(target):
             return _MISSING
         text = message.decode("utf-8", "replace").rstrip("\n")
-        return TagRecord(name, target, tagger, email, created_at, text)
+        return build(
+            TagRecord,
+            name=name,
+            commit=target,
+            tagger=tagger,
+            tagger_email=email,
+            created_at=created_at,
+            message=text,
+        )
 
     # Commits
 

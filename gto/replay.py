@@ -22,6 +22,7 @@ from gto.events import (
 from gto.exceptions import VersionExistsForCommit
 from gto.state import Artifact, Registry, Version, VStage
 from gto.tags import CommitRecord
+from gto.values import build
 
 # Deprecations first, then version events, then stage events: every registration is
 # known before an assignment is resolved to a version (behaviour reference, 2.3).
@@ -149,7 +150,8 @@ def _freeze(
         annotation = annotations.get(v.commit, {}).get(draft.name)
         enrichment = commit_event(draft.name, v.name, commits[v.commit], annotation)
         stages = {
-            stage: VStage(
+            stage: build(
+                VStage,
                 artifact=draft.name,
                 version=v.name,
                 stage=stage,
@@ -160,7 +162,8 @@ def _freeze(
             for stage, s in v.stages.items()
         }
         versions.append(
-            Version(
+            build(
+                Version,
                 artifact=draft.name,
                 version=v.name,
                 commit_hexsha=v.commit,

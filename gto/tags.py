@@ -14,6 +14,7 @@ from enum import Enum
 from typing import Any
 
 from gto.exceptions import InvalidTagName, ValidationError
+from gto.values import build
 
 NAME = r"[a-zA-Z0-9](?:[a-zA-Z0-9\-/_]*[a-zA-Z0-9])?"
 DIRNAME = r"[a-zA-Z0-9\-_./]+"
@@ -130,14 +131,16 @@ counter=3)
     artifact = match["artifact"].replace("=", ":")
     counter = int(match["counter"]) if match["counter"] is not None else None
     cancel = bool(match["cancel"])
-    if match["version"] is not None:
+    version, stage = match["version"], match["stage"]
+    if version is not None:
         action = Action.DEREGISTER if cancel else Action.REGISTER
-        return ParsedTag(artifact, action, version=match["version"], counter=counter)
-    if match["stage"] is not None:
+    elif stage is not None:
         action = Action.UNASSIGN if cancel else Action.ASSIGN
-        return ParsedTag(artifact, action, stage=match["stage"], counter=counter)
-    action = Action.DEPRECATE if match["deprecated"] else Action.CREATE
-    return ParsedTag(artifact, action, counter=counter)
+    else:
+        action = Action.DEPRECATE if match["deprecated"] else Action.CREATE
+    return build(
+        ParsedTag, artifact=artifact, action=action, version=version, stage=stage, counter=counter
+    )
 
 
 def try_parse_tag(name: str) -> ParsedTag | None:

@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["tags", "versions", "annotations", "yamlio", "config"]
+MODULES = ["tags", "versions", "annotations", "yamlio", "config", "values"]
 
 
 @pytest.mark.parametrize("name", MODULES)
