@@ -126,7 +126,8 @@ def _add_show(sub: argparse._SubParsersAction[_Parser]) -> None:
         "  gto show churn                # every version of churn\n"
         "  gto show churn@latest --ref   # the tag of the greatest version\n"
         "  gto show churn#prod --version # the version in prod\n"
-        "  gto show --json -r path/to/repo",
+        "  gto show --json -r path/to/repo\n"
+        "  gto show -r https://github.com/org/repo   # a remote, without cloning it",
         _run_show,
     )
     p.add_argument("artifact", nargs="?", metavar="NAME",

@@ -34,7 +34,9 @@ def diagnose(repo: RepoLike, *, all_commits: bool = False) -> list[Problem]:
         return [Problem("config", e.message)]
     git = session.git
     problems: list[Problem] = []
-    for commit in session.discovery_commits(all_commits=all_commits):
+    commits = session.discovery_commits(all_commits=all_commits)
+    session.prefetch(commits)  # a remote's cache gets their artifacts.yaml in one request
+    for commit in commits:
         try:
             session.index_at(commit)
         except GTOException as e:

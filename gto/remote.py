@@ -13,6 +13,7 @@ first use, so `gto --help` stays fast.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import logging
@@ -20,6 +21,7 @@ import netrc
 import os
 import re
 import shutil
+import socket
 import sys
 import tempfile
 import time
@@ -40,11 +42,10 @@ if TYPE_CHECKING:
 
     from gto.gitrepo import GitRepo
 
-__all__ = ["Remote", "is_remote", "redact"]
+__all__ = ["Remote", "redact"]
 
 _SCHEMES = frozenset({"http", "https", "git", "ssh", "git+ssh", "ssh+git", "file"})
 _URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
-_SCP = re.compile(r"[^@/:\s]+@[^@/:\s]+:[^\s]+")  # user@host:path, as git and ssh spell it
 _USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
 _TAGS = b"refs/tags/"
 _HEADS = b"refs/heads/"
@@ -60,7 +61,7 @@ _PROGRESS_DELAY = 1.0
 # Each fetch that brings something adds a pack; past this many they are merged into one.
 _MAX_PACKS = 50
 _DULWICH_LOGGERS = ("dulwich", "dulwich.client", "dulwich.protocol", "dulwich.object_store")
-_PACKED_REFS_HEADER = b"# pack-refs with: peeled fully-peeled sorted \n"
+_PACKED_REFS_HEADER = b"# pack-refs with: sorted \n"  # no peeled lines: readers peel themselves
 # Words in transport errors (dulwich's, ssh's, the server's) that say what went wrong.
 _UNREACHABLE = re.compile(
     r"connection refused|could not resolve|name or service not known|temporary failure in "
@@ -70,24 +71,11 @@ _UNREACHABLE = re.compile(
 )
 _NOT_FOUND = re.compile(
     r"not found|no such repository|not exported|does not appear to be a git repository|"
-    r"no such file|does not exist|repository .* not found",
+    r"no such file|does not exist",
     re.IGNORECASE,
 )
 _DENIED = re.compile(r"permission denied|access denied|http resp 403|authentication", re.I)
 _ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
-
-
-def is_remote(location: str) -> bool:
-    """Whether `-r` names a remote: URL-like (`scheme://`, `user@host:path`) and not a local path.
-
-    >>> is_remote("https://example.com/org/repo"), is_remote("git@example.com:org/repo.git")
-    (True, True)
-    >>> is_remote("path/to/repo"), is_remote("C:/work/repo")
-    (False, False)
-    """
-    if os.path.exists(location):
-        return False
-    return bool(_URL.match(location) or _SCP.fullmatch(location))
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
@@ -105,7 +93,7 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 
 def _scheme(url: str) -> str:
     match = _URL.match(url)
-    return match[1].lower() if match else "ssh"  # user@host:path
+    return match[1].lower() if match else "ssh"  # user@host:path (see session.is_remote)
 
 
 def _credentials(url: str, environ: Mapping[str, str]) -> tuple[str | None, str | None]:
@@ -174,7 +162,9 @@ class _Lock:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
             except OSError as e:
-                raise RemoteError(f"Cannot create the cache lock '{self.path}': {e}") from e
+                raise RemoteError(
+                    f"Cannot create the cache lock '{self.path}': {e} (or use --no-cache)"
+                ) from e
             deadline = time.monotonic() + _LOCK_TIMEOUT
             while True:
                 try:
@@ -196,6 +186,10 @@ class _Lock:
         if self._depth == 0 and self._fd is not None:
             os.close(self._fd)  # closing the file releases the lock
             self._fd = None
+
+    def release_all(self) -> None:
+        while self._depth > 0:
+            self.release()
 
     @contextmanager
     def held(self) -> Iterator[None]:
@@ -252,9 +246,7 @@ class _Wants:
     def __init__(self, oids: list[ObjectID]) -> None:
         self._oids = oids
 
-    def __call__(
-        self, refs: Mapping[Ref, ObjectID], depth: int | None = None
-    ) -> list[ObjectID]:
+    def __call__(self, refs: Mapping[Ref, ObjectID], depth: int | None = None) -> list[ObjectID]:
         return self._oids
 
 
@@ -280,8 +272,7 @@ class _NoHaves:
 def _close(repo: Repo | None, lock: _Lock, temporary: str | None) -> None:
     if repo is not None:
         repo.close()
-    while lock._depth > 0:
-        lock.release()
+    lock.release_all()
     if temporary is not None:
         shutil.rmtree(temporary, ignore_errors=True)
 
@@ -305,7 +296,9 @@ class Remote:
         self.url = redact(url)
         self.path = path
         self._user, self._password = _credentials(url, environ)
-        self._secrets = [s for s in (self._password, _userinfo(url)) if s]
+        # A token may come as the user name, without a password.
+        token = None if self._password else self._user
+        self._secrets = [s for s in (self._password, token, _userinfo(url)) if s]
         self._transport_url = _with_credentials(url, self._user, self._password)
         self._lock = lock
         self._temporary = temporary
@@ -409,7 +402,7 @@ class Remote:
             return sorted(values - self._present(values))
 
         # A cache that holds the whole history keeps it whole; otherwise one commit deep.
-        complete = any(repo.object_store) and not self._shallow()
+        complete = (self.path / "packed-refs").is_file() and not self._shallow()
         result = self._fetch(
             wants, depth=None if complete else 1, ref_prefix=[b"HEAD", _TAGS], filter_spec=_FILTER
         )
@@ -552,6 +545,8 @@ class Remote:
             for name, content in (("packed-refs", packed), ("HEAD", head + b"\n")):
                 current = self.path / name
                 if not current.is_file() or current.read_bytes() != content:
+                    # Under the cache's lock, a `.lock` file is debris from a crash.
+                    Path(f"{current}.lock").unlink(missing_ok=True)
                     with GitFile(str(current), "wb") as f:
                         f.write(content)
             for folder in ("refs/tags", "refs/heads"):
@@ -598,11 +593,14 @@ class Remote:
 
     def _explain(self, error: Exception) -> str:
         text = redact(" ".join(str(error).split()), self._secrets)
-        if isinstance(error, OSError) and error.strerror:
-            return f"Cannot reach {self.url}: {error.strerror}"
+        if isinstance(error, OSError):
+            network = isinstance(error, (ConnectionError, TimeoutError, socket.gaierror))
+            if network or error.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+                return f"Cannot reach {self.url}: {error.strerror or text}"
+            return f"Cannot fetch from {self.url} into the cache '{self.path}': {text}"
         if _UNREACHABLE.search(text):
-            errno = _ERRNO.search(text)
-            reason = errno[1].strip() if errno else text
+            found = _ERRNO.search(text)
+            reason = found[1].strip() if found else text
             return f"Cannot reach {self.url}: {reason}"
         if _NOT_FOUND.search(text):
             return f"Repository {self.url} was not found ({_clip(text)})"

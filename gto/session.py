@@ -11,18 +11,40 @@ asks for the blobs it is about to read first, all in one request.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from gto.annotations import Annotation, parse_index
 from gto.config import Config, load_config
 from gto.events import Deprecation, TagEvent, event_from_tag
 from gto.exceptions import RefNotFound
 from gto.gitrepo import GitRepo
-from gto.remote import Remote, is_remote
 from gto.replay import replay
 from gto.state import Registry
 from gto.tags import tag_artifact
+
+if TYPE_CHECKING:
+    from gto.remote import Remote
+
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_SCP = re.compile(r"[^@/:\s]+@[^@/:\s]+:\S+")  # user@host:path, as git and ssh spell it
+# Revisions that can name a commit beyond a remote's cache: ancestry, or a commit id.
+_HISTORY_REF = re.compile(r"[~^]|^[0-9a-fA-F]{4,40}$")
+
+
+def is_remote(location: str) -> bool:
+    """Whether `-r` names a remote: URL-like (`scheme://`, `user@host:path`), not a local path.
+
+    >>> is_remote("https://example.com/org/repo"), is_remote("git@example.com:org/repo.git")
+    (True, True)
+    >>> is_remote("path/to/repo")
+    False
+    """
+    if os.path.exists(location):
+        return False
+    return bool(_URL.match(location) or _SCP.fullmatch(location))
 
 
 @dataclass(frozen=True)
@@ -63,6 +85,8 @@ class Session:
         environ = dict(os.environ)
         if not is_remote(spec.location):
             return cls(GitRepo.open(spec.location), environ)
+        from gto.remote import Remote  # only remote repositories need it
+
         remote = Remote.open(
             spec.location,
             environ=environ,
@@ -91,7 +115,8 @@ class Session:
                 text = self.git.read_worktree_file(".gto")
             else:
                 head = self.git.head()
-                self.prefetch([] if head is None else [head])
+                if head is not None and self.remote is not None:  # HEAD's index comes along
+                    self._fetch_files([(head, ".gto"), (head, self._guessed_index())])
                 text = self.committed_file(head, ".gto")
             self._config = load_config(text, path=str(path.resolve()), environ=self.environ)
         return self._config
@@ -110,21 +135,27 @@ class Session:
     def prefetch(self, commits: Iterable[str]) -> None:
         """Fetch, in one request, the blobs that reading artifacts.yaml at `commits` needs.
 
-        Only a remote's cache lacks blobs. Until `.gto` is read the index file name is
-        a guess (the environment's, else the default), and `.gto` at HEAD comes along.
+        Only a remote's cache lacks blobs. Until `.gto` is read, the index file name is
+        a guess (the environment's, else the default) and `.gto` at HEAD comes along;
+        a `.gto` that names another index file costs a second request.
         """
         if self.remote is None:
             return
-        wanted = []
+        commits = list(commits)
         if self._config is None:
             head = self.git.head()
-            if head is not None:
-                wanted.append(self.git.blob_id_at(head, ".gto"))
-            index = load_config(None, path=".gto", environ=self.environ).index
-        else:
-            index = self._config.index
-        wanted += [self.git.blob_id_at(commit, index) for commit in commits]
-        self.remote.fetch_blobs(blob for blob in wanted if blob is not None)
+            files = [(commit, self._guessed_index()) for commit in commits]
+            self._fetch_files(files if head is None else [(head, ".gto"), *files])
+        self._fetch_files((commit, self.config.index) for commit in commits)
+
+    def _guessed_index(self) -> str:
+        return load_config(None, path=".gto", environ=self.environ).index
+
+    def _fetch_files(self, files: Iterable[tuple[str, str]]) -> None:
+        """Fetch the blobs of these (commit, path) files that a remote's cache lacks."""
+        assert self.remote is not None
+        blobs = (self.git.blob_id_at(commit, path) for commit, path in files)
+        self.remote.fetch_blobs(blob for blob in blobs if blob is not None)
 
     def index_at(self, commit: str) -> dict[str, Annotation]:
         """artifacts.yaml at a commit, parsed once per distinct blob."""
@@ -150,11 +181,16 @@ class Session:
         return {} if text is None else parse_index(text, index_name=self.config.index)
 
     def resolve(self, ref: str) -> str:
-        """A revision -> commit id; a remote's cache fetches the history for revisions beyond it."""
+        """A revision -> commit id; a remote's cache fetches the history for revisions beyond it.
+
+        Only ancestry (`HEAD~2`) and commit ids can name what the cache lacks: it mirrors
+        every tag and HEAD's branch already.
+        """
         try:
             return self.git.resolve(ref)
         except RefNotFound:
-            if self.remote is None or not self.remote.deepen():
+            beyond = _HISTORY_REF.search(ref) is not None
+            if self.remote is None or not beyond or not self.remote.deepen():
                 raise
         return self.git.resolve(ref)
 

@@ -217,9 +217,8 @@ def _writing(
     # (behaviour reference, 6).
     session = Session.open(repo, for_writing=True)
     try:
-        writer = _Writer(
-            session, author=author, author_email=author_email, push=push or bool(session.remote)
-        )
+        remote = session.remote is not None
+        writer = _Writer(session, author=author, author_email=author_email, push=push or remote)
         try:
             yield writer
             writer.finish()

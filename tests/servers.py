@@ -23,9 +23,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 from wsgiref.simple_server import make_server
 
 import pytest
@@ -163,3 +163,60 @@ def git_daemon(base_path: str | os.PathLike[str]) -> Iterator[str]:
         if not exited or "Address already in use" not in output:
             raise RuntimeError(f"git daemon did not start: {output or 'no output'}")
     raise RuntimeError("git daemon did not start: no free port")
+
+
+@contextlib.contextmanager
+def git_http_backend(base_path: str | os.PathLike[str]) -> Iterator[str]:
+    """Serve the repositories under `base_path` with `git http-backend` (git's smart HTTP).
+
+    What GitHub and GitLab speak: protocol v2 over HTTP, with the filters that a
+    repository's `uploadpack.allowFilter` allows, and pushes. A tiny WSGI app runs the
+    CGI program per request. Yields `http://127.0.0.1:PORT`; skips without GTO_TEST_REAL_GIT.
+    """
+    if not REAL_GIT:
+        pytest.skip("needs GTO_TEST_REAL_GIT")
+    base = os.path.abspath(base_path)
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        cgi = {
+            "PATH": os.path.dirname(REAL_GIT) + os.pathsep + os.environ.get("PATH", ""),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_PROJECT_ROOT": base,
+            "GIT_HTTP_EXPORT_ALL": "1",
+            "GIT_PROTOCOL": environ.get("HTTP_GIT_PROTOCOL", ""),
+            "REQUEST_METHOD": environ["REQUEST_METHOD"],
+            "PATH_INFO": environ.get("PATH_INFO", ""),
+            "QUERY_STRING": environ.get("QUERY_STRING", ""),
+            "CONTENT_TYPE": environ.get("CONTENT_TYPE", ""),
+            "CONTENT_LENGTH": str(len(body)),
+            "HTTP_CONTENT_ENCODING": environ.get("HTTP_CONTENT_ENCODING", ""),
+            "REMOTE_USER": "tester",
+            "REMOTE_ADDR": "127.0.0.1",
+        }
+        result = subprocess.run(
+            [REAL_GIT, "http-backend"], input=body, env=cgi, capture_output=True, timeout=IO_TIMEOUT
+        )
+        head, _, payload = result.stdout.partition(b"\r\n\r\n")
+        status, headers = "200 OK", []
+        for line in head.decode("latin-1").split("\r\n"):
+            key, _, value = line.partition(":")
+            if key.lower() == "status":
+                status = value.strip()
+            elif key:
+                headers.append((key, value.strip()))
+        start_response(status, headers)
+        return [payload]
+
+    server = make_server(
+        "127.0.0.1", 0, app, server_class=WSGIServerLogger, handler_class=_RequestHandler
+    )
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(STOP_TIMEOUT)
