@@ -35,17 +35,18 @@ __all__ = [
     "check_ref",
     "deprecate",
     "deregister",
-    "register",
-    "remove",
-    "unassign",
     "describe",
     "find_latest_version",
     "find_versions_in_stage",
     "get_stages",
     "history",
     "parse_tag",
+    "register",
+    "remove",
     "show",
+    "unassign",
 ]
+
 
 def _artifact(registry: Registry, name: str) -> Artifact:
     artifact = registry.find_artifact(name)
@@ -61,7 +62,9 @@ def _sort(sort: VersionSort | str) -> VersionSort:
         raise WrongArgs(f"Only one of ['timestamp', 'semver'] is allowed, got '{sort}'") from None
 
 
-def _get_state(repo: RepoLike, *, all_branches: bool = False, all_commits: bool = False) -> Registry:
+def _get_state(
+    repo: RepoLike, *, all_branches: bool = False, all_commits: bool = False
+) -> Registry:
     return Session.open(repo).registry(all_branches=all_branches, all_commits=all_commits)
 
 
@@ -283,7 +286,6 @@ def describe(repo: RepoLike, name: str, rev: str | None = None) -> Annotation | 
     return session.worktree_index().get(name)
 
 
-
 # --- writing: thin wrappers over gto.writes / gto.annotating that return the event --------
 
 
@@ -311,7 +313,9 @@ def assign(repo: RepoLike, name: str, stage: str, **options: Any) -> Assignment:
     return event
 
 
-def unassign(repo: RepoLike, name: str, version: str, stage: str, **options: Any) -> TagEvent | None:
+def unassign(
+    repo: RepoLike, name: str, version: str, stage: str, **options: Any
+) -> TagEvent | None:
     """Unassign a stage (None with `delete=True`); options as `gto.writes.unassign`."""
     from gto import writes
 

@@ -23,7 +23,7 @@ Output = str | None | tuple[str | None, int]
 
 def _emoji(symbol: str) -> str:
     """Emojis are on unless GTO_EMOJIS says otherwise (env only, like upstream)."""
-    value = os.environ.get("GTO_EMOJIS", os.environ.get("gto_emojis", "true"))
+    value = next((v for k, v in os.environ.items() if k.upper() == "GTO_EMOJIS"), "true")
     return "" if value.strip().lower() in ("false", "0", "no", "off") else symbol
 
 
@@ -61,23 +61,31 @@ def _command(
 
 def _repo_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "-r", "--repo", default=".", metavar="PATH|URL",
+        "-r",
+        "--repo",
+        default=".",
+        metavar="PATH|URL",
         help="repository path, or the URL of a remote repository (https://, git://, ssh://, "
-             "file://, user@host:path), read through a cache [default: .]",
+        "file://, user@host:path), read through a cache [default: .]",
     )
     parser.add_argument(
-        "--no-cache", action="store_true",
+        "--no-cache",
+        action="store_true",
         help="with a URL: fetch into a temporary folder, not the cache (also GTO_NO_CACHE=1)",
     )
 
 
 def _commits_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "-a", "--all-branches", action="store_true",
+        "-a",
+        "--all-branches",
+        action="store_true",
         help="read artifacts.yaml from the heads of all local branches, not only HEAD",
     )
     parser.add_argument(
-        "-A", "--all-commits", action="store_true",
+        "-A",
+        "--all-commits",
+        action="store_true",
         help="read artifacts.yaml from every commit on local branches",
     )
 
@@ -121,7 +129,9 @@ def _run_show(args: argparse.Namespace) -> str | None:
 
 def _add_show(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = _command(
-        sub, "show", "Show the registry state, or the versions of one artifact.",
+        sub,
+        "show",
+        "Show the registry state, or the versions of one artifact.",
         "  gto show                      # all artifacts, their latest versions and stages\n"
         "  gto show churn                # every version of churn\n"
         "  gto show churn@latest --ref   # the tag of the greatest version\n"
@@ -130,8 +140,12 @@ def _add_show(sub: argparse._SubParsersAction[_Parser]) -> None:
         "  gto show -r https://github.com/org/repo   # a remote, without cloning it",
         _run_show,
     )
-    p.add_argument("artifact", nargs="?", metavar="NAME",
-                   help="artifact name or shortcut: NAME@latest, NAME@greatest, NAME@vX.Y.Z, NAME#STAGE")
+    p.add_argument(
+        "artifact",
+        nargs="?",
+        metavar="NAME",
+        help="artifact name or shortcut: NAME@latest, NAME@greatest, NAME@vX.Y.Z, NAME#STAGE",
+    )
     _repo_option(p)
     _commits_options(p)
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -140,19 +154,44 @@ def _add_show(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--version", action="store_true", help="print only the versions")
     p.add_argument("--stage", action="store_true", help="print only the stages")
     p.add_argument("--ref", action="store_true", help="print only the refs (tags)")
-    p.add_argument("--ro", "--registered-only", dest="registered_only", action="store_true",
-                   help="consider only registered versions when computing stages")
-    p.add_argument("-d", "--deprecated", action="store_true",
-                   help="include deprecated artifacts and deregistered versions")
-    p.add_argument("--av", "--assignments-per-version", dest="assignments_per_version",
-                   type=int, default=-1, metavar="N",
-                   help="stages kept per version (the oldest N), -1 for all [default: -1]")
-    p.add_argument("--vs", "--versions-per-stage", dest="versions_per_stage",
-                   type=int, default=1, metavar="N",
-                   help="versions shown per stage, -1 for all [default: 1]")
-    p.add_argument("--sort", choices=["timestamp", "semver"], default="timestamp",
-                   help="which version wins a stage: the latest assignment or the greatest "
-                        "version [default: timestamp]")
+    p.add_argument(
+        "--ro",
+        "--registered-only",
+        dest="registered_only",
+        action="store_true",
+        help="consider only registered versions when computing stages",
+    )
+    p.add_argument(
+        "-d",
+        "--deprecated",
+        action="store_true",
+        help="include deprecated artifacts and deregistered versions",
+    )
+    p.add_argument(
+        "--av",
+        "--assignments-per-version",
+        dest="assignments_per_version",
+        type=int,
+        default=-1,
+        metavar="N",
+        help="stages kept per version (the oldest N), -1 for all [default: -1]",
+    )
+    p.add_argument(
+        "--vs",
+        "--versions-per-stage",
+        dest="versions_per_stage",
+        type=int,
+        default=1,
+        metavar="N",
+        help="versions shown per stage, -1 for all [default: 1]",
+    )
+    p.add_argument(
+        "--sort",
+        choices=["timestamp", "semver"],
+        default="timestamp",
+        help="which version wins a stage: the latest assignment or the greatest "
+        "version [default: timestamp]",
+    )
 
 
 # --- history -----------------------------------------------------------------------
@@ -176,7 +215,9 @@ def _run_history(args: argparse.Namespace) -> str | None:
 
 def _add_history(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = _command(
-        sub, "history", "Show the journal of events: registrations, stage changes, commits.",
+        sub,
+        "history",
+        "Show the journal of events: registrations, stage changes, commits.",
         "  gto history                # every artifact, newest first\n"
         "  gto history churn --asc    # one artifact, oldest first\n"
         "  gto history churn --json",
@@ -187,8 +228,13 @@ def _add_history(sub: argparse._SubParsersAction[_Parser]) -> None:
     _commits_options(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--plain", action="store_true", help="print a plain table")
-    p.add_argument("--asc", "--ascending", dest="ascending", action="store_true",
-                   help="show the oldest events first")
+    p.add_argument(
+        "--asc",
+        "--ascending",
+        dest="ascending",
+        action="store_true",
+        help="show the oldest events first",
+    )
 
 
 # --- check-ref ---------------------------------------------------------------------
@@ -200,7 +246,8 @@ def _run_check_ref(args: argparse.Namespace) -> str | None:
     from gto.views import event_dict
 
     output = _one_of(
-        args, ["json", "name", "version", "stage", "event"],
+        args,
+        ["json", "name", "version", "stage", "event"],
         "Only one output formatting flags is allowed",
     )
     events = api.check_ref(args.repo, args.ref)
@@ -222,9 +269,11 @@ def _run_check_ref(args: argparse.Namespace) -> str | None:
 
 def _add_check_ref(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = _command(
-        sub, "check-ref", "Tell what a GTO tag means (for CI reacting to new tags).",
+        sub,
+        "check-ref",
+        "Tell what a GTO tag means (for CI reacting to new tags).",
         "  gto check-ref churn#prod#3\n"
-        "  gto check-ref \"$GITHUB_REF\" --json     # refs/tags/ is stripped\n"
+        '  gto check-ref "$GITHUB_REF" --json     # refs/tags/ is stripped\n'
         "  gto check-ref churn@v1.0.0 --version",
         _run_check_ref,
     )
@@ -252,15 +301,18 @@ def _run_stages(args: argparse.Namespace) -> str | None:
 
 def _add_stages(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = _command(
-        sub, "stages", "List the stages: allowed by .gto, or in use.",
+        sub,
+        "stages",
+        "List the stages: allowed by .gto, or in use.",
         "  gto stages            # allowed stages if configured, else those in use\n"
         "  gto stages --used --json",
         _run_stages,
     )
     _repo_option(p)
     p.add_argument("--allowed", action="store_true", help="stages allowed by the config")
-    p.add_argument("--used", action="store_true",
-                   help="stages currently assigned to an active version")
+    p.add_argument(
+        "--used", action="store_true", help="stages currently assigned to an active version"
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -289,7 +341,9 @@ def _run_describe(args: argparse.Namespace) -> str | None:
 
 def _add_describe(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = _command(
-        sub, "describe", "Print an artifact's annotation from artifacts.yaml as JSON.",
+        sub,
+        "describe",
+        "Print an artifact's annotation from artifacts.yaml as JSON.",
         "  gto describe churn\n"
         "  gto describe churn --path\n"
         "  gto describe churn#prod         # the annotation at the commit in prod\n"
@@ -320,7 +374,8 @@ def _run_doctor(args: argparse.Namespace) -> Output:
 
 def _add_doctor(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = _command(
-        sub, "doctor",
+        sub,
+        "doctor",
         "Check the configuration and the registry: unreadable or lightweight GTO tags, two "
         "versions on one commit, counters going backwards, broken artifacts.yaml. "
         "Exit 1 when problems are found.",
@@ -328,8 +383,9 @@ def _add_doctor(sub: argparse._SubParsersAction[_Parser]) -> None:
         _run_doctor,
     )
     _repo_option(p)
-    p.add_argument("-A", "--all-commits", action="store_true",
-                   help="also check artifacts.yaml in every commit")
+    p.add_argument(
+        "-A", "--all-commits", action="store_true", help="also check artifacts.yaml in every commit"
+    )
     p.add_argument("--json", action="store_true", help="print the problems as JSON")
 
 
@@ -347,7 +403,9 @@ def _run_parse_tag(args: argparse.Namespace) -> str | None:
 
 def _add_parse_tag(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = _command(
-        sub, "parse-tag", "Parse a GTO tag name into its parts (JSON).",
+        sub,
+        "parse-tag",
+        "Parse a GTO tag name into its parts (JSON).",
         "  gto parse-tag 'churn#prod#3'\n  gto parse-tag churn@v1.0.0 --key version",
         _run_parse_tag,
         hidden=True,
@@ -366,7 +424,9 @@ def _run_print_state(args: argparse.Namespace) -> str | None:
 
 def _add_print_state(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = _command(
-        sub, "print-state", "Dump the replayed state as JSON (for debugging).",
+        sub,
+        "print-state",
+        "Dump the replayed state as JSON (for debugging).",
         "  gto print-state -r path/to/repo",
         _run_print_state,
         hidden=True,
@@ -417,43 +477,68 @@ def _report(outcome: Any) -> str:
 
 def _write_options(parser: argparse.ArgumentParser, *, delete: bool = False) -> None:
     _repo_option(parser)
-    parser.add_argument("-m", "--message", help="tag message [default: a description of the action]")
     parser.add_argument(
-        "--simple", choices=["auto", "true", "false"], default="auto",
-        help="write a simple tag (NAME@vX.Y.Z, NAME#STAGE) or an incremental one "
-             "(NAME#STAGE#N) [default: auto, the action's usual form]",
+        "-m", "--message", help="tag message [default: a description of the action]"
     )
-    parser.add_argument("--force", action="store_true",
-                        help="create the tag even if the action would be a repeat")
+    parser.add_argument(
+        "--simple",
+        choices=["auto", "true", "false"],
+        default="auto",
+        help="write a simple tag (NAME@vX.Y.Z, NAME#STAGE) or an incremental one "
+        "(NAME#STAGE#N) [default: auto, the action's usual form]",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="create the tag even if the action would be a repeat"
+    )
     if delete:
-        parser.add_argument("-d", "--delete", action="store_true",
-                            help="delete the related tags instead of creating a new one")
-    parser.add_argument("--push", action="store_true",
-                        help="push the created (or deleted) tags to origin")
+        parser.add_argument(
+            "-d",
+            "--delete",
+            action="store_true",
+            help="delete the related tags instead of creating a new one",
+        )
+    parser.add_argument(
+        "--push", action="store_true", help="push the created (or deleted) tags to origin"
+    )
 
 
 def _run_register(args: argparse.Namespace) -> str | None:
     from gto import writes
 
     outcome = writes.register(
-        args.repo, args.artifact, args.ref, version=args.version, message=args.message,
-        simple=args.simple, force=args.force, bump_major=args.bump_major,
-        bump_minor=args.bump_minor, bump_patch=args.bump_patch, push=args.push,
+        args.repo,
+        args.artifact,
+        args.ref,
+        version=args.version,
+        message=args.message,
+        simple=args.simple,
+        force=args.force,
+        bump_major=args.bump_major,
+        bump_minor=args.bump_minor,
+        bump_patch=args.bump_patch,
+        push=args.push,
     )
     return _report(outcome)
 
 
 def _add_register(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = _command(
-        sub, "register", "Register a new version of an artifact (an annotated tag NAME@vX.Y.Z).",
+        sub,
+        "register",
+        "Register a new version of an artifact (an annotated tag NAME@vX.Y.Z).",
         "  gto register churn                    # HEAD, the next patch version\n"
         "  gto register churn HEAD~2 --version v1.2.0\n"
         "  gto register churn main --bump-minor --push",
         _run_register,
     )
     p.add_argument("artifact", metavar="NAME", help="artifact name")
-    p.add_argument("ref", nargs="?", default="HEAD", metavar="REF",
-                   help="commit to register: branch, tag, commit id, HEAD~N [default: HEAD]")
+    p.add_argument(
+        "ref",
+        nargs="?",
+        default="HEAD",
+        metavar="REF",
+        help="commit to register: branch, tag, commit id, HEAD~N [default: HEAD]",
+    )
     p.add_argument("--version", "--ver", dest="version", help="version name, e.g. v1.0.0")
     p.add_argument("--bump-major", action="store_true", help="bump the major version")
     p.add_argument("--bump-minor", action="store_true", help="bump the minor version")
@@ -466,19 +551,26 @@ def _run_assign(args: argparse.Namespace) -> str | None:
 
     # With a REF, --version names the version registered on the way (reference, 4.2).
     outcome = writes.assign(
-        args.repo, args.artifact, args.stage,
+        args.repo,
+        args.artifact,
+        args.stage,
         version=None if args.ref else args.version,
         ref=args.ref,
         name_version=args.version if args.ref else None,
-        message=args.message, simple=args.simple, force=args.force,
-        skip_registration=args.skip_registration, push=args.push,
+        message=args.message,
+        simple=args.simple,
+        force=args.force,
+        skip_registration=args.skip_registration,
+        push=args.push,
     )
     return _report(outcome)
 
 
 def _add_assign(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = _command(
-        sub, "assign", "Assign a stage to a version (an annotated tag NAME#STAGE#N).",
+        sub,
+        "assign",
+        "Assign a stage to a version (an annotated tag NAME#STAGE#N).",
         "  gto assign churn --version v1.0.0 --stage prod\n"
         "  gto assign churn HEAD --stage dev      # registers HEAD first if needed\n"
         "  gto assign churn HEAD --stage dev --sr # no registration: an unregistered version\n"
@@ -487,13 +579,23 @@ def _add_assign(sub: argparse._SubParsersAction[_Parser]) -> None:
         aliases=["promote"],
     )
     p.add_argument("artifact", metavar="NAME", help="artifact name")
-    p.add_argument("ref", nargs="?", metavar="REF",
-                   help="commit whose version gets the stage [default: HEAD]")
+    p.add_argument(
+        "ref", nargs="?", metavar="REF", help="commit whose version gets the stage [default: HEAD]"
+    )
     p.add_argument("--stage", required=True, help="stage to assign")
-    p.add_argument("--version", "--ver", dest="version",
-                   help="version to assign; with REF, the name for a new registration")
-    p.add_argument("--sr", "--skip-registration", dest="skip_registration", action="store_true",
-                   help="do not register REF as a version first")
+    p.add_argument(
+        "--version",
+        "--ver",
+        dest="version",
+        help="version to assign; with REF, the name for a new registration",
+    )
+    p.add_argument(
+        "--sr",
+        "--skip-registration",
+        dest="skip_registration",
+        action="store_true",
+        help="do not register REF as a version first",
+    )
     _write_options(p)
 
 
@@ -501,8 +603,11 @@ def _run_deprecate(args: argparse.Namespace) -> str | None:
     from gto import writes
 
     common = {
-        "message": args.message, "simple": args.simple, "force": args.force,
-        "delete": args.delete, "push": args.push,
+        "message": args.message,
+        "simple": args.simple,
+        "force": args.force,
+        "delete": args.delete,
+        "push": args.push,
     }
     if args.stage is not None:
         outcome = writes.unassign(args.repo, args.artifact, args.version, args.stage, **common)
@@ -515,7 +620,8 @@ def _run_deprecate(args: argparse.Namespace) -> str | None:
 
 def _add_deprecate(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = _command(
-        sub, "deprecate",
+        sub,
+        "deprecate",
         "Unassign a stage (NAME VERSION STAGE), deregister a version (NAME VERSION), "
         "or deprecate an artifact (NAME).",
         "  gto deprecate churn v1.0.0 prod         # tag churn#prod!#N\n"
@@ -535,9 +641,17 @@ def _run_annotate(args: argparse.Namespace) -> str | None:
     from gto import annotating
 
     change = annotating.annotate(
-        args.repo, args.artifact, type=args.type, path=args.path, must_exist=args.must_exist,
-        allow_same_path=args.allow_same_path, labels=args.label, description=args.description,
-        custom=args.custom, commit=args.commit, push=args.push,
+        args.repo,
+        args.artifact,
+        type=args.type,
+        path=args.path,
+        must_exist=args.must_exist,
+        allow_same_path=args.allow_same_path,
+        labels=args.label,
+        description=args.description,
+        custom=args.custom,
+        commit=args.commit,
+        push=args.push,
     )
     return _index_report(change)
 
@@ -545,7 +659,10 @@ def _run_annotate(args: argparse.Namespace) -> str | None:
 def _index_report(change: Any) -> str:
     lines = ["Updated `artifacts.yaml`"]
     if change.pushed:
-        lines += ["Running `git commit` and `git push`", "Successfully pushed a new commit to remote."]
+        lines += [
+            "Running `git commit` and `git push`",
+            "Successfully pushed a new commit to remote.",
+        ]
     elif change.commit:
         lines.append("Running `git commit`")
     return "\n".join(lines)
@@ -553,7 +670,9 @@ def _index_report(change: Any) -> str:
 
 def _add_annotate(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = _command(
-        sub, "annotate", "Create or update an artifact's entry in artifacts.yaml.",
+        sub,
+        "annotate",
+        "Create or update an artifact's entry in artifacts.yaml.",
         "  gto annotate churn --type model --path models/churn.pkl --must-exist\n"
         "  gto annotate churn --label ml --label tabular -d 'Churn classifier'\n"
         "  gto annotate churn --type model --commit   # commit artifacts.yaml too",
@@ -563,10 +682,17 @@ def _add_annotate(sub: argparse._SubParsersAction[_Parser]) -> None:
     _repo_option(p)
     p.add_argument("--type", help="artifact type")
     p.add_argument("--path", help="artifact path")
-    p.add_argument("-e", "--must-exist", action="store_true",
-                   help="check that the path is committed (a physical artifact)")
-    p.add_argument("--allow-same-path", action="store_true",
-                   help="allow a path that overlaps another artifact's")
+    p.add_argument(
+        "-e",
+        "--must-exist",
+        action="store_true",
+        help="check that the path is committed (a physical artifact)",
+    )
+    p.add_argument(
+        "--allow-same-path",
+        action="store_true",
+        help="allow a path that overlaps another artifact's",
+    )
     p.add_argument("--label", action="append", default=[], help="label to add (repeatable)")
     p.add_argument("-d", "--description", default="", help="artifact description")
     p.add_argument("-c", "--custom", help="custom value (stored as a string)")
@@ -584,7 +710,9 @@ def _run_remove(args: argparse.Namespace) -> str | None:
 
 def _add_remove(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = _command(
-        sub, "remove", "Remove an artifact's entry from artifacts.yaml.",
+        sub,
+        "remove",
+        "Remove an artifact's entry from artifacts.yaml.",
         "  gto remove churn\n  gto remove churn --commit",
         _run_remove,
     )
@@ -633,19 +761,35 @@ examples:
 
 def build_parser() -> _Parser:
     parser = _Parser(
-        prog=PROG, description=_OVERVIEW, epilog=_EXAMPLES, formatter_class=_Formatter,
+        prog=PROG,
+        description=_OVERVIEW,
+        epilog=_EXAMPLES,
+        formatter_class=_Formatter,
         # Otherwise `gto register m --ver v1.0.0` is taken as an ambiguous abbreviation
         # of the top-level --version/--verbose before the subcommand sees it.
         allow_abbrev=False,
     )
-    parser.add_argument("--version", action="version",
-                        version=f"{_emoji('🪴 ')} GTO Version: {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"{_emoji('🪴 ')} GTO Version: {__version__}"
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="more logging")
     parser.add_argument("--traceback", "--tb", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
-    for add in (_add_show, _add_history, _add_check_ref, _add_stages, _add_describe,
-                _add_doctor, _add_register, _add_assign, _add_deprecate, _add_annotate,
-                _add_remove, _add_parse_tag, _add_print_state):
+    for add in (
+        _add_show,
+        _add_history,
+        _add_check_ref,
+        _add_stages,
+        _add_describe,
+        _add_doctor,
+        _add_register,
+        _add_assign,
+        _add_deprecate,
+        _add_annotate,
+        _add_remove,
+        _add_parse_tag,
+        _add_print_state,
+    ):
         add(sub)
     return parser
 
@@ -676,7 +820,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         args.repo = RepoSpec(args.repo, cache=False)
     try:
-        output = args.run(args)
+        output: Output = args.run(args)
     except GTOException as exc:
         if args.traceback:
             raise
@@ -686,4 +830,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     if output is not None:
         print(output)
     return code
-
