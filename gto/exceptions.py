@@ -83,6 +83,16 @@ class VersionExistsForCommit(GTOException):
     """A second version of one artifact on one commit."""
 
 
+class MultipleVersionsOnCommit(VersionExistsForCommit):
+    """Two versions already on one commit: a stage tag there cannot be resolved."""
+
+    def __init__(self, artifact: str, versions: list[str]) -> None:
+        super().__init__(
+            "Multiple versions are not allowed on the same Git commit. "
+            f"Violation detected for artifact '{artifact}', versions '{versions}'."
+        )
+
+
 class VersionIsOld(GTOException):
     """A stage or version operation that the current state forbids."""
 

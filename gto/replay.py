@@ -19,7 +19,7 @@ from gto.events import (
     Unassignment,
     commit_event,
 )
-from gto.exceptions import VersionExistsForCommit
+from gto.exceptions import MultipleVersionsOnCommit
 from gto.state import Artifact, Registry, Version, VStage
 from gto.tags import CommitRecord
 from gto.values import build
@@ -83,11 +83,7 @@ class _ArtifactDraft:
         """
         direct = self.direct_by_commit.get(commit, ())
         if len(direct) > 1:
-            names = [v.name for v in direct]
-            raise VersionExistsForCommit(
-                "Multiple versions are not allowed on the same Git commit. "
-                f"Violation detected for artifact '{self.name}', versions '{names}'."
-            )
+            raise MultipleVersionsOnCommit(self.name, [v.name for v in direct])
         return direct[0] if direct else self.version(commit, commit)
 
 

@@ -30,6 +30,7 @@ from gto.events import (
 from gto.exceptions import (
     ArtifactNotFound,
     GTOException,
+    MultipleVersionsOnCommit,
     TagExists,
     VersionAlreadyRegistered,
     VersionExistsForCommit,
@@ -243,12 +244,7 @@ def _versions_at(artifact: Artifact | None, commit: str) -> list[Version]:
 def _one_version_at(artifact: Artifact | None, commit: str) -> Version | None:
     found = _versions_at(artifact, commit)
     if len(found) > 1:
-        assert artifact is not None
-        names = [v.version for v in found]
-        raise VersionExistsForCommit(
-            "Multiple versions are not allowed on the same Git commit. "
-            f"Violation detected for artifact '{artifact.name}', versions '{names}'."
-        )
+        raise MultipleVersionsOnCommit(found[0].artifact, [v.version for v in found])
     return found[0] if found else None
 
 

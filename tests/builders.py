@@ -317,3 +317,15 @@ def build_registry(
     built = BuiltRepo(os.fspath(path))
     built.commits = commits
     return built
+
+
+def refs(path: str | os.PathLike[str]) -> dict[Ref, ObjectID]:
+    """Every ref of the repository at `path` (HEAD included, tags as tag object ids)."""
+    with Repo(os.fspath(path)) as repo:
+        return dict(repo.get_refs())
+
+
+def tag_names(path: str | os.PathLike[str]) -> list[str]:
+    """The tag names of the repository at `path`, sorted."""
+    with Repo(os.fspath(path)) as repo:
+        return sorted(name.decode() for name in repo.refs.as_dict(Ref(b"refs/tags")))

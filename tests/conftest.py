@@ -101,3 +101,34 @@ def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
         assert actual == expected_file.read_bytes().decode("utf-8")
 
     return check
+
+
+TAGGER_NAME, TAGGER_EMAIL = "Tess Tagger", "tess@example.com"
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
+    """Set the tagger and "now" (EPOCH + seconds) for the next write; starts at EPOCH + 1000."""
+    from builders import EPOCH
+
+    def set_time(seconds: int) -> None:
+        monkeypatch.setenv("GIT_COMMITTER_DATE", f"@{EPOCH + seconds} +0000")
+
+    monkeypatch.setenv("GIT_COMMITTER_NAME", TAGGER_NAME)
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", TAGGER_EMAIL)
+    set_time(1000)
+    return set_time
+
+
+@pytest.fixture
+def run(path: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
+    """`gto ARGS -r PATH` -> (exit code, stdout, stderr), for modules with a `path` fixture."""
+    from gto.cli import main
+
+    def call(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main([*args, "-r", str(path)])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return call

@@ -54,17 +54,6 @@ def path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "repo"
 
 
-@pytest.fixture
-def run(path: Path, capsys: pytest.CaptureFixture[str]) -> Run:
-    def call(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main([*args, "-r", str(path)])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return call
-
-
 def head(path: Path) -> str:
     with Repo(str(path)) as repo:
         return repo.refs[MAIN].decode()

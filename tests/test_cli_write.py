@@ -11,9 +11,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from builders import EPOCH, build_registry, init_repo, make_lightweight_tag, make_tag
+from builders import (
+    EPOCH,
+    build_registry,
+    init_repo,
+    make_lightweight_tag,
+    make_tag,
+    refs,
+    tag_names,
+)
 from dulwich.config import ConfigFile
-from dulwich.objects import ObjectID, Tag
+from dulwich.objects import Tag
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 from servers import dulwich_http_server
@@ -23,17 +31,6 @@ from gto.gitrepo import GitRepo
 from gto.gitwrite import push
 
 Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
-    def set_time(seconds: int) -> None:
-        monkeypatch.setenv("GIT_COMMITTER_DATE", f"@{EPOCH + seconds} +0000")
-
-    monkeypatch.setenv("GIT_COMMITTER_NAME", "Tess Tagger")
-    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "tess@example.com")
-    set_time(1000)
-    return set_time
 
 
 @pytest.fixture
@@ -59,29 +56,6 @@ def path(built: tuple[Path, dict[str, str]]) -> Path:
 @pytest.fixture
 def commits(built: tuple[Path, dict[str, str]]) -> dict[str, str]:
     return built[1]
-
-
-@pytest.fixture
-def run(path: Path, capsys: pytest.CaptureFixture[str]) -> Run:
-    """`gto ARGS -r PATH` -> (exit code, stdout, stderr)."""
-
-    def call(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main([*args, "-r", str(path)])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return call
-
-
-def refs(path: Path) -> dict[Ref, ObjectID]:
-    with Repo(str(path)) as repo:
-        return dict(repo.get_refs())
-
-
-def tag_names(path: Path) -> list[str]:
-    with Repo(str(path)) as repo:
-        return sorted(name.decode() for name in repo.refs.as_dict(Ref(b"refs/tags")))
 
 
 def hint(tag: str) -> str:

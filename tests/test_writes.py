@@ -22,6 +22,8 @@ from builders import (
     make_lightweight_tag,
     make_tag,
     pack_everything,
+    refs,
+    tag_names,
 )
 from dulwich.config import ConfigFile
 from dulwich.objects import Commit, ObjectID, Tag
@@ -43,19 +45,6 @@ UTC = timezone.utc
 
 def at(seconds: int) -> datetime:
     return datetime.fromtimestamp(EPOCH + seconds, UTC)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
-    """Set the tagger and "now" (EPOCH + seconds) for the next write."""
-
-    def set_time(seconds: int) -> None:
-        monkeypatch.setenv("GIT_COMMITTER_DATE", f"@{EPOCH + seconds} +0000")
-
-    monkeypatch.setenv("GIT_COMMITTER_NAME", NAME)
-    monkeypatch.setenv("GIT_COMMITTER_EMAIL", EMAIL)
-    set_time(1000)
-    return set_time
 
 
 @pytest.fixture
@@ -83,17 +72,6 @@ def path(built: tuple[Path, dict[str, str]]) -> Path:
 @pytest.fixture
 def commits(built: tuple[Path, dict[str, str]]) -> dict[str, str]:
     return built[1]
-
-
-def refs(path: Path) -> dict[Ref, ObjectID]:
-    """Every ref (HEAD included, tags as tag object ids)."""
-    with Repo(str(path)) as repo:
-        return dict(repo.get_refs())
-
-
-def tag_names(path: Path) -> list[str]:
-    with Repo(str(path)) as repo:
-        return sorted(name.decode() for name in repo.refs.as_dict(Ref(b"refs/tags")))
 
 
 def read_tag(path: Path, name: str) -> Tag:
