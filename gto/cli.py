@@ -97,16 +97,42 @@ def _one_of(args: argparse.Namespace, names: Sequence[str], message: str) -> str
     return chosen[0] if chosen else None
 
 
+def _format_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=["table", "plain", "json", "markdown"],
+        help="output format; markdown: a table for job summaries and pull-request comments",
+    )
+
+
+def _output_format(args: argparse.Namespace, flags: Sequence[str]) -> str | None:
+    """The one output flag given, `--format X` counting as `--X`; None for the table."""
+    chosen = [name for name in flags if getattr(args, name)]
+    if args.format is not None and args.format != "table":
+        chosen.append(args.format)
+    if len(set(chosen)) > 1 or (chosen and args.format == "table"):
+        raise WrongArgs("Only one output format allowed")
+    return chosen[0] if chosen else None
+
+
+def _render_rows(rows: Sequence[dict[str, Any]], output: str | None) -> str:
+    from gto.render import NOTHING_FOUND, render_table
+
+    if output == "markdown":
+        from gto.render_markdown import render_markdown_table
+
+        return render_markdown_table(rows) if rows else NOTHING_FOUND
+    return render_table(rows, plain=output == "plain")
+
+
 # --- show --------------------------------------------------------------------------
 
 
 def _run_show(args: argparse.Namespace) -> str | None:
     from gto import api
-    from gto.render import render_json, render_lines, render_table
+    from gto.render import render_json, render_lines
 
-    output = _one_of(
-        args, ["json", "plain", "name", "version", "stage", "ref"], "Only one output format allowed"
-    )
+    output = _output_format(args, ["json", "plain", "name", "version", "stage", "ref"])
     options = {
         "all_branches": args.all_branches,
         "all_commits": args.all_commits,
@@ -124,7 +150,7 @@ def _run_show(args: argparse.Namespace) -> str | None:
         if (args.artifact is None) != (output == "name"):
             raise WrongArgs(f"Cannot apply --{output}")
         return render_lines([row[output] for row in rows]) if rows else None
-    return render_table(rows, plain=output == "plain")
+    return _render_rows(rows, output)
 
 
 def _add_show(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -154,6 +180,7 @@ def _add_show(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--version", action="store_true", help="print only the versions")
     p.add_argument("--stage", action="store_true", help="print only the stages")
     p.add_argument("--ref", action="store_true", help="print only the refs (tags)")
+    _format_option(p)
     p.add_argument(
         "--ro",
         "--registered-only",
@@ -199,9 +226,9 @@ def _add_show(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 def _run_history(args: argparse.Namespace) -> str | None:
     from gto import api
-    from gto.render import render_json, render_table
+    from gto.render import render_json
 
-    output = _one_of(args, ["json", "plain"], "Only one output format allowed")
+    output = _output_format(args, ["json", "plain"])
     options = {
         "all_branches": args.all_branches,
         "all_commits": args.all_commits,
@@ -210,7 +237,7 @@ def _run_history(args: argparse.Namespace) -> str | None:
     if output == "json":
         return render_json(api.history(args.repo, args.artifact, **options))
     rows, _ = api.history(args.repo, args.artifact, table=True, truncate_hexsha=True, **options)
-    return render_table(rows, plain=output == "plain")
+    return _render_rows(rows, output)
 
 
 def _add_history(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -228,6 +255,7 @@ def _add_history(sub: argparse._SubParsersAction[_Parser]) -> None:
     _commits_options(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--plain", action="store_true", help="print a plain table")
+    _format_option(p)
     p.add_argument(
         "--asc",
         "--ascending",
@@ -247,9 +275,13 @@ def _run_check_ref(args: argparse.Namespace) -> str | None:
 
     output = _one_of(
         args,
-        ["json", "name", "version", "stage", "event"],
+        ["json", "name", "version", "stage", "event", "format"],
         "Only one output formatting flags is allowed",
     )
+    if output == "format":
+        from gto.ci_check import check_ref_for_ci
+
+        return check_ref_for_ci(args.repo, args.ref, args.format, os.environ)
     events = api.check_ref(args.repo, args.ref)
     if not events:
         return None
@@ -274,7 +306,9 @@ def _add_check_ref(sub: argparse._SubParsersAction[_Parser]) -> None:
         "Tell what a GTO tag means (for CI reacting to new tags).",
         "  gto check-ref churn#prod#3\n"
         '  gto check-ref "$GITHUB_REF" --json     # refs/tags/ is stripped\n'
-        "  gto check-ref churn@v1.0.0 --version",
+        "  gto check-ref churn@v1.0.0 --version\n"
+        '  gto check-ref "$GITHUB_REF" --format github   # step outputs and a job summary\n'
+        '  gto check-ref "$CI_COMMIT_TAG" --format gitlab > gto.env   # a dotenv report',
         _run_check_ref,
     )
     p.add_argument("ref", metavar="REF", help="tag name, with or without refs/tags/")
@@ -284,6 +318,13 @@ def _add_check_ref(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--version", action="store_true", help="print the version")
     p.add_argument("--stage", action="store_true", help="print the stage")
     p.add_argument("--event", action="store_true", help="print the event type")
+    p.add_argument(
+        "--format",
+        choices=["github", "gitlab", "json"],
+        help="every field for CI: github appends step outputs to $GITHUB_OUTPUT and a "
+        "summary to $GITHUB_STEP_SUMMARY (printed when unset); gitlab prints a dotenv "
+        "report; json prints one object with a schema version",
+    )
 
 
 # --- stages ------------------------------------------------------------------------

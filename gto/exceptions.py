@@ -107,3 +107,7 @@ class PushError(GTOException):
 
 class RemoteError(GTOException):
     """A remote repository could not be reached or read."""
+
+
+class CIOutputError(GTOException):
+    """CI outputs that cannot be written, or that do not fit the CI system's limits."""

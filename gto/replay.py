@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from gto.annotations import Annotation
 from gto.events import (
@@ -35,6 +36,11 @@ _GROUP: dict[type[TagEvent], int] = {
 }
 
 Annotations = Mapping[str, Mapping[str, Annotation]]
+
+
+def replay_order(event: TagEvent) -> tuple[int, datetime, str]:
+    """The order replay applies tag events in; `check-ref` uses it to tell what came before."""
+    return (_GROUP[type(event)], event.created_at, event.tag)
 
 
 @dataclass
@@ -110,7 +116,7 @@ def replay(
             draft = drafts[name] = _ArtifactDraft(name)
         return draft
 
-    for event in sorted(events, key=lambda e: (_GROUP[type(e)], e.created_at, e.tag)):
+    for event in sorted(events, key=replay_order):
         art = artifact(event.artifact)
         match event:
             case Deprecation():

@@ -1,0 +1,76 @@
+"""What a ref means for a CI job: its event, and the version its stage held before it.
+
+`check-ref --format` needs one thing `gto.api.check_ref` does not give: for a stage
+event, the stage's holder just before the tag (the rollback target). It is found by
+replaying the artifact's version tags and that stage's tags that came before, as
+`show NAME#STAGE` would have answered the moment before the tag was made.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gto.api import check_ref
+from gto.events import Assignment, TagEvent, Unassignment
+from gto.replay import replay, replay_order
+from gto.session import RepoLike, Session
+from gto.tags import Action, try_parse_tag
+
+
+@dataclass(frozen=True)
+class RefReport:
+    """`event` is None for a ref that is not an annotated GTO tag."""
+
+    event: TagEvent | None
+    previous_version: str | None = None
+
+
+def ref_report(repo: RepoLike, ref: str) -> RefReport:
+    """The event of `ref` (None if it is not GTO's) and, for a stage event, the previous holder.
+
+    Raises:
+        RepoError: `ref` is a GTO tag that cannot be read (as `check_ref`).
+    """
+    session = Session.open(repo)
+    events = check_ref(session, ref)
+    if not events:
+        return RefReport(None)
+    event = events[0]
+    assert isinstance(event, TagEvent)  # a tag's event, never a commit's
+    if not isinstance(event, (Assignment, Unassignment)):
+        return RefReport(event)
+    return RefReport(event, _previous_holder(session, event))
+
+
+def _previous_holder(session: Session, event: Assignment | Unassignment) -> str | None:
+    def keep(tag: str) -> bool:
+        parsed = try_parse_tag(tag)
+        return (
+            parsed is not None
+            and parsed.artifact == event.artifact
+            and (
+                parsed.action in (Action.REGISTER, Action.DEREGISTER)
+                or (
+                    parsed.action in (Action.ASSIGN, Action.UNASSIGN)
+                    and parsed.stage == event.stage
+                )
+            )
+        )
+
+    earlier = [e for e in session.tag_events(keep) if _came_before(e, event)]
+    commits = {sha: session.git.read_commit(sha) for sha in {e.commit_hexsha for e in earlier}}
+    artifact = replay(earlier, commits, {}).find_artifact(event.artifact)
+    if artifact is None:
+        return None
+    holders = artifact.stages().get(event.stage)
+    return holders[0].version if holders else None
+
+
+def _came_before(other: TagEvent, event: TagEvent) -> bool:
+    """Version events up to the same second count (replay applies them first, 2.3);
+    stage events count when replay would apply them before `event`."""
+    if other.tag == event.tag or other.created_at > event.created_at:
+        return False
+    if isinstance(other, (Assignment, Unassignment)):
+        return replay_order(other) < replay_order(event)
+    return True
