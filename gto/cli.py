@@ -400,6 +400,31 @@ def _add_describe(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--custom", action="store_true", help="print only the custom field")
 
 
+# --- completion --------------------------------------------------------------------
+
+
+def _run_completion(args: argparse.Namespace) -> str:
+    from gto.completion_scripts import completion_script
+
+    return completion_script(args.shell)
+
+
+def _add_completion(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = _command(
+        sub,
+        "completion",
+        "Print a shell completion script: commands, options, and the artifact names, "
+        "versions and stages of the registry in the current folder (or -r PATH).",
+        "  source <(gto completion bash)      # in ~/.bashrc\n"
+        "  source <(gto completion zsh)       # in ~/.zshrc, after compinit\n"
+        "  gto completion fish > ~/.config/fish/completions/gto.fish",
+        _run_completion,
+    )
+    p.add_argument(
+        "shell", choices=["bash", "zsh", "fish"], metavar="SHELL", help="bash, zsh or fish"
+    )
+
+
 # --- doctor, parse-tag, print-state -------------------------------------------------
 
 
@@ -785,7 +810,10 @@ Manage annotations (artifacts.yaml):
   annotate    Create or update an artifact's entry
   remove      Remove an artifact's entry
 
-Hidden helpers: parse-tag, print-state.
+Shell:
+  completion  Print a completion script for bash, zsh or fish
+
+Hidden helpers: parse-tag, print-state, __complete (the completion scripts' callback).
 """
 
 _EXAMPLES = """\
@@ -828,6 +856,7 @@ def build_parser() -> _Parser:
         _add_deprecate,
         _add_annotate,
         _add_remove,
+        _add_completion,
         _add_parse_tag,
         _add_print_state,
     ):
@@ -852,6 +881,15 @@ def _error(message: str, stream: TextIO) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; GTO errors become one red line on stderr and exit 1."""
     parser = build_parser()
+    words = sys.argv[1:] if argv is None else list(argv)
+    if words[:1] == ["__complete"]:
+        # The completion scripts' callback: hidden, and outside argparse, so that the
+        # words it is handed (options included) are never parsed as its own options.
+        from gto.complete import answer
+        from gto.complete_words import registry_words
+
+        print(answer(parser, words[1:], registry_words))
+        return 0
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
         parser.print_help()

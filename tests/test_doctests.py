@@ -7,7 +7,17 @@ import importlib
 
 import pytest
 
-MODULES = ["tags", "versions", "annotations", "yamlio", "config", "values"]
+MODULES = [
+    "tags",
+    "versions",
+    "annotations",
+    "yamlio",
+    "config",
+    "values",
+    "render_markdown",
+    "ci_view",
+    "complete",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

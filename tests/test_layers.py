@@ -23,6 +23,10 @@ CORE = [
     "yamlio",
     "views",
     "render",
+    "render_markdown",
+    "render_ci",
+    "ci_view",
+    "completion_scripts",
     "exceptions",
 ]
 FORBIDDEN = {"dulwich", "argparse", "tabulate", "subprocess", "git", "pygit2"}
