@@ -11,11 +11,18 @@ from typing import Any
 
 from gto.annotations import Annotation
 from gto.events import Assignment, Event, Registration, TagEvent
-from gto.exceptions import ArtifactNotFound, RepoError, WrongArgs
+from gto.exceptions import ArtifactNotFound, GTOException, RepoError, ValidationError, WrongArgs
 from gto.replay import replay
 from gto.session import RepoLike, Session
 from gto.state import Artifact, Registry, Version, VersionSort, VStage, check_limits
-from gto.tags import Action, Shortcut, check_name, parse_shortcut, try_parse_tag
+from gto.tags import (
+    Action,
+    Shortcut,
+    check_name,
+    parse_shortcut,
+    shortcut_mistake,
+    try_parse_tag,
+)
 from gto.tags import parse_tag as _parse_tag
 from gto.views import (
     artifact_versions,
@@ -127,7 +134,9 @@ def show(
     registry = session.registry(
         shortcut.artifact, all_branches=all_branches, all_commits=all_commits
     )
-    artifact = _artifact(registry, shortcut.artifact)
+    artifact = registry.find_artifact(shortcut.artifact)
+    if artifact is None:
+        raise _not_found(session, name)
     listed = _select(
         artifact_versions(artifact, deprecated=deprecated, **options),  # type: ignore[arg-type]
         shortcut,
@@ -135,6 +144,14 @@ def show(
     if table:
         return version_rows(artifact, listed, truncate=truncate_hexsha), "keys"
     return [version_dict(version, vstages) for version, vstages in listed]
+
+
+def _not_found(session: Session, name: str) -> GTOException:
+    """`churn@v9` when `churn` exists says what is wrong with the shortcut, not "no artifact"."""
+    mistake = shortcut_mistake(name)
+    if mistake is not None and session.registry(mistake[0]).find_artifact(mistake[0]):
+        return ValidationError(mistake[1])
+    return ArtifactNotFound(name)
 
 
 def _select(
@@ -145,11 +162,8 @@ def _select(
     if shortcut.version is not None:
         return [item for item in listed if item[0].version == shortcut.version]
     if shortcut.stage is not None:
-        return [
-            (version, [s for s in vstages if s.stage == shortcut.stage])
-            for version, vstages in listed
-            if any(s.stage == shortcut.stage for s in vstages)
-        ]
+        # The versions holding the stage, each shown as `show NAME` shows it: all its stages.
+        return [item for item in listed if any(s.stage == shortcut.stage for s in item[1])]
     return listed
 
 

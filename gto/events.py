@@ -7,7 +7,7 @@ not name its version in the tag, so the version is filled in during replay
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -15,12 +15,20 @@ from gto.annotations import Annotation
 from gto.tags import Action, CommitRecord, TagRecord, try_parse_tag
 from gto.values import build
 
+# Where an event falls among the events of its second (the tie rule, README "Same second").
+# Kinds: commits, then deprecations, then version events, then stage events, so a version
+# event beats a deprecation (behaviour reference, 2.3) and history lists an assignment above
+# the registration it triggered.
+OrderKey = tuple[datetime, int, int, int, str]
+_SIMPLE_ADDITION, _COUNTED, _SIMPLE_REMOVAL = 0, 1, 2
+
 
 @dataclass(frozen=True, kw_only=True)
 class Event:
     kind: ClassVar[str]
     priority: ClassVar[int]
     addition: ClassVar[bool]
+    group: ClassVar[int]
 
     artifact: str
     created_at: datetime
@@ -42,6 +50,11 @@ class Event:
     def stage_name(self) -> str | None:
         return None
 
+    @property
+    def order_key(self) -> OrderKey:
+        """Sorts events in the order they happened, ties within one second included."""
+        return (self.created_at, self.group, _SIMPLE_ADDITION, 0, "")
+
     def describe(self) -> str:
         raise NotImplementedError
 
@@ -49,10 +62,25 @@ class Event:
 @dataclass(frozen=True, kw_only=True)
 class TagEvent(Event):
     tag: str
+    # The tag's `#N`, kept from parsing its name; not an upstream field, so never shown.
+    counter: int | None = field(default=None, compare=False, repr=False, metadata={"shown": False})
 
     @property
     def ref(self) -> str:
         return self.tag
+
+    @property
+    def order_key(self) -> OrderKey:
+        """Time, kind, then within one second and one kind the counters as numbers.
+
+        Without a counter the reference's rule holds: a simple registration or assignment
+        comes before, a simple deregistration, unassignment or deprecation after, every
+        counted tag of its second (behaviour reference, 2.3).
+        """
+        if self.counter is not None:
+            return (self.created_at, self.group, _COUNTED, self.counter, self.tag)
+        rank = _SIMPLE_ADDITION if self.addition else _SIMPLE_REMOVAL
+        return (self.created_at, self.group, rank, 0, self.tag)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +88,7 @@ class Creation(TagEvent):
     kind = "creation"
     priority = 1
     addition = True
+    group = 1
 
     def describe(self) -> str:
         return f'Artifact "{self.artifact}" was created'
@@ -70,6 +99,7 @@ class Deprecation(TagEvent):
     kind = "deprecation"
     priority = 2
     addition = False
+    group = 1
 
     def describe(self) -> str:
         return f'Artifact "{self.artifact}" was deprecated'
@@ -80,6 +110,7 @@ class Registration(TagEvent):
     kind = "registration"
     priority = 3
     addition = True
+    group = 2
     version: str
 
     @property
@@ -95,6 +126,7 @@ class Deregistration(TagEvent):
     kind = "deregistration"
     priority = 4
     addition = False
+    group = 2
     version: str
 
     @property
@@ -121,6 +153,7 @@ class Assignment(_StageEventMixin, TagEvent):
     kind = "assignment"
     priority = 5
     addition = True
+    group = 3
     version: str | None = None
     stage: str
 
@@ -144,6 +177,7 @@ class Unassignment(_StageEventMixin, TagEvent):
     kind = "unassignment"
     priority = 6
     addition = False
+    group = 3
     version: str | None = None
     stage: str
 
@@ -169,6 +203,7 @@ class CommitEvent(Event):
     kind = "commit"
     priority = 0
     addition = True
+    group = 0
     version: str
     enrichments: tuple[Annotation, ...]
     committer: str
@@ -212,6 +247,7 @@ def event_from_tag(record: TagRecord) -> TagEvent | None:
         "message": record.message,
         "commit_hexsha": record.commit,
         "tag": record.name,
+        "counter": parsed.counter,
     }
     if parsed.action in (Action.REGISTER, Action.DEREGISTER):
         common["version"] = parsed.version

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from gto.annotations import Annotation
 from gto.events import (
     Assignment,
     Deprecation,
     Deregistration,
+    OrderKey,
     Registration,
     TagEvent,
     Unassignment,
@@ -38,9 +38,12 @@ _GROUP: dict[type[TagEvent], int] = {
 Annotations = Mapping[str, Mapping[str, Annotation]]
 
 
-def replay_order(event: TagEvent) -> tuple[int, datetime, str]:
-    """The order replay applies tag events in; `check-ref` uses it to tell what came before."""
-    return (_GROUP[type(event)], event.created_at, event.tag)
+def replay_order(event: TagEvent) -> tuple[int, OrderKey]:
+    """The order replay applies tag events in; `check-ref` uses it to tell what came before.
+
+    Within a group, `Event.order_key`: time, then within one second the counters.
+    """
+    return (_GROUP[type(event)], event.order_key)
 
 
 @dataclass

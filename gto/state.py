@@ -1,11 +1,12 @@
 """The registry state that replay produces, and the read-only questions asked of it.
 
-"Latest" always means the event with the greatest time; within one second the
-tie rules of the behaviour reference (section 2.3) decide: a deregistration
-beats a registration, an unassignment beats an assignment, and any version
-event beats a deprecation.
+"Latest" always means the event with the greatest `Event.order_key`: time, and
+within one second the counters `#N` of one artifact's tags, which say the order
+they were made in; without counters the tie rules of the behaviour reference
+(section 2.3) decide: a deregistration beats a registration, an unassignment
+beats an assignment, and any version event beats a deprecation.
 
-Replay hands every event tuple over in time order, so the latest of one kind is
+Replay hands every event tuple over in that order, so the latest of one kind is
 its last element.
 """
 
@@ -23,6 +24,7 @@ from gto.events import (
     Deprecation,
     Deregistration,
     Event,
+    OrderKey,
     Registration,
     Unassignment,
 )
@@ -56,12 +58,16 @@ class _cached(Generic[_T]):
 
 
 def _last_of(first: Sequence[Event], second: Sequence[Event]) -> Event | None:
-    """The later of two time-ordered tuples' last events; `second` wins a tie."""
+    """The later of two ordered tuples' last events."""
     if not second:
         return first[-1] if first else None
-    if first and first[-1].created_at > second[-1].created_at:
+    if first and first[-1].order_key > second[-1].order_key:
         return first[-1]
     return second[-1]
+
+
+def _latest(events: Sequence[Event]) -> Event:
+    return max(events, key=lambda e: e.order_key)
 
 
 def check_limits(assignments_per_version: int, versions_per_stage: int) -> None:
@@ -148,7 +154,7 @@ class Version:
         """The registration, else the latest stage event, else the latest commit event."""
         for events in (self.registrations, self.stage_events, self.enrichments):
             if events:
-                return max(events, key=lambda e: e.created_at)
+                return _latest(events)
         raise ValueError(f"version {self.version} of {self.artifact} has no events")
 
     @property
@@ -190,10 +196,10 @@ class Artifact:
         """
         if not self.deprecations:
             return any(True for _ in self.events())
-        deprecated_at = self.deprecations[-1].created_at
         # A version event in the same second beats the deprecation (reference, 2.3).
+        deprecated_at = self.deprecations[-1].order_key
         return any(
-            e.created_at >= deprecated_at
+            e.order_key > deprecated_at
             for version in self.versions
             for e in (*version.registrations, *version.stage_events)
             if isinstance(e, (Registration, Assignment))
@@ -257,15 +263,12 @@ class Artifact:
         )
         collected: list[VStage] = []
         for version in versions:
-            active = sorted(
-                (s for s in version.stages.values() if s.is_active),
-                key=lambda s: s.activated_at,  # type: ignore[arg-type,return-value]
-            )
+            active = sorted((s for s in version.stages.values() if s.is_active), key=_vstage_order)
             if assignments_per_version >= 0:
                 active = active[:assignments_per_version]
             collected.extend(active)
         if sort is VersionSort.TIMESTAMP:
-            collected.sort(key=_vstage_time, reverse=True)
+            collected.sort(key=_vstage_order, reverse=True)
         result: dict[str, list[VStage]] = {}
         for vstage in collected:
             holders = result.setdefault(vstage.stage, [])
@@ -277,9 +280,10 @@ class Artifact:
         return result
 
 
-def _vstage_time(vstage: VStage) -> datetime:
+def _vstage_order(vstage: VStage) -> OrderKey:
+    """An active stage's latest assignment: its activation, and the stage's authoring event."""
     assert vstage.authoring is not None  # active stages have an assignment
-    return vstage.authoring.created_at
+    return vstage.authoring.order_key
 
 
 def sort_versions(
@@ -288,7 +292,7 @@ def sort_versions(
     """SemVer: versions by precedence, then hexsha-named ones by name, each block in the
     requested direction, hexshas always last. Timestamp: by the version's created_at."""
     if sort is VersionSort.TIMESTAMP:
-        return sorted(versions, key=lambda v: v.created_at, reverse=not ascending)
+        return sorted(versions, key=lambda v: v.authoring.order_key, reverse=not ascending)
     semver = [v for v in versions if is_version(v.version)]
     other = [v for v in versions if not is_version(v.version)]
     semver.sort(key=lambda v: semver_key(v.version), reverse=not ascending)

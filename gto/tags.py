@@ -229,6 +229,45 @@ def check_artifact_name(value: str) -> str:
     return value
 
 
+_VERSION_RE = re.compile(rf"^v{SEMVER}\Z")
+_SHORTCUTS = "NAME@vX.Y.Z, NAME@latest, NAME@greatest or NAME#STAGE"
+
+
+def shortcut_mistake(value: str) -> tuple[str, str] | None:
+    """For `NAME@...`/`NAME#...` that is no shortcut: the artifact part and what is wrong.
+
+    None when `value` is a shortcut, or has no valid artifact part before `@`/`#`
+    (then it is taken whole as a name, as upstream does).
+
+    >>> shortcut_mistake("churn@3.0.0")[1]
+    "Invalid version '3.0.0' in 'churn@3.0.0': versions start with 'v', as in 'churn@v3.0.0'"
+    """
+    split = re.match(r"^([^@#]+)([@#])(.*)\Z", value, re.DOTALL)
+    if split is None or _SHORTCUT_RE.match(value) or not _FULLNAME_RE.match(split[1]):
+        return None
+    artifact, sign, rest = split.groups()
+    tag = try_parse_tag(value.replace(":", "="))
+    if tag is not None:
+        hint = f"; 'gto show {artifact}#{tag.stage}' shows the version in it" if tag.stage else ""
+        return artifact, (
+            f"'{value}' is a tag name, not a shortcut: 'gto check-ref {value}' tells what it "
+            f"did{hint}"
+        )
+    if sign == "@" and _VERSION_RE.match(f"v{rest}"):
+        return artifact, (
+            f"Invalid version '{rest}' in '{value}': versions start with 'v', "
+            f"as in '{artifact}@v{rest}'"
+        )
+    if sign == "@" and rest.startswith("v") and "@" not in rest and "#" not in rest:
+        return artifact, (
+            f"Invalid version '{rest}' in '{value}': versions are 'v' and MAJOR.MINOR.PATCH, "
+            f"as in '{artifact}@v1.0.0'; or use '{artifact}@latest'"
+        )
+    if sign == "#" and rest and "@" not in rest and "#" not in rest:
+        return artifact, f"Invalid stage '{rest}' in '{value}': {_invalid(rest).message}"
+    return artifact, f"Invalid shortcut '{value}': use {_SHORTCUTS}"
+
+
 def parse_shortcut(value: str) -> Shortcut:
     """Split `name@latest`-style shortcuts; anything else is taken whole as a name."""
     match = _SHORTCUT_RE.match(value)

@@ -54,6 +54,8 @@ def event_dict(event: Event, *, meta: bool = True, kind: bool = False) -> dict[s
         result["priority"] = event.priority
         result["addition"] = event.addition
     for f in fields(event):
+        if not f.metadata.get("shown", True):
+            continue
         value = getattr(event, f.name)
         if f.name == "enrichments":
             value = [enrichment_dict(a) for a in value]
@@ -221,14 +223,14 @@ def version_rows(
 def history_view(
     registry: Registry, artifact: str | None = None, *, ascending: bool = False
 ) -> list[dict[str, Any]]:
-    """Every event, newest first; at equal times the higher priority comes first."""
+    """Every event, newest first; within one second as `Event.order_key` says."""
     events = [
         e
         for name, art in registry.artifacts.items()
         if artifact is None or name == artifact
         for e in art.events()
     ]
-    events.sort(key=lambda e: (e.created_at, e.priority))
+    events.sort(key=lambda e: e.order_key)
     if not ascending:
         events.reverse()
     return [

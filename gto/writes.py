@@ -129,6 +129,7 @@ class _Writer:
             tag = name
             gitwrite.create_tag(self.git, tag, commit, message, identity, when)
         self._created.append(tag)
+        parsed = try_parse_tag(tag)
         created = event(
             artifact=artifact,
             created_at=datetime.fromtimestamp(when[0], timezone(timedelta(seconds=when[1]))),
@@ -137,6 +138,7 @@ class _Writer:
             message=message,
             commit_hexsha=commit,
             tag=tag,
+            counter=None if parsed is None else parsed.counter,
         )
         self.outcome.created.append(created)
         return created

@@ -37,6 +37,13 @@ CASES = [
     "show churn@v3.0.0",
     "show churn#prod",
     "show churn#prod --ref",
+    "show churn#dev",
+    "show churn#dev --json",
+    "show churn#dev --plain",
+    "show churn#dev --stage",
+    "show churn#dev --vs -1",
+    "show churn#prod --vs -1",
+    "show churn#prod --vs -1 --json",
     "show churn#staging --version",
     "show churn --version",
     "show churn --stage",
@@ -120,6 +127,31 @@ CASES = [
 ERRORS = [
     ("show nonexistent", "❌ Cannot find artifact 'nonexistent'\n"),
     ("show m1@v1", "❌ Cannot find artifact 'm1@v1'\n"),
+    (
+        "show churn@v9",
+        "❌ Invalid version 'v9' in 'churn@v9': versions are 'v' and MAJOR.MINOR.PATCH, "
+        "as in 'churn@v1.0.0'; or use 'churn@latest'\n",
+    ),
+    (
+        "show churn@3.0.0",
+        "❌ Invalid version '3.0.0' in 'churn@3.0.0': versions start with 'v', "
+        "as in 'churn@v3.0.0'\n",
+    ),
+    (
+        "show churn#prod#3",
+        "❌ 'churn#prod#3' is a tag name, not a shortcut: 'gto check-ref churn#prod#3' tells "
+        "what it did; 'gto show churn#prod' shows the version in it\n",
+    ),
+    (
+        "show churn#prod@v1",
+        "❌ Invalid shortcut 'churn#prod@v1': use NAME@vX.Y.Z, NAME@latest, NAME@greatest "
+        "or NAME#STAGE\n",
+    ),
+    (
+        "show churn#-x",
+        "❌ Invalid stage '-x' in 'churn#-x': Invalid value '-x'. Only letters, numbers, '_', "
+        "'-', '/' are allowed. Value must start and end with a letter or a number.\n",
+    ),
     ("show --version", "❌ Cannot apply --version\n"),
     ("show churn --name", "❌ Cannot apply --name\n"),
     ("show --json --plain", "❌ Only one output format allowed\n"),

@@ -114,6 +114,48 @@ def test_same_second_version_event_beats_deprecation() -> None:
     assert registry.artifacts["m"].is_active
 
 
+def test_same_second_counters_compare_as_numbers() -> None:
+    registry = build(
+        tag("m@v1.0.0", A, 1), tag("m@v2.0.0", B, 2), tag("m#prod#10", A, 5), tag("m#prod#9", B, 5)
+    )
+    assert holders_of(registry, "prod") == ["v1.0.0"]
+    assert holders_of(registry, "prod", versions_per_stage=-1) == ["v1.0.0", "v2.0.0"]
+
+
+def test_same_second_counters_order_unassignment_and_assignment() -> None:
+    events = (tag("m@v1.0.0", A, 1), tag("m#prod#1", A, 5), tag("m#prod!#2", A, 5))
+    assert build(*events).artifacts["m"].versions[0].stages["prod"].is_active is False
+    registry = build(*events, tag("m#prod#3", A, 5))
+    assert registry.artifacts["m"].versions[0].stages["prod"].is_active
+    registry = build(tag("m@v1.0.0#1", A, 5), tag("m@v1.0.0!#2", A, 5), tag("m@v1.0.0#3", A, 5))
+    assert registry.artifacts["m"].versions[0].is_active
+
+
+@pytest.mark.parametrize(
+    ("events", "active"),
+    [
+        pytest.param(("m@v1.0.0#1", "m@v1.0.0!"), False, id="simple-deregistration-wins"),
+        pytest.param(("m@v1.0.0!#2", "m@v1.0.0"), False, id="registration-loses-to-counted"),
+        pytest.param(("m@v1.0.0", "m@v1.0.0!", "m@v1.0.0#3"), False, id="simple-still-last"),
+    ],
+)
+def test_same_second_simple_tags_keep_the_reference_rule(
+    events: tuple[str, ...], active: bool
+) -> None:
+    registry = build(*(tag(name, A, 5) for name in events))
+    assert registry.artifacts["m"].versions[0].is_active is active
+
+
+def test_same_second_counted_deprecation_loses_to_a_version_event() -> None:
+    registry = build(tag("m@v1.0.0", A, 1), tag("m#prod#1", A, 5), tag("m@deprecated#2", A, 5))
+    assert registry.artifacts["m"].is_active
+
+
+def holders_of(registry: Registry, stage: str, **options: object) -> list[str]:
+    stages = registry.artifacts["m"].stages(**options)  # type: ignore[arg-type]
+    return [s.version for s in stages[stage]]
+
+
 def test_deprecation_then_assignment_revives() -> None:
     registry = build(tag("m@v1.0.0", A, 1), tag("m@deprecated", A, 2))
     assert not registry.artifacts["m"].is_active
