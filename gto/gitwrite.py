@@ -22,7 +22,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TypeVar
 
-from dulwich.client import HTTPProxyUnauthorized, HTTPUnauthorized, get_transport_and_path
+from dulwich.client import (
+    HTTPProxyUnauthorized,
+    HTTPUnauthorized,
+    LocalGitClient,
+    get_transport_and_path,
+)
 from dulwich.config import ConfigFile
 from dulwich.errors import (
     GitProtocolError,
@@ -675,6 +680,8 @@ def push(
     try:
         client, path = get_transport_and_path(url, config=repo.get_config_stack(), operation="push")
         try:
+            if isinstance(client, LocalGitClient):
+                _check_checked_out(path, url, wanted)
             result = client.send_pack(path.encode(), update_refs, generate_pack_data=pack_data)
         finally:
             client.close()
@@ -696,6 +703,61 @@ def push(
     ]
     if refused:
         raise PushError(_safe(f"Push to {url} was refused: {'; '.join(refused)}"))
+
+
+_DENY_OFF = frozenset({"ignore", "warn", "false", "no", "off", "0"})
+
+
+def _check_checked_out(path: str, url: str, wanted: Mapping[Ref, ObjectID]) -> None:
+    """Refuse to move a branch checked out in a work tree of a repository on this machine.
+
+    A git server refuses that itself (receive.denyCurrentBranch, default "refuse"): the
+    work tree and index would no longer match the branch. A local path or file:// URL
+    is written by dulwich directly, so the same rule is applied here; tags are never
+    checked out, so pushing them stays allowed.
+    """
+    branches = [ref for ref in wanted if ref.startswith(b"refs/heads/")]
+    if not branches:
+        return
+    try:
+        target = Repo(path)
+    except (NotGitRepository, OSError):
+        return  # the push itself reports it
+    with target:
+        try:
+            deny = target.get_config().get(b"receive", b"denyCurrentBranch")
+        except KeyError:
+            deny = b"refuse"
+        if deny.decode("utf-8", "replace").strip().lower() in _DENY_OFF:
+            return
+        checked_out = _checked_out_branches(target)
+    for ref in branches:
+        if ref in checked_out:
+            raise PushError(
+                _safe(
+                    f"Push to {url} was refused: {ref.decode('utf-8', 'replace')} is checked "
+                    "out in its work tree (git's receive.denyCurrentBranch); push to a bare "
+                    "repository, or check out another branch there"
+                )
+            )
+
+
+def _checked_out_branches(repo: Repo) -> set[Ref]:
+    """The branches HEAD names in the repository's work tree and its linked work trees."""
+    folders = [] if repo.bare else [Path(repo.controldir())]
+    common = Path(repo.commondir())
+    if common != Path(repo.controldir()) and not repo.get_config().get_boolean(
+        b"core", b"bare", False
+    ):
+        folders.append(common)  # `path` is a linked work tree; the main one counts too
+    linked = common / "worktrees"
+    if linked.is_dir():
+        folders.extend(linked.iterdir())
+    heads: list[bytes] = []
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            heads.append((folder / "HEAD").read_bytes())
+    return {Ref(head[len(b"ref: ") :].strip()) for head in heads if head.startswith(b"ref: ")}
 
 
 def _check_update(repo: Repo, url: str, ref: Ref, old: ObjectID | None, new: ObjectID) -> None:

@@ -7,6 +7,7 @@ GTO_TEST_REAL_GIT names it (the test runs git; gto never does).
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from builders import EPOCH, build_registry, make_commit
+from dulwich import porcelain
 from dulwich.config import ConfigFile
 from dulwich.index import Index, IndexEntry
 from dulwich.object_store import tree_lookup_path
@@ -421,3 +423,84 @@ def test_push_without_origin_takes_the_commit_back(run: Run, path: Path) -> None
     assert head(path) == before
     assert (path / "artifacts.yaml").read_text() == INDEX
     assert_consistent(path)
+
+
+# A non-bare origin: its checked-out branch is never moved (git's receive.denyCurrentBranch)
+
+
+@pytest.fixture
+def worktree_origin(path: Path, tmp_path: Path) -> Path:
+    """A non-bare clone of `path` with `main` checked out, set as origin of `path`."""
+    other = tmp_path / "origin"
+    porcelain.clone(str(path), str(other), errstream=io.BytesIO()).close()
+    config_path = path / ".git" / "config"
+    config = ConfigFile.from_path(str(config_path))
+    config.set((b"remote", b"origin"), b"url", str(other).encode())
+    config.write_to_path(str(config_path))
+    with GitRepo.open(path) as git:
+        push(git, [("refs/heads/main", "refs/heads/other")])
+    return other
+
+
+def refused(origin: Path | str) -> str:
+    return (
+        f"❌ Push to {origin} was refused: refs/heads/main is checked out in its work tree "
+        "(git's receive.denyCurrentBranch); push to a bare repository, or check out another "
+        "branch there\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["annotate", "m", "--type", "model", "--push"], ["remove", "a-model", "--push"]],
+    ids=["annotate", "remove"],
+)
+def test_push_never_moves_the_checked_out_branch_of_a_work_tree(
+    run: Run, path: Path, worktree_origin: Path, command: list[str]
+) -> None:
+    before, theirs = head(path), head(worktree_origin)
+    status = git_status(worktree_origin)
+    assert run(*command) == (1, "", refused(worktree_origin))
+    assert head(path) == before  # the local commit is taken back
+    assert (path / "artifacts.yaml").read_text() == INDEX
+    assert_consistent(path)
+    assert head(worktree_origin) == theirs
+    assert (worktree_origin / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
+    assert git_status(worktree_origin) == status
+
+
+def test_push_into_a_work_tree_is_allowed_for_tags_and_other_branches(
+    run: Run, path: Path, worktree_origin: Path
+) -> None:
+    assert run("register", "m", "--push")[0] == 0
+    with Repo(str(worktree_origin)) as repo:
+        assert Ref(b"refs/tags/m@v0.0.1") in repo.refs
+    (worktree_origin / ".git" / "HEAD").write_text("ref: refs/heads/other\n")
+    assert run("annotate", "m", "--type", "model", "--push")[0] == 0
+    assert head(worktree_origin) == head(path)
+
+
+def test_receive_deny_current_branch_ignore_allows_the_push(
+    run: Run, path: Path, worktree_origin: Path
+) -> None:
+    config_path = worktree_origin / ".git" / "config"
+    config = ConfigFile.from_path(str(config_path))
+    config.set((b"receive",), b"denyCurrentBranch", b"ignore")
+    config.write_to_path(str(config_path))
+    assert run("annotate", "m", "--type", "model", "--push")[0] == 0
+    assert head(worktree_origin) == head(path)
+
+
+def test_a_file_url_to_a_work_tree_refuses_commits_and_takes_tags(
+    tmp_path: Path, worktree_origin: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"file://{worktree_origin}"
+    theirs = head(worktree_origin)
+    assert main(["annotate", "m", "--type", "model", "-r", url]) == 1
+    assert capsys.readouterr() == ("", refused(url))
+    assert head(worktree_origin) == theirs
+    assert main(["register", "m", "-r", url]) == 0
+    with Repo(str(worktree_origin)) as repo:
+        assert Ref(b"refs/tags/m@v0.0.1") in repo.refs
+    assert main(["show", "-r", url]) == 0
+    assert "m" in capsys.readouterr().out
