@@ -52,6 +52,21 @@ class _NotConforming(ValueError):
     """An entry that does not fit the format; always reported as WrongAnnotations."""
 
 
+_EXPECTED = {
+    "type": "a name",
+    "path": "a string",
+    "virtual": "true or false",
+    "labels": "a list of names",
+    "description": "a string",
+}
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    """A value in an error line, cut short: the file may hold a megabyte in one field."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
 def _is_name_list(value: object) -> bool:
     return isinstance(value, list) and all(
         isinstance(item, str) and is_valid_name(item) for item in value
@@ -63,7 +78,7 @@ def _entry(value: object) -> Annotation:
     if value is None:
         return _DEFAULT
     if not isinstance(value, dict):
-        raise _NotConforming(f"entry is not a mapping: {value!r}")
+        raise _NotConforming(f"the entry is not a mapping but {_shown(value)}")
     # Unknown fields are ignored (behaviour reference, 4.5).
     fields = {
         key: default if value.get(key) is None else value[key]
@@ -79,14 +94,17 @@ def _entry(value: object) -> Annotation:
     }
     for key, ok in valid.items():
         if not ok:
-            raise _NotConforming(f"bad {key}: {fields[key]!r}")
+            raise _NotConforming(f"`{key}` must be {_EXPECTED[key]}, not {_shown(fields[key])}")
     return Annotation(**{**fields, "labels": tuple(fields["labels"])})
 
 
-def parse_index(text: str | bytes, *, index_name: str = "artifacts.yaml") -> dict[str, Annotation]:
+def parse_index(
+    text: str | bytes, *, index_name: str = "artifacts.yaml", where: str = ""
+) -> dict[str, Annotation]:
     """Read an index, keeping the file's order of artifacts.
 
-    An empty file is not a valid index (write `{}` for "no artifacts").
+    An empty file is not a valid index (write `{}` for "no artifacts"). `where` (a
+    commit, say) is named in the error message.
 
     >>> parse_index("churn:\\n  type: model\\nother: {}\\n")
     {'churn': Annotation(type='model', path=None, virtual=True, labels=(), description='', \
@@ -99,15 +117,27 @@ description='', custom=None)}
     """
     try:
         data = load_yaml(text, what=index_name)
+        if data is None:
+            raise _NotConforming("the file is empty (an index without artifacts is `{}`)")
         if not isinstance(data, dict):
-            raise _NotConforming("the top level must be a mapping")
+            kind = "a list" if isinstance(data, list) else _shown(data)
+            raise _NotConforming(f"the top level must be a mapping of artifact names, not {kind}")
         index: dict[str, Annotation] = {}
         for name, value in data.items():
             if not isinstance(name, str):
-                raise _NotConforming(f"artifact name {name!r} is not a string")
-            index[check_artifact_name(name)] = _entry(value)
+                raise _NotConforming(f"artifact name {_shown(name)} is not a string")
+            try:
+                entry = _entry(value)
+            except _NotConforming as err:
+                raise _NotConforming(f"'{name}': {err}") from err
+            index[check_artifact_name(name)] = entry
     except (YamlError, _NotConforming) as err:
-        raise WrongAnnotations(f"{index_name} file doesn't conform to GTO format") from err
+        # Upstream's message, then where and why: the YAML's line and column, or the field.
+        reason = err.reason if isinstance(err, YamlError) else str(err)
+        place = f" ({where})" if where else ""
+        raise WrongAnnotations(
+            f"{index_name} file doesn't conform to GTO format{place}: {reason}"
+        ) from err
     return index
 
 

@@ -136,10 +136,16 @@ def _from_file(text: str | bytes, path: str, overridden: Collection[str]) -> dic
                 raise _BadValue(f"unknown key {key!r}")
             if name in values:
                 raise _BadValue(f"key {key!r} is given twice (keys are case-insensitive)")
-            values[name] = None if name in overridden else _PARSERS[name](value)
-    except (YamlError, _BadValue, ValidationError) as err:
-        # Upstream's one-line message, kept exact; the reason rides along as __cause__.
-        raise WrongConfig(path) from err
+            try:
+                values[name] = None if name in overridden else _PARSERS[name](value)
+            except (_BadValue, ValidationError) as err:
+                raise _BadValue(f"{key}: {err}") from err
+    except YamlError as err:
+        # Upstream's one-line message, then why: where the YAML broke, or the bad field.
+        raise WrongConfig(path, err.reason) from err
+    except (_BadValue, ValidationError) as err:
+        reason = str(err)  # the file may hold a megabyte in one value: cut it short
+        raise WrongConfig(path, reason if len(reason) <= 200 else f"{reason[:197]}...") from err
     return values
 
 

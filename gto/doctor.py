@@ -17,7 +17,7 @@ from gto.checks import (
 )
 from gto.config import env_config_lines
 from gto.events import event_from_tag
-from gto.exceptions import GTOException, VersionExistsForCommit
+from gto.exceptions import GTOException, VersionExistsForCommit, WrongAnnotations
 from gto.gitrepo import GitRepo
 from gto.session import RepoLike, Session
 from gto.tags import TagRecord
@@ -39,6 +39,8 @@ def diagnose(repo: RepoLike, *, all_commits: bool = False) -> list[Problem]:
     for commit in commits:
         try:
             session.index_at(commit)
+        except WrongAnnotations as e:
+            problems.append(Problem("annotations", e.message))  # names the commit itself
         except GTOException as e:
             problems.append(Problem("annotations", f"{e.message} (commit {commit[:7]})"))
     names = git.tag_names()

@@ -166,7 +166,9 @@ class Session:
             if self.remote is not None:
                 self.remote.fetch_blobs([blob])
             text = self.git.read_blob(blob)
-            self._indexes[blob] = parse_index(text, index_name=self.config.index)
+            self._indexes[blob] = parse_index(
+                text, index_name=self.config.index, where=f"commit {commit[:7]}"
+            )
         return self._indexes[blob]
 
     def worktree_index(self) -> dict[str, Annotation]:

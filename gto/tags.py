@@ -253,10 +253,11 @@ def shortcut_mistake(value: str) -> tuple[str, str] | None:
             f"'{value}' is a tag name, not a shortcut: 'gto check-ref {value}' tells what it "
             f"did{hint}"
         )
-    if sign == "@" and _VERSION_RE.match(f"v{rest}"):
+    fixed = f"v{rest[1:]}" if rest.startswith("V") else f"v{rest}"
+    if sign == "@" and _VERSION_RE.match(fixed):
         return artifact, (
             f"Invalid version '{rest}' in '{value}': versions start with 'v', "
-            f"as in '{artifact}@v{rest}'"
+            f"as in '{artifact}@{fixed}'"
         )
     if sign == "@" and rest.startswith("v") and "@" not in rest and "#" not in rest:
         return artifact, (

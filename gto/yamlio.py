@@ -21,7 +21,14 @@ _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 
 
 class YamlError(ValueError):
-    """A document gto refuses to read; callers turn it into their GTOException."""
+    """A document gto refuses to read; callers turn it into their GTOException.
+
+    `reason` is the message without the document's name, for callers that name it.
+    """
+
+    def __init__(self, what: str, reason: str) -> None:
+        super().__init__(f"{what}: {reason}")
+        self.reason = reason
 
 
 class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
@@ -66,16 +73,20 @@ def _at(mark: _Mark | None) -> str:
     return "" if mark is None else f" (line {mark.line + 1}, column {mark.column + 1})"
 
 
+class _Refused(ValueError):
+    """What the parse-event walk refuses; load_yaml names the document."""
+
+
 def _refuse_aliases_and_depth(text: str | bytes) -> None:
     """Walk the parse events (cheap) before building any object."""
     depth = 0
     for event in yaml.parse(text, Loader=_SafeLoader):
         if isinstance(event, yaml.AliasEvent):
-            raise YamlError(f"aliases are not allowed{_at(event.start_mark)}")
+            raise _Refused(f"aliases are not allowed{_at(event.start_mark)}")
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                raise YamlError(f"nesting deeper than {MAX_DEPTH} levels{_at(event.start_mark)}")
+                raise _Refused(f"nesting deeper than {MAX_DEPTH} levels{_at(event.start_mark)}")
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
 
@@ -94,7 +105,7 @@ def load_yaml(text: str | bytes, *, what: str, limit: int = 1_000_000) -> Any:
     """
     size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
     if size > limit:
-        raise YamlError(f"{what}: {size} bytes is over the {limit} byte limit")
+        raise YamlError(what, f"{size} bytes is over the {limit} byte limit")
     try:
         _refuse_aliases_and_depth(text)
         loader = _Loader(text)
@@ -102,14 +113,27 @@ def load_yaml(text: str | bytes, *, what: str, limit: int = 1_000_000) -> Any:
             return loader.get_single_data()
         finally:
             loader.dispose()
-    except YamlError as err:
-        raise YamlError(f"{what}: {err}") from err
+    except _Refused as err:
+        raise YamlError(what, str(err)) from err
     except yaml.YAMLError as err:
-        raise YamlError(f"{what}: {_describe(err)}") from err
+        raise YamlError(what, _describe(err, text)) from err
 
 
-def _describe(err: yaml.YAMLError) -> str:
+def _describe(err: yaml.YAMLError, text: str | bytes) -> str:
     """One line instead of PyYAML's multi-line message with a source snippet."""
+    if isinstance(err, yaml.reader.ReaderError):
+        # A character the reader refuses: PyYAML gives an offset, people want a line.
+        before = text[: err.position]
+        newline = b"\n" if isinstance(before, bytes) else "\n"
+        line = before.count(newline) + 1  # type: ignore[arg-type]
+        column = err.position - before.rfind(newline)  # type: ignore[arg-type]
+        char = err.character if isinstance(err.character, int) else ord(err.character)
+        what = (
+            f"invalid UTF-8 (byte {char:#04x})"
+            if "invalid" in str(err.reason)
+            else f"character U+{char:04X} is not allowed"
+        )
+        return f"{what} (line {line}, column {column})"
     if isinstance(err, yaml.MarkedYAMLError) and err.problem:
         what = f"{err.context}, {err.problem}" if err.context else err.problem
         return what + _at(err.problem_mark)

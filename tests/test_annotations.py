@@ -203,39 +203,83 @@ def test_parse_index(text: str | bytes, expected: dict[str, Annotation]) -> None
     assert list(index) == list(expected)
 
 
+EMPTY = "the file is empty (an index without artifacts is `{}`)"
+
+
 @pytest.mark.parametrize(
-    "text",
+    ("text", "reason"),
     [
-        pytest.param("", id="empty-file"),
-        pytest.param("# nothing\n", id="comment-only"),
-        pytest.param("- m\n", id="list"),
-        pytest.param("m\n", id="scalar"),
-        pytest.param("m: [a]\n", id="entry-list"),
-        pytest.param("m: model\n", id="entry-scalar"),
-        pytest.param("1: {}\n", id="name-not-string"),
-        pytest.param("m: {type: -x}\n", id="type-bad-name"),
-        pytest.param("m: {type: 5}\n", id="type-not-string"),
-        pytest.param("m: {labels: a}\n", id="labels-not-list"),
-        pytest.param("m: {labels: [a, -b]}\n", id="label-bad-name"),
-        pytest.param("m: {labels: [1]}\n", id="label-not-string"),
-        pytest.param("m: {virtual: 'yes'}\n", id="virtual-not-bool"),
-        pytest.param("m: {description: 5}\n", id="description-not-string"),
-        pytest.param("m: {path: [a]}\n", id="path-not-string"),
-        pytest.param("m: {\n", id="bad-yaml"),
-        pytest.param(BILLION_LAUGHS, id="billion-laughs"),
-        pytest.param("m: {}\n" + "#" * 1_000_000, id="over-size-limit"),
+        pytest.param("", EMPTY, id="empty-file"),
+        pytest.param("# nothing\n", EMPTY, id="comment-only"),
+        pytest.param(
+            "- m\n", "the top level must be a mapping of artifact names, not a list", id="list"
+        ),
+        pytest.param(
+            "m\n", "the top level must be a mapping of artifact names, not 'm'", id="scalar"
+        ),
+        pytest.param("m: [a]\n", "'m': the entry is not a mapping but ['a']", id="entry-list"),
+        pytest.param(
+            "m: model\n", "'m': the entry is not a mapping but 'model'", id="entry-scalar"
+        ),
+        pytest.param("1: {}\n", "artifact name 1 is not a string", id="name-not-string"),
+        pytest.param("m: {type: -x}\n", "'m': `type` must be a name, not '-x'", id="type-bad-name"),
+        pytest.param("m: {type: 5}\n", "'m': `type` must be a name, not 5", id="type-not-string"),
+        pytest.param(
+            "m: {labels: a}\n",
+            "'m': `labels` must be a list of names, not 'a'",
+            id="labels-not-list",
+        ),
+        pytest.param(
+            "m: {labels: [a, -b]}\n",
+            "'m': `labels` must be a list of names, not ['a', '-b']",
+            id="label-bad-name",
+        ),
+        pytest.param(
+            "m: {labels: [1]}\n",
+            "'m': `labels` must be a list of names, not [1]",
+            id="label-not-string",
+        ),
+        pytest.param(
+            "m: {virtual: 'yes'}\n",
+            "'m': `virtual` must be true or false, not 'yes'",
+            id="virtual-not-bool",
+        ),
+        pytest.param(
+            "m: {description: 5}\n",
+            "'m': `description` must be a string, not 5",
+            id="description-not-string",
+        ),
+        pytest.param(
+            "m: {path: [a]}\n", "'m': `path` must be a string, not ['a']", id="path-not-string"
+        ),
+        pytest.param(
+            "m: {\n",
+            "while parsing a flow node, did not find expected node content (line 2, column 1)",
+            id="bad-yaml",
+        ),
+        pytest.param(
+            BILLION_LAUGHS, "aliases are not allowed (line 2, column 8)", id="billion-laughs"
+        ),
+        pytest.param(
+            "m: {}\n" + "#" * 1_000_000,
+            "1000006 bytes is over the 1000000 byte limit",
+            id="over-size-limit",
+        ),
     ],
 )
-def test_parse_index_not_conforming(text: str) -> None:
+def test_parse_index_not_conforming(text: str, reason: str) -> None:
     with pytest.raises(WrongAnnotations) as info:
         parse_index(text)
-    assert str(info.value) == "artifacts.yaml file doesn't conform to GTO format"
+    assert str(info.value) == f"artifacts.yaml file doesn't conform to GTO format: {reason}"
 
 
 def test_parse_index_error_names_the_configured_file() -> None:
     with pytest.raises(WrongAnnotations) as info:
-        parse_index("", index_name="models.yaml")
-    assert str(info.value) == "models.yaml file doesn't conform to GTO format"
+        parse_index("m: 1\n", index_name="models.yaml", where="commit 1234567")
+    assert str(info.value) == (
+        "models.yaml file doesn't conform to GTO format (commit 1234567): "
+        "'m': the entry is not a mapping but 1"
+    )
 
 
 @pytest.mark.parametrize("name", ["-m", "m-", "a b", "a:b:c", "m@1"])

@@ -402,15 +402,45 @@ SHOW_NAME = [
         ("", "empty"),
         ("ä", "umlaut"),
         ("🚀", "emoji"),
-        ("m#pr od", "stage-with-space"),
-        ("m@v1.0.0!!", "double-bang"),
-        ("m@V1.0.0", "capital-v"),
         ("m\nx", "newline"),
         ("m\x1b[31m", "escape-sequence"),
         (BIG, "10k-chars"),
         ("../m", "dotdot"),
     ]
 ] + [
+    # `m` exists: the error says what is wrong with the shortcut.
+    case(
+        "show-stage-with-space",
+        "show",
+        "m#pr od",
+        expect=Error(f"Invalid stage 'pr od' in 'm#pr od': {INVALID.format('pr od')}"),
+    ),
+    case(
+        "show-double-bang",
+        "show",
+        "m@v1.0.0!!",
+        expect=Error(
+            "Invalid version 'v1.0.0!!' in 'm@v1.0.0!!': versions are 'v' and "
+            "MAJOR.MINOR.PATCH, as in 'm@v1.0.0'; or use 'm@latest'"
+        ),
+    ),
+    case(
+        "show-capital-v",
+        "show",
+        "m@V1.0.0",
+        expect=Error(
+            "Invalid version 'V1.0.0' in 'm@V1.0.0': versions start with 'v', as in 'm@v1.0.0'"
+        ),
+    ),
+    case(
+        "show-tag-name",
+        "show",
+        "m#prod#1",
+        expect=Error(
+            "'m#prod#1' is a tag name, not a shortcut: 'gto check-ref m#prod#1' tells what it "
+            "did; 'gto show m#prod' shows the version in it"
+        ),
+    ),
     case("show-unknown-version", "show", "m@v9.9.9", expect=NOTHING),
     case("show-stage-nobody-has", "show", "m#a//b", expect=NOTHING),
 ]
@@ -758,27 +788,71 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
 )
 DEEP = "m: " + "[" * 100_000 + "]" * 100_000 + "\n"
 HUGE = "m: {description: '" + "x" * 1_100_000 + "'}\n"
-BROKEN_YAML: list[tuple[str, str | bytes]] = [
-    ("invalid-syntax", "m: [\n"),
-    ("list-not-mapping", "- m\n- n\n"),
-    ("entry-is-a-list", "m: [1, 2]\n"),
-    ("labels-a-string", "m: {labels: ml}\n"),
-    ("labels-not-names", "m: {labels: [1, {a: b}]}\n"),
-    ("type-a-list", "m: {type: [model]}\n"),
-    ("virtual-a-string", "m: {virtual: 'yes please'}\n"),
-    ("python-object-apply", "m: !!python/object/apply:os.getcwd []\n"),
-    ("python-name", "m: !!python/name:os.system\n"),
-    ("duplicate-keys", "m: {}\nm: {type: model}\n"),
-    ("scalar", "just words\n"),
-    ("empty-file", ""),
-    ("bad-utf8", b"m: {description: '\xff\xfe'}\n"),
-    ("nul-byte", "m: {}\x00\n"),
-    ("two-documents", "m: {}\n---\nn: {}\n"),
-    ("non-string-key", "1: {}\n"),
+NO_CONSTRUCTOR = "could not determine a constructor for the tag 'tag:yaml.org,2002:python/"
+# Each with the reason the error line gives after NOT_GTO_FORMAT and the commit.
+BROKEN_YAML: list[tuple[str, str | bytes, str]] = [
+    (
+        "invalid-syntax",
+        "m: [\n",
+        "while parsing a flow node, did not find expected node content (line 2, column 1)",
+    ),
+    (
+        "list-not-mapping",
+        "- m\n- n\n",
+        "the top level must be a mapping of artifact names, not a list",
+    ),
+    ("entry-is-a-list", "m: [1, 2]\n", "'m': the entry is not a mapping but [1, 2]"),
+    ("labels-a-string", "m: {labels: ml}\n", "'m': `labels` must be a list of names, not 'ml'"),
+    (
+        "labels-not-names",
+        "m: {labels: [1, {a: b}]}\n",
+        "'m': `labels` must be a list of names, not [1, {'a': 'b'}]",
+    ),
+    ("type-a-list", "m: {type: [model]}\n", "'m': `type` must be a name, not ['model']"),
+    (
+        "virtual-a-string",
+        "m: {virtual: 'yes please'}\n",
+        "'m': `virtual` must be true or false, not 'yes please'",
+    ),
+    (
+        "python-object-apply",
+        "m: !!python/object/apply:os.getcwd []\n",
+        f"{NO_CONSTRUCTOR}object/apply:os.getcwd' (line 1, column 4)",
+    ),
+    (
+        "python-name",
+        "m: !!python/name:os.system\n",
+        f"{NO_CONSTRUCTOR}name:os.system' (line 1, column 4)",
+    ),
+    ("duplicate-keys", "m: {}\nm: {type: model}\n", "duplicate key 'm' (line 2, column 1)"),
+    (
+        "scalar",
+        "just words\n",
+        "the top level must be a mapping of artifact names, not 'just words'",
+    ),
+    ("empty-file", "", "the file is empty (an index without artifacts is `{}`)"),
+    (
+        "bad-utf8",
+        b"m: {description: '\xff\xfe'}\n",
+        "invalid UTF-8 (byte 0xff) (line 1, column 19)",
+    ),
+    ("nul-byte", "m: {}\x00\n", "character U+0000 is not allowed (line 1, column 6)"),
+    (
+        "two-documents",
+        "m: {}\n---\nn: {}\n",
+        "expected a single document in the stream, but found another document (line 2, column 1)",
+    ),
+    ("non-string-key", "1: {}\n", "artifact name 1 is not a string"),
 ]
+
+
+def broken_index(reason: str) -> Error:
+    return Error(f"{NOT_GTO_FORMAT} (commit <head>): {reason}")
+
+
 ARTIFACTS_YAML = [
-    case(f"artifacts-yaml-{id}", "show", expect=Error(NOT_GTO_FORMAT), damage=committed(text))
-    for id, text in BROKEN_YAML
+    case(f"artifacts-yaml-{id}", "show", expect=broken_index(reason), damage=committed(text))
+    for id, text, reason in BROKEN_YAML
 ] + [
     case(
         "artifacts-yaml-invalid-name",
@@ -789,21 +863,23 @@ ARTIFACTS_YAML = [
     case(
         "artifacts-yaml-billion-laughs",
         "show",
-        expect=Error(NOT_GTO_FORMAT),
+        expect=broken_index("aliases are not allowed (line 2, column 8)"),
         damage=committed(BOMB),
         process=True,
     ),
     case(
         "artifacts-yaml-deeply-nested",
         "show",
-        expect=Error(NOT_GTO_FORMAT),
+        expect=broken_index(
+            "while increasing flow level, exceeded maximum nesting depth (line 1, column 1003)"
+        ),
         damage=committed(DEEP),
         process=True,
     ),
     case(
         "artifacts-yaml-over-1mb",
         "history",
-        expect=Error(NOT_GTO_FORMAT),
+        expect=broken_index("1100021 bytes is over the 1000000 byte limit"),
         damage=committed(HUGE),
         process=True,
     ),
@@ -811,7 +887,7 @@ ARTIFACTS_YAML = [
         "artifacts-yaml-broken-register",
         "register",
         "m",
-        expect=Error(NOT_GTO_FORMAT),
+        expect=broken_index(BROKEN_YAML[0][2]),
         damage=committed("m: [\n"),
     ),
     # Only committed content counts for show; describe reads the work tree (4.5).
@@ -826,7 +902,7 @@ ARTIFACTS_YAML = [
         "artifacts-yaml-worktree-describe",
         "describe",
         "m",
-        expect=Error(NOT_GTO_FORMAT),
+        expect=Error(f"{NOT_GTO_FORMAT}: {BROKEN_YAML[0][2]}"),
         damage=broken_worktree_index,
     ),
     case(
@@ -835,47 +911,71 @@ ARTIFACTS_YAML = [
         "x",
         "--type",
         "model",
-        expect=Error(NOT_GTO_FORMAT),
+        expect=Error(f"{NOT_GTO_FORMAT}: {BROKEN_YAML[0][2]}"),
         damage=broken_worktree_index,
     ),
 ]
 
-BROKEN_CONFIG: list[tuple[str, str | bytes]] = [
-    ("invalid-syntax", "stages: [dev\n"),
-    ("list-not-mapping", "- dev\n- prod\n"),
-    ("stages-a-string", "stages: dev\n"),
-    ("stages-a-mapping", "stages: {dev: 1}\n"),
-    ("stages-not-names", "stages: [1, 2]\n"),
-    ("stage-with-space", "stages: ['pr od']\n"),
-    ("unknown-key", "stagez: [dev]\n"),
-    ("duplicate-keys", "stages: [dev]\nstages: [prod]\n"),
-    ("python-object-apply", "stages: !!python/object/apply:os.getcwd []\n"),
-    ("bad-utf8", b"stages: ['\xff']\n"),
-    ("two-documents", "stages: [dev]\n---\ntypes: [model]\n"),
-    ("scalar", "dev prod\n"),
+BROKEN_CONFIG: list[tuple[str, str | bytes, str]] = [
+    (
+        "invalid-syntax",
+        "stages: [dev\n",
+        "while parsing a flow sequence, did not find expected ',' or ']' (line 2, column 1)",
+    ),
+    ("list-not-mapping", "- dev\n- prod\n", "the top level must be a mapping"),
+    ("stages-a-string", "stages: dev\n", "stages: expected a list of names, got 'dev'"),
+    ("stages-a-mapping", "stages: {dev: 1}\n", "stages: expected a list of names, got {'dev': 1}"),
+    ("stages-not-names", "stages: [1, 2]\n", "stages: expected a list of names, got [1, 2]"),
+    ("stage-with-space", "stages: ['pr od']\n", f"stages: {INVALID.format('pr od')}"),
+    ("unknown-key", "stagez: [dev]\n", "unknown key 'stagez'"),
+    (
+        "duplicate-keys",
+        "stages: [dev]\nstages: [prod]\n",
+        "duplicate key 'stages' (line 2, column 1)",
+    ),
+    (
+        "python-object-apply",
+        "stages: !!python/object/apply:os.getcwd []\n",
+        f"{NO_CONSTRUCTOR}object/apply:os.getcwd' (line 1, column 9)",
+    ),
+    ("bad-utf8", b"stages: ['\xff']\n", "invalid UTF-8 (byte 0xff) (line 1, column 11)"),
+    (
+        "two-documents",
+        "stages: [dev]\n---\ntypes: [model]\n",
+        "expected a single document in the stream, but found another document (line 2, column 1)",
+    ),
+    ("scalar", "dev prod\n", "the top level must be a mapping"),
 ]
+
+
+def broken_config(reason: str) -> Error:
+    return Error(f"{WRONG_CONFIG}: {reason}")
+
+
 CONFIG = [
-    case(f"gto-config-{id}", "show", expect=Error(WRONG_CONFIG), damage=in_worktree(text))
-    for id, text in BROKEN_CONFIG
+    case(f"gto-config-{id}", "show", expect=broken_config(reason), damage=in_worktree(text))
+    for id, text, reason in BROKEN_CONFIG
 ] + [
     case(
         "gto-config-billion-laughs",
         "show",
-        expect=Error(WRONG_CONFIG),
+        expect=broken_config("aliases are not allowed (line 2, column 8)"),
         damage=in_worktree(BOMB),
         process=True,
     ),
     case(
         "gto-config-deeply-nested",
         "stages",
-        expect=Error(WRONG_CONFIG),
+        expect=broken_config(
+            "while increasing flow level, exceeded maximum nesting depth (line 1, column 1008)"
+        ),
         damage=in_worktree(DEEP.replace("m:", "stages:")),
         process=True,
     ),
     case(
         "gto-config-over-1mb",
         "show",
-        expect=Error(WRONG_CONFIG),
+        expect=broken_config("1100026 bytes is over the 1000000 byte limit"),
         damage=in_worktree(HUGE.replace("m:", "stages:")),
         process=True,
     ),
@@ -886,13 +986,13 @@ CONFIG = [
         "HEAD",
         "--stage",
         "prod",
-        expect=Error(WRONG_CONFIG),
+        expect=broken_config(BROKEN_CONFIG[0][2]),
         damage=in_worktree("stages: [dev\n"),
     ),
     case(
         "gto-config-broken-doctor",
         "doctor",
-        expect=Output(1, contains=(f"❌ {WRONG_CONFIG}",)),
+        expect=Output(1, contains=(f"❌ {WRONG_CONFIG}: the top level must be a mapping",)),
         damage=in_worktree("- dev\n"),
     ),
 ]
@@ -1493,8 +1593,18 @@ def test_bad_input(bad: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     if bad.damage is not None:
         bad.damage(path)
 
+    try:
+        with Repo(str(path)) as repo:
+            head = repo.head().decode()[:7]  # named by errors about artifacts.yaml there
+    except Exception:  # damaged on purpose: no such errors expected
+        head = "<no head>"
+
     def fill(text: str) -> str:
-        return text.replace("<repo>", str(path)).replace("<tmp>", str(tmp_path))
+        return (
+            text.replace("<repo>", str(path))
+            .replace("<tmp>", str(tmp_path))
+            .replace("<head>", head)
+        )
 
     args = [fill(arg) for arg in bad.args]
     if args[0] not in ("parse-tag", "nosuchcommand") and "-r" not in args:
@@ -1547,12 +1657,21 @@ def test_yaml_never_runs_or_imports_code(
     value = payload.format(marker=marker, module=module)
     path = tmp_path / "repo"
     build(path)
+    tag = value.split()[0].replace("!!", "tag:yaml.org,2002:")
     if where == ".gto":
         in_worktree(f"stages: {value}\n")(path)
-        expected = f"Wrong config file '{path.resolve() / '.gto'}'"
+        expected = (
+            f"Wrong config file '{path.resolve() / '.gto'}': could not determine a constructor "
+            f"for the tag '{tag}' (line 1, column 9)"
+        )
     else:
         committed(f"m: {value}\n")(path)
-        expected = NOT_GTO_FORMAT
+        with Repo(str(path)) as repo:
+            head = repo.head().decode()[:7]
+        expected = (
+            f"{NOT_GTO_FORMAT} (commit {head}): could not determine a constructor for the tag "
+            f"'{tag}' (line 1, column 4)"
+        )
     before = snapshot(path)
     env_path = os.environ["PYTHONPATH"]
     if process:

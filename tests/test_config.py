@@ -68,38 +68,94 @@ def test_load_config_file(text: str | bytes | None, expected: Config) -> None:
     assert load_config(text, path=PATH, environ={}) == expected
 
 
+NAME_RULE = (
+    "Only letters, numbers, '_', '-', '/' are allowed. Value must start and end with a letter "
+    "or a number."
+)
+
+
 @pytest.mark.parametrize(
-    "text",
+    ("text", "reason"),
     [
-        pytest.param("foo: 1\n", id="unknown-key"),
-        pytest.param("- stages\n", id="list-top-level"),
-        pytest.param("stages\n", id="scalar-top-level"),
-        pytest.param("stages: [\n", id="bad-yaml"),
-        pytest.param("1: 2\n", id="non-string-key"),
-        pytest.param("stages: [a]\nSTAGES: [b]\n", id="key-twice-any-case"),
-        pytest.param("stages: dev\n", id="stages-not-list"),
-        pytest.param("stages: [1, 2]\n", id="stages-not-strings"),
-        pytest.param("stages: [-x]\n", id="stage-bad-name"),
-        pytest.param("types: [a, 'a b']\n", id="type-bad-name"),
-        pytest.param("index: 5\n", id="index-not-string"),
-        pytest.param("index: null\n", id="index-null"),
-        pytest.param("index: ''\n", id="index-empty"),
-        pytest.param("log_level: 5\n", id="log-level-not-string"),
-        pytest.param("emojis: maybe\n", id="ignored-key-still-validated"),
-        pytest.param("autoload_enrichments: 2\n", id="bool-out-of-range"),
-        pytest.param("enrichments: [gto]\n", id="enrichment-not-mapping"),
-        pytest.param("enrichments:\n- config: {}\n", id="enrichment-without-type"),
+        pytest.param("foo: 1\n", "unknown key 'foo'", id="unknown-key"),
+        pytest.param("- stages\n", "the top level must be a mapping", id="list-top-level"),
+        pytest.param("stages\n", "the top level must be a mapping", id="scalar-top-level"),
         pytest.param(
-            "enrichments:\n- type: gto\n  config: 5\n", id="enrichment-config-not-mapping"
+            "stages: [\n",
+            "while parsing a flow node, did not find expected node content (line 2, column 1)",
+            id="bad-yaml",
         ),
-        pytest.param("a: &x [dev]\nstages: *x\n", id="alias"),
-        pytest.param("stages: [" + "a, " * 400_000 + "a]\n", id="over-size-limit"),
+        pytest.param("1: 2\n", "unknown key 1", id="non-string-key"),
+        pytest.param(
+            "stages: [a]\nSTAGES: [b]\n",
+            "key 'STAGES' is given twice (keys are case-insensitive)",
+            id="key-twice-any-case",
+        ),
+        pytest.param(
+            "stages: dev\n", "stages: expected a list of names, got 'dev'", id="stages-not-list"
+        ),
+        pytest.param(
+            "stages: [1, 2]\n",
+            "stages: expected a list of names, got [1, 2]",
+            id="stages-not-strings",
+        ),
+        pytest.param(
+            "stages: [-x]\n", f"stages: Invalid value '-x'. {NAME_RULE}", id="stage-bad-name"
+        ),
+        pytest.param(
+            "types: [a, 'a b']\n", f"types: Invalid value 'a b'. {NAME_RULE}", id="type-bad-name"
+        ),
+        pytest.param(
+            "index: 5\n", "index: expected a non-empty string, got 5", id="index-not-string"
+        ),
+        pytest.param(
+            "index: null\n", "index: expected a non-empty string, got None", id="index-null"
+        ),
+        pytest.param("index: ''\n", "index: expected a non-empty string, got ''", id="index-empty"),
+        pytest.param(
+            "log_level: 5\n",
+            "log_level: expected a non-empty string, got 5",
+            id="log-level-not-string",
+        ),
+        pytest.param(
+            "emojis: maybe\n",
+            "emojis: expected true or false, got 'maybe'",
+            id="ignored-key-still-validated",
+        ),
+        pytest.param(
+            "autoload_enrichments: 2\n",
+            "autoload_enrichments: expected true or false, got 2",
+            id="bool-out-of-range",
+        ),
+        pytest.param(
+            "enrichments: [gto]\n",
+            "enrichments: an enrichment needs a string `type`, got 'gto'",
+            id="enrichment-not-mapping",
+        ),
+        pytest.param(
+            "enrichments:\n- config: {}\n",
+            "enrichments: an enrichment needs a string `type`, got {'config': {}}",
+            id="enrichment-without-type",
+        ),
+        pytest.param(
+            "enrichments:\n- type: gto\n  config: 5\n",
+            "enrichments: enrichment `config` must be a mapping, got 5",
+            id="enrichment-config-not-mapping",
+        ),
+        pytest.param(
+            "a: &x [dev]\nstages: *x\n", "aliases are not allowed (line 2, column 9)", id="alias"
+        ),
+        pytest.param(
+            "stages: [" + "a, " * 400_000 + "a]\n",
+            "1200012 bytes is over the 1000000 byte limit",
+            id="over-size-limit",
+        ),
     ],
 )
-def test_load_config_file_invalid(text: str) -> None:
+def test_load_config_file_invalid(text: str, reason: str) -> None:
     with pytest.raises(WrongConfig) as info:
         load_config(text, path=PATH, environ={})
-    assert str(info.value) == "Wrong config file '/repo/.gto'"
+    assert str(info.value) == f"Wrong config file '/repo/.gto': {reason}"
     assert info.value.path == PATH
     assert info.value.__cause__ is not None  # the reason, for --traceback
 
