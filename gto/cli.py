@@ -6,6 +6,7 @@ Imports of the library are lazy so that `gto --help` starts fast.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -21,10 +22,32 @@ PROG = "gto"
 Output = str | None | tuple[str | None, int]
 
 
+# The environment decides how text looks; this is the one place that reads it for that.
+_FALSE = frozenset({"false", "f", "no", "n", "off", "0"})  # upstream's spellings of "off"
+
+
 def _emoji(symbol: str) -> str:
     """Emojis are on unless GTO_EMOJIS says otherwise (env only, like upstream)."""
     value = next((v for k, v in os.environ.items() if k.upper() == "GTO_EMOJIS"), "true")
-    return "" if value.strip().lower() in ("false", "0", "no", "off") else symbol
+    return "" if value.strip().lower() in _FALSE else symbol
+
+
+def _colour(stream: TextIO) -> bool:
+    """Colour only on a terminal, by the no-color.org and force-color.org conventions.
+
+    NO_COLOR (any non-empty value) turns it off, then FORCE_COLOR (non-empty) turns it
+    on even into a pipe, then TERM=dumb turns it off (the order Python 3.13 uses).
+    """
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    if os.environ.get("TERM") == "dumb":
+        return False
+    try:
+        return stream.isatty()
+    except ValueError:  # closed
+        return False
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,6 +69,8 @@ def _command(
     aliases: Sequence[str] = (),
     hidden: bool = False,
 ) -> _Parser:
+    # `help=` marks a command as listed (shell completion offers it); `gto --help` prints
+    # the grouped list in _OVERVIEW instead of argparse's, so each command shows once.
     kwargs: dict[str, Any] = {} if hidden else {"help": summary}
     parser = sub.add_parser(
         name,
@@ -55,8 +80,23 @@ def _command(
         formatter_class=_Formatter,
         **kwargs,
     )
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, parser=parser)
+    _global_options(parser, default=argparse.SUPPRESS)
     return parser
+
+
+def _global_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    """-v and --traceback, before or after the command (`gto -v show`, `gto show -v`).
+
+    After the command they default to SUPPRESS, so that they never reset a value
+    given before it.
+    """
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="more logging"
+    )
+    parser.add_argument(
+        "--traceback", "--tb", action="store_true", default=default, help=argparse.SUPPRESS
+    )
 
 
 def _repo_option(parser: argparse.ArgumentParser) -> None:
@@ -831,6 +871,7 @@ examples:
 def build_parser() -> _Parser:
     parser = _Parser(
         prog=PROG,
+        usage=f"{PROG} [-h] [--version] [-v] COMMAND [ARGS ...]",
         description=_OVERVIEW,
         epilog=_EXAMPLES,
         formatter_class=_Formatter,
@@ -841,9 +882,10 @@ def build_parser() -> _Parser:
     parser.add_argument(
         "--version", action="version", version=f"{_emoji('🪴 ')} GTO Version: {__version__}"
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="more logging")
-    parser.add_argument("--traceback", "--tb", action="store_true", help=argparse.SUPPRESS)
-    sub = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
+    _global_options(parser, default=False)
+    sub = parser.add_subparsers(
+        prog=PROG, metavar="COMMAND", parser_class=_Parser, help=argparse.SUPPRESS
+    )
     for add in (
         _add_show,
         _add_history,
@@ -873,13 +915,39 @@ def _one_line(message: str) -> str:
 
 def _error(message: str, stream: TextIO) -> None:
     text = f"{_emoji('❌ ')}{_one_line(message)}"
-    if stream.isatty():
+    if _colour(stream):
         text = f"\033[31m{text}\033[0m"
     print(text, file=stream)
 
 
+# What a shell reports for a program killed by SIGPIPE, as `git log | head` leaves git.
+_EXIT_BROKEN_PIPE = 128 + 13
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; GTO errors become one red line on stderr and exit 1."""
+    """Run one command; GTO errors become one red line on stderr and exit 1.
+
+    A reader that stops early (`gto history --json | head -1`) ends the command
+    quietly, as it ends git: no traceback, exit code 141.
+    """
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        _discard_stdout()
+        return _EXIT_BROKEN_PIPE
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit does not fail on the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # not a real file (tests capture it): nothing will be flushed to a pipe
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     words = sys.argv[1:] if argv is None else list(argv)
     if words[:1] == ["__complete"]:
@@ -890,7 +958,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(answer(parser, words[1:], registry_words))
         return 0
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # The command's own usage, not the top-level one (argparse would print that).
+        getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
@@ -908,4 +979,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     output, code = output if isinstance(output, tuple) else (output, 0)
     if output is not None:
         print(output)
+        sys.stdout.flush()  # a closed pipe shows here, inside main, not at exit
     return code
