@@ -28,6 +28,16 @@ class RefNotFound(GTOException):
         super().__init__(f"Ref '{ref}' was not found in the repository history")
 
 
+class NoCommits(RefNotFound):
+    """A repository whose history is empty: no ref can name a commit yet."""
+
+    def __init__(self, ref: str) -> None:
+        GTOException.__init__(
+            self,
+            f"Ref '{ref}' was not found: the repository has no commits yet; make a first commit",
+        )
+
+
 class ArtifactNotFound(GTOException):
     def __init__(self, name: str) -> None:
         super().__init__(f"Cannot find artifact '{name}'")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from gto.annotations import Annotation, parse_index
 from gto.config import Config, load_config
 from gto.events import Deprecation, TagEvent, event_from_tag
-from gto.exceptions import RefNotFound
+from gto.exceptions import NoCommits, RefNotFound
 from gto.gitrepo import GitRepo
 from gto.replay import replay
 from gto.state import Registry
@@ -191,6 +191,8 @@ class Session:
         try:
             return self.git.resolve(ref)
         except RefNotFound:
+            if self.git.head() is None and not self.git.branch_heads():
+                raise NoCommits(ref) from None
             beyond = _HISTORY_REF.search(ref) is not None
             if self.remote is None or not beyond or not self.remote.deepen():
                 raise

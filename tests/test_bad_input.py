@@ -46,6 +46,7 @@ INVALID = (
 )
 NOT_GTO_FORMAT = "artifacts.yaml file doesn't conform to GTO format"
 WRONG_CONFIG = "Wrong config file '<repo>/.gto'"
+NO_COMMITS = "the repository has no commits yet; make a first commit"
 BIG = "a" * 10_000
 
 
@@ -1246,7 +1247,15 @@ DAMAGE = [
         "empty-repo-register",
         "register",
         "m",
-        expect=Error("Ref 'HEAD' was not found in the repository history"),
+        expect=Error(f"Ref 'HEAD' was not found: {NO_COMMITS}"),
+        damage=empty_repo,
+    ),
+    case(
+        "empty-repo-register-branch",
+        "register",
+        "m",
+        "main",
+        expect=Error(f"Ref 'main' was not found: {NO_COMMITS}"),
         damage=empty_repo,
     ),
     case(
@@ -1255,7 +1264,15 @@ DAMAGE = [
         "m",
         "--stage",
         "prod",
-        expect=Error("Ref 'HEAD' was not found in the repository history"),
+        expect=Error(f"Ref 'HEAD' was not found: {NO_COMMITS}"),
+        damage=empty_repo,
+    ),
+    case(
+        "empty-repo-deprecate-force",
+        "deprecate",
+        "m",
+        "--force",
+        expect=Error(f"Ref 'HEAD' was not found: {NO_COMMITS}"),
         damage=empty_repo,
     ),
     case(

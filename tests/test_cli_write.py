@@ -421,7 +421,10 @@ def test_failed_assignment_takes_back_its_registration(run: Run, path: Path) -> 
 def test_empty_repo(tmp_path: Path, capsys: pytest.CaptureFixture[str], clock: object) -> None:
     init_repo(tmp_path / "empty").close()
     assert main(["register", "m", "-r", str(tmp_path / "empty")]) == 1
-    assert capsys.readouterr() == ("", "❌ Ref 'HEAD' was not found in the repository history\n")
+    assert capsys.readouterr() == (
+        "",
+        "❌ Ref 'HEAD' was not found: the repository has no commits yet; make a first commit\n",
+    )
 
 
 @pytest.mark.parametrize(

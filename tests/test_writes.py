@@ -478,7 +478,7 @@ def test_register_in_an_empty_repo(tmp_path: Path, clock: Callable[[int], None])
     init_repo(tmp_path / "empty").close()
     fails(
         lambda: writes.register(str(tmp_path / "empty"), "m"),
-        "Ref 'HEAD' was not found in the repository history",
+        "Ref 'HEAD' was not found: the repository has no commits yet; make a first commit",
         tmp_path / "empty",
     )
 
