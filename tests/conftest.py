@@ -30,6 +30,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how to run the tests that skipped for want of git's own server."""
+    from servers import NEEDS_REAL_GIT
+
+    skipped = terminalreporter.stats.get("skipped", [])
+    count = sum(1 for report in skipped if NEEDS_REAL_GIT in str(report.longrepr))
+    if count:
+        terminalreporter.write_line(f"{count} skipped: {NEEDS_REAL_GIT}")
+
+
 @pytest.fixture(scope="session")
 def poison_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder whose `git` fails, so a test that shells out to git fails too."""

@@ -36,6 +36,21 @@ from dulwich.web import WSGIRequestHandlerLogger, WSGIServerLogger, make_wsgi_ch
 # Read at import (collection) time: the autouse hermetic_env fixture removes GTO_*
 # variables before each test runs.
 REAL_GIT = os.environ.get("GTO_TEST_REAL_GIT", "")
+NEEDS_REAL_GIT = (
+    "needs git's own server (git daemon, git http-backend, git over ssh), which runs the real "
+    "git binary: run GTO_TEST_REAL_GIT=$(command -v git) python -m pytest"
+)
+
+
+def need_real_git() -> str:
+    """The real git binary for a test's server, or skip the test saying how to get it."""
+    if not REAL_GIT:
+        pytest.skip(NEEDS_REAL_GIT)
+    if not os.access(REAL_GIT, os.X_OK):
+        pytest.skip(f"GTO_TEST_REAL_GIT={REAL_GIT} is not an executable; {NEEDS_REAL_GIT}")
+    return REAL_GIT
+
+
 STARTUP_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0
 # Per connection: a stuck client or server cannot hold a test for longer than this.
@@ -118,8 +133,7 @@ def git_daemon(base_path: str | os.PathLike[str]) -> Iterator[str]:
     Yields `git://127.0.0.1:PORT`; a repository `base_path/x.git` is at `URL/x.git`.
     Skips the test when GTO_TEST_REAL_GIT does not name the real git.
     """
-    if not REAL_GIT:
-        pytest.skip("needs GTO_TEST_REAL_GIT")
+    need_real_git()
     base = os.path.abspath(base_path)
     env = dict(os.environ)
     # The daemon runs `git upload-pack`/`receive-pack`: it must find the real git.
@@ -173,8 +187,7 @@ def git_http_backend(base_path: str | os.PathLike[str]) -> Iterator[str]:
     repository's `uploadpack.allowFilter` allows, and pushes. A tiny WSGI app runs the
     CGI program per request. Yields `http://127.0.0.1:PORT`; skips without GTO_TEST_REAL_GIT.
     """
-    if not REAL_GIT:
-        pytest.skip("needs GTO_TEST_REAL_GIT")
+    need_real_git()
     base = os.path.abspath(base_path)
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:

@@ -27,6 +27,7 @@ from typing import Any, cast
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import pytest
+import servers
 from builders import EPOCH, Commit, Tag, build_registry, make_tag
 from dulwich import porcelain
 from dulwich.config import ConfigFile
@@ -35,7 +36,7 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 from dulwich.server import BackendRepo, DictBackend
 from dulwich.web import make_wsgi_chain
-from servers import REAL_GIT, dulwich_http_server, git_daemon, git_http_backend
+from servers import REAL_GIT, dulwich_http_server, git_daemon, git_http_backend, need_real_git
 
 import gto
 from gto import api, remote
@@ -454,11 +455,20 @@ def test_file_urls_are_remote(demo: Path, demo_clone: Path) -> None:
     assert len(cache_folders(Path(os.environ["XDG_CACHE_HOME"]))) == 1
 
 
+def test_tests_that_need_git_say_why_they_skip(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(servers, "REAL_GIT", "")
+    with pytest.raises(pytest.skip.Exception) as skipped:
+        servers.need_real_git()
+    assert str(skipped.value) == (
+        "needs git's own server (git daemon, git http-backend, git over ssh), which runs the "
+        "real git binary: run GTO_TEST_REAL_GIT=$(command -v git) python -m pytest"
+    )
+
+
 @pytest.fixture
 def fake_ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An `ssh` first on PATH that runs the remote git command here, with the real git."""
-    if not REAL_GIT:
-        pytest.skip("needs GTO_TEST_REAL_GIT")
+    need_real_git()
     folder = tmp_path / "fake-ssh"
     folder.mkdir()
     script = folder / "ssh"
