@@ -790,6 +790,9 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
 DEEP = "m: " + "[" * 100_000 + "]" * 100_000 + "\n"
 HUGE = "m: {description: '" + "x" * 1_100_000 + "'}\n"
 NO_CONSTRUCTOR = "could not determine a constructor for the tag 'tag:yaml.org,2002:python/"
+TWO_DOCUMENTS = (
+    "expected a single document in the stream, but found another document (line 2, column 1)"
+)
 # Each with the reason the error line gives after NOT_GTO_FORMAT and the commit.
 BROKEN_YAML: list[tuple[str, str | bytes, str]] = [
     (
@@ -838,11 +841,7 @@ BROKEN_YAML: list[tuple[str, str | bytes, str]] = [
         "invalid UTF-8 (byte 0xff) (line 1, column 19)",
     ),
     ("nul-byte", "m: {}\x00\n", "character U+0000 is not allowed (line 1, column 6)"),
-    (
-        "two-documents",
-        "m: {}\n---\nn: {}\n",
-        "expected a single document in the stream, but found another document (line 2, column 1)",
-    ),
+    ("two-documents", "m: {}\n---\nn: {}\n", TWO_DOCUMENTS),
     ("non-string-key", "1: {}\n", "artifact name 1 is not a string"),
 ]
 
@@ -940,11 +939,7 @@ BROKEN_CONFIG: list[tuple[str, str | bytes, str]] = [
         f"{NO_CONSTRUCTOR}object/apply:os.getcwd' (line 1, column 9)",
     ),
     ("bad-utf8", b"stages: ['\xff']\n", "invalid UTF-8 (byte 0xff) (line 1, column 11)"),
-    (
-        "two-documents",
-        "stages: [dev]\n---\ntypes: [model]\n",
-        "expected a single document in the stream, but found another document (line 2, column 1)",
-    ),
+    ("two-documents", "stages: [dev]\n---\ntypes: [model]\n", TWO_DOCUMENTS),
     ("scalar", "dev prod\n", "the top level must be a mapping"),
 ]
 

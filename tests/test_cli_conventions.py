@@ -78,6 +78,15 @@ def terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[list[str]], 
     os.close(primary)
 
 
+def error_line(monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], coloured: bool) -> str:
+    """Set exactly these colour variables; the error line expected with them."""
+    for name in ("NO_COLOR", "FORCE_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    return f"{RED}{NOT_FOUND}{RESET}\n" if coloured else f"{NOT_FOUND}\n"
+
+
 @pytest.mark.parametrize(
     ("environ", "coloured"),
     [
@@ -97,12 +106,8 @@ def test_colour_on_a_terminal(
     environ: dict[str, str],
     coloured: bool,
 ) -> None:
-    for name in ("NO_COLOR", "FORCE_COLOR"):
-        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TERM", "xterm-256color")
-    for name, value in environ.items():
-        monkeypatch.setenv(name, value)
-    expected = f"{RED}{NOT_FOUND}{RESET}\n" if coloured else f"{NOT_FOUND}\n"
+    expected = error_line(monkeypatch, environ, coloured)
     assert terminal(["show", "nope", "-r", str(demo)]) == expected
 
 
@@ -121,12 +126,8 @@ def test_colour_into_a_pipe(
     environ: dict[str, str],
     coloured: bool,
 ) -> None:
-    for name in ("NO_COLOR", "FORCE_COLOR"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in environ.items():
-        monkeypatch.setenv(name, value)
+    expected = error_line(monkeypatch, environ, coloured)
     assert main(["show", "nope", "-r", str(demo)]) == 1
-    expected = f"{RED}{NOT_FOUND}{RESET}\n" if coloured else f"{NOT_FOUND}\n"
     assert capsys.readouterr().err == expected
 
 
