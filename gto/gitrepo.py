@@ -34,7 +34,8 @@ from gto.values import build
 if TYPE_CHECKING:
     from dulwich.repo import Repo
 
-__all__ = ["CommitRecord", "GitRepo"]  # CommitRecord lives in gto.tags, with TagRecord
+# CommitRecord lives in gto.tags, with TagRecord.
+__all__ = ["CommitRecord", "GitRepo", "is_ref_name"]
 
 _COMMIT, _TREE, _BLOB, _TAG = 1, 2, 3, 4
 _TYPE_NAMES = {_COMMIT: "commit", _TREE: "tree", _BLOB: "blob", _TAG: "tag"}
@@ -252,9 +253,19 @@ class _Objects:
                 names = sorted(n for n in os.listdir(pack_dir) if n.endswith(".idx"))
             except FileNotFoundError:
                 names = []
-            packs = [_PackFile.open(os.path.join(pack_dir, name)) for name in names]
-            self._packs = [pack for pack in packs if pack is not None]
+            self._packs = []
+            for name in names:
+                try:
+                    pack = _PackFile.open(os.path.join(pack_dir, name))
+                except FileNotFoundError:
+                    continue  # removed by a repack since the listing: `raw` lists again
+                if pack is not None:
+                    self._packs.append(pack)
         return self._packs
+
+    def _reopen_packs(self) -> None:
+        """List the packs again: a repack (git gc) may have moved objects into a new one."""
+        self.close()
 
     def close(self) -> None:
         for pack in self._packs or ():
@@ -265,11 +276,19 @@ class _Objects:
         """(type number, content) of an object, or None when it is not in the repository."""
         if not _HEX40.fullmatch(oid):
             return None
-        try:
-            found = self._read_directly(oid)
-        except _READ_ERRORS as e:
-            raise RepoError(f"Cannot read object {oid}: {e}") from e
-        return found if found is not None else self._read_with_dulwich(oid)
+        for retry in (False, True):
+            try:
+                found = self._read_directly(oid)
+            except FileNotFoundError:
+                found = None  # a pack removed by a repack after it was listed
+            except _READ_ERRORS as e:
+                raise RepoError(f"Cannot read object {oid}: {e}") from e
+            if found is None:
+                found = self._read_with_dulwich(oid, vanished_ok=not retry)
+            if found is not None or retry:
+                return found
+            self._reopen_packs()  # once: the object may be in a pack made since
+        return None
 
     def _read_directly(self, oid: str) -> tuple[int, bytes] | None:
         """From a pack or a loose file; None for deltas and for objects found elsewhere."""
@@ -280,7 +299,7 @@ class _Objects:
                 return pack.inflate(offset)
         return self._read_loose(oid)
 
-    def _read_with_dulwich(self, oid: str) -> tuple[int, bytes] | None:
+    def _read_with_dulwich(self, oid: str, *, vanished_ok: bool) -> tuple[int, bytes] | None:
         """Deltas, alternates, packs that appeared since the first lookup, missing objects."""
         from dulwich.objects import ObjectID
 
@@ -289,6 +308,10 @@ class _Objects:
             return store.get_raw(ObjectID(oid.encode()))
         except KeyError:
             return None
+        except FileNotFoundError as e:
+            if vanished_ok:
+                return None
+            raise RepoError(f"Cannot read object {oid}: {e}") from e
         except _dulwich_errors() as e:
             raise RepoError(f"Cannot read object {oid}: {e}") from e
 
@@ -298,18 +321,23 @@ class _Objects:
             return True
         if not _HEX40.fullmatch(oid):
             return False
-        try:
-            sha = bytes.fromhex(oid)
-            found = any(pack.offset(sha) is not None for pack in self._open_packs())
-            found = found or os.path.exists(self._loose_path(oid))
-        except _READ_ERRORS as e:
-            raise RepoError(f"Cannot read object {oid}: {e}") from e
+        sha = bytes.fromhex(oid)
+        found = False
+        for retry in (False, True):
+            try:
+                found = any(pack.offset(sha) is not None for pack in self._open_packs())
+                found = found or os.path.exists(self._loose_path(oid))
+            except _READ_ERRORS as e:
+                raise RepoError(f"Cannot read object {oid}: {e}") from e
+            if found or retry:
+                break
+            self._reopen_packs()  # once: a repack may have moved it into a new pack
         if not found:
             from dulwich.objects import ObjectID
 
             store = self._dulwich.get().object_store
             try:
-                found = ObjectID(oid.encode()) in store  # alternates, new packs
+                found = ObjectID(oid.encode()) in store  # alternates
             except _dulwich_errors() as e:
                 raise RepoError(f"Cannot read object {oid}: {e}") from e
         if found:
@@ -346,10 +374,10 @@ class _Objects:
 _BAD_REF = re.compile(rb"\.\.|@\{|[\x00-\x20\x7f~^:?*\[\\]|//|^/|[/.]\Z|(?:^|/)\.|\.lock(?:/|\Z)")
 
 
-def _is_ref_name(ref: bytes) -> bool:
+def is_ref_name(ref: bytes) -> bool:
     """Whether git would accept `ref` as a ref name (b"refs/tags/x", not a bare b"x").
 
-    >>> _is_ref_name(b"refs/tags/churn@v1.0.0"), _is_ref_name(b"refs/tags/x.lock")
+    >>> is_ref_name(b"refs/tags/churn@v1.0.0"), is_ref_name(b"refs/tags/x.lock")
     (True, False)
     """
     return b"/" in ref and _BAD_REF.search(ref) is None
@@ -367,27 +395,49 @@ def _loose_refs(folder: str, prefix: bytes) -> Iterable[tuple[bytes, str]]:
         ref = prefix + os.fsencode(entry.name)
         if entry.is_dir():
             yield from _loose_refs(entry.path, ref + b"/")
-        elif _is_ref_name(ref):  # skips *.lock files and other debris
+        elif is_ref_name(ref):  # skips *.lock files and other debris
             yield ref, entry.path
+
+
+def _read_ref_file(path: str, name: bytes) -> bytes | None:
+    """The first line of a loose ref file; None when it is gone (packed meanwhile)."""
+    try:
+        with open(path, "rb") as f:
+            return f.readline().strip()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    except OSError as e:
+        raise RepoError(f"Cannot read ref '{os.fsdecode(name)}': {e}") from e
 
 
 class _Refs:
     """Refs as git stores them: a loose file wins over its packed-refs line.
 
     packed-refs is parsed once (until `refresh`): dulwich validates every line, which
-    costs more than reading ten thousand tag objects.
+    costs more than reading ten thousand tag objects. Loose refs are read before
+    packed-refs, as git does: `git pack-refs` writes packed-refs before it deletes the
+    loose files, so a ref that moves from one to the other meanwhile is seen in one.
     """
 
     def __init__(self, gitdir: str, commondir: str) -> None:
         self._gitdir = gitdir
         self._commondir = commondir
         self._packed: dict[bytes, str | None] | None = None
+        self._packed_stat: tuple[int, int, int] | None = None
 
     def refresh(self) -> None:
         self._packed = None
 
+    def _stat_packed(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(os.path.join(self._commondir, "packed-refs"))
+        except OSError:
+            return None
+        return st.st_ino, st.st_size, st.st_mtime_ns
+
     def _packed_refs(self) -> dict[bytes, str | None]:
         if self._packed is None:
+            self._packed_stat = self._stat_packed()
             try:
                 text = Path(self._commondir, "packed-refs").read_bytes()
             except FileNotFoundError:
@@ -398,34 +448,43 @@ class _Refs:
             for line in text.splitlines():
                 if line[:1] not in (b"#", b"^"):
                     oid, _, ref = line.partition(b" ")
-                    self._packed[ref] = _object_id(oid)
+                    if is_ref_name(ref):  # a name git would refuse is not shown, nor used
+                        self._packed[ref] = _object_id(oid)
         return self._packed
 
     def under(self, prefix: bytes) -> dict[bytes, str | None]:
         """Every ref whose name starts with `prefix` (b"refs/tags/") -> object id or None."""
+        loose: dict[bytes, bytes] = {}
+        folder = os.path.join(self._commondir, os.fsdecode(prefix))
+        for ref, path in _loose_refs(folder, prefix):
+            content = _read_ref_file(path, ref)
+            if content is not None:
+                loose[ref] = content
+        self.refresh()  # read after the loose files: see the class docstring
         refs = {ref: oid for ref, oid in self._packed_refs().items() if ref.startswith(prefix)}
-        for ref, _ in _loose_refs(os.path.join(self._commondir, os.fsdecode(prefix)), prefix):
-            refs[ref] = self.get(ref)
+        for ref, content in loose.items():
+            refs[ref] = self._value(ref, content)
         return refs
 
-    def get(self, ref: bytes) -> str | None:
+    def _value(self, ref: bytes, content: bytes) -> str | None:
+        """What a loose ref's content names: an object id, or where a symbolic ref leads."""
+        if content.startswith(b"ref: "):
+            return self.get(content[5:].strip(), depth=1)
+        return _object_id(content)
+
+    def get(self, ref: bytes, depth: int = 0) -> str | None:
         """The object a ref points to, symbolic refs followed; None if missing or broken."""
-        for _ in range(5):  # git's limit on symbolic ref chains
-            if ref != b"HEAD" and not _is_ref_name(ref):
-                return None
-            folder = self._gitdir if ref == b"HEAD" else self._commondir
-            path = os.path.join(folder, os.fsdecode(ref))
-            try:
-                with open(path, "rb") as f:
-                    content = f.readline().strip()
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-                return self._packed_refs().get(ref)
-            except OSError as e:
-                raise RepoError(f"Cannot read ref '{os.fsdecode(ref)}': {e}") from e
-            if not content.startswith(b"ref: "):
-                return _object_id(content)
-            ref = content[5:].strip()
-        return None
+        if depth >= 5 or (ref != b"HEAD" and not is_ref_name(ref)):  # git's chain limit
+            return None
+        folder = self._gitdir if ref == b"HEAD" else self._commondir
+        content = _read_ref_file(os.path.join(folder, os.fsdecode(ref)), ref)
+        if content is not None:
+            if content.startswith(b"ref: "):
+                return self.get(content[5:].strip(), depth + 1)
+            return _object_id(content)
+        if ref not in self._packed_refs() and self._stat_packed() != self._packed_stat:
+            self.refresh()  # packed since packed-refs was read (git pack-refs): read it again
+        return self._packed_refs().get(ref)
 
 
 def _object_id(value: bytes) -> str | None:
@@ -525,11 +584,14 @@ class GitRepo:
 
     root: Path
     workdir: Path | None
+    controldir: str  # HEAD, the index
+    commondir: str  # refs, packed-refs, objects/
 
     def __init__(self, layout: _Layout, dulwich: _LazyRepo) -> None:
         self.root = Path(layout.root)
         self.workdir = None if layout.bare else self.root
-        self._controldir = layout.controldir
+        self.controldir = layout.controldir
+        self.commondir = layout.commondir
         self._dulwich = dulwich
         self._refs = _Refs(layout.controldir, layout.commondir)
         self._objects = _Objects(os.path.join(layout.commondir, "objects"), dulwich)
@@ -576,6 +638,15 @@ class GitRepo:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    @property
+    def objects_dir(self) -> str:
+        """The object store's folder (`.git/objects`)."""
+        return os.path.join(self.commondir, "objects")
+
+    def ref_path(self, ref: str) -> str:
+        """The loose file of a ref (`refs/tags/x`) in the common git dir."""
+        return os.path.join(self.commondir, *ref.split("/"))
 
     @property
     def dulwich_repo(self) -> Repo:
@@ -682,7 +753,7 @@ class GitRepo:
     def current_branch(self) -> str | None:
         """The branch ref HEAD points at ("refs/heads/main", even if unborn); None if detached."""
         try:
-            content = Path(self._controldir, "HEAD").read_bytes().strip()
+            content = Path(self.controldir, "HEAD").read_bytes().strip()
         except OSError as e:
             raise RepoError(f"Cannot read HEAD: {e}") from e
         if not content.startswith(b"ref: "):

@@ -1,16 +1,17 @@
 """Write to a git repository with dulwich: annotated tags, small commits and pushes.
 
 The write half of the adapter (gitrepo.py reads). Strings go in and come out; bytes
-stay here. Refs change only through dulwich's lock files, so a concurrent writer
-(another gto, or git itself) either wins cleanly or makes the call fail, never
-half-writes. Every failure a user can cause becomes a GTOException.
+stay here. dulwich builds the objects; gitfiles writes them, and the refs, through
+git's lock files, so a concurrent writer (another gto, or git itself) either wins
+cleanly or makes the call fail, and a full disk or a kill never leaves half a file.
+Every failure a user can cause becomes a GTOException.
 """
 
 from __future__ import annotations
 
 import contextlib
 import email.utils
-import functools
+import io
 import os
 import re
 import stat
@@ -29,22 +30,27 @@ from dulwich.client import (
     get_transport_and_path,
 )
 from dulwich.config import ConfigFile
-from dulwich.errors import (
-    GitProtocolError,
-    NoIndexPresent,
-    NotGitRepository,
-    NotTreeError,
-    PackedRefsException,
-)
-from dulwich.file import FileLocked
+from dulwich.errors import GitProtocolError, NotGitRepository, NotTreeError
 from dulwich.graph import can_fast_forward
-from dulwich.index import Index, index_entry_from_stat
-from dulwich.object_store import commit_tree_changes, tree_lookup_path
-from dulwich.objects import ZERO_SHA, Blob, Commit, ObjectID, Tag, Tree
+from dulwich.index import (
+    ConflictedIndexEntry,
+    IndexChecksumWriter,
+    IndexEntry,
+    index_entry_from_stat,
+    write_index_dict,
+)
+from dulwich.object_store import (
+    MemoryObjectStore,
+    OverlayObjectStore,
+    commit_tree_changes,
+    tree_lookup_path,
+)
+from dulwich.objects import ZERO_SHA, Blob, Commit, ObjectID, ShaFile, Tag, Tree
 from dulwich.pack import UnpackedObject
 from dulwich.refs import Ref, check_ref_format
 from dulwich.repo import Repo
 
+from gto import gitfiles
 from gto.exceptions import (
     GTOException,
     IdentityNotFound,
@@ -56,11 +62,12 @@ from gto.exceptions import (
     TagNotFound,
     WrongArgs,
 )
-from gto.gitrepo import GitRepo
+from gto.gitrepo import GitRepo, is_ref_name
 
 __all__ = [
     "Identity",
     "InvalidDate",
+    "RefBusy",
     "UnstorableTagName",
     "check_tag_name",
     "commit_files",
@@ -306,68 +313,121 @@ def check_tag_name(name: str) -> None:
         raise UnstorableTagName(name, problem)
 
 
-def _tag_ref(name: str) -> Ref:
+def _tag_ref(name: str) -> str:
     check_tag_name(name)
-    return Ref(f"{_TAGS}{name}".encode())
+    return f"{_TAGS}{name}"
 
 
-def _wait_for_lock(repo: Repo, ref: Ref) -> None:
-    """Wait while `ref` is locked, before writing any object meant for it.
+class RefBusy(RepoError):
+    """A ref's lock file exists: another writer is at work, or one was killed while at it."""
 
-    A lock file left by a crashed git would otherwise fail the ref update only after
-    the objects were written; checking first leaves the repository as it was.
+    def __init__(self, path: str, lock_path: str) -> None:
+        super().__init__(
+            f"Cannot lock '{path}': '{lock_path}' exists. If no other git process is running, "
+            "remove that file and try again"
+        )
+
+
+def _relative(git: GitRepo, path: str) -> str:
+    """`path` relative to the repository's root (its work tree, or itself when bare)."""
+    relative = os.path.relpath(path, git.root)
+    return path if relative.startswith("..") else relative
+
+
+def _write_error(git: GitRepo, what: str, error: OSError) -> RepoError:
+    """One line naming the part that cannot be written (objects, refs, a file) and where."""
+    where = os.fsdecode(error.filename) if error.filename else str(git.root)
+    reason = error.strerror or str(error)
+    return RepoError(f"Cannot write {what} to '{_relative(git, where)}': {reason}")
+
+
+def _store(git: GitRepo, obj: ShaFile) -> bool:
+    """Write `obj` as a loose object; False if it was there already."""
+    try:
+        oid = obj.id.decode("ascii")
+        return gitfiles.write_object(git.objects_dir, oid, obj.as_legacy_object())
+    except OSError as e:
+        raise _write_error(git, "objects", e) from e
+
+
+def _discard(git: GitRepo, oid: ObjectID, ref: str | None = None) -> None:
+    """Remove a loose object this command wrote but no ref came to point at.
+
+    With a fixed clock two writers can make the very same tag object: if `ref` holds
+    it (the other writer won), it stays.
     """
-    refpath = getattr(repo.refs, "refpath", None)
-    if refpath is None:
-        return
-    path = os.fsdecode(refpath(ref))
-    lock = path + ".lock"
-
-    def check() -> None:
-        if os.path.lexists(lock):
-            raise FileLocked(path, lock)
-
-    _locked(check)
+    path = os.path.join(git.objects_dir, oid[:2].decode(), oid[2:].decode())
+    try:
+        if ref is not None and gitfiles.read_ref(git.commondir, ref) == oid.decode():
+            return
+        os.remove(path)
+        os.rmdir(os.path.dirname(path))  # only if the fan-out folder is empty now
+    except (OSError, ValueError):
+        pass
 
 
-def _locked(action: Callable[[], _T]) -> _T:
+def _locked(git: GitRepo, action: Callable[[], _T], *, wait: bool = True) -> _T:
     """Run a ref update, waiting while another writer holds the ref's lock file.
 
     When the lock goes away the other writer has finished, so a retry sees its result.
+    Without `wait`, a held lock fails at once (a counter then moves on to the next one).
     """
     deadline = time.monotonic() + _LOCK_TIMEOUT
     delay = 0.001
     while True:
         try:
             return action()
-        except FileLocked as e:
-            if time.monotonic() > deadline:
-                lock = os.fsdecode(e.lockfilename)
-                raise RepoError(
-                    f"Cannot lock '{os.fsdecode(e.filename)}': '{lock}' exists. If no other "
-                    "git process is running, remove that file and try again"
-                ) from e
-        except PackedRefsException as e:
+        except gitfiles.RefLocked as e:
+            if not wait or time.monotonic() > deadline:
+                raise RefBusy(e.path, e.lock_path) from e
+        except ValueError as e:  # a damaged packed-refs
             raise RepoError(f"Cannot read packed-refs: {e}") from e
         except OSError as e:
-            where = f": '{os.fsdecode(e.filename)}'" if e.filename else ""
-            raise RepoError(f"Cannot update refs: {e.strerror or e}{where}") from e
+            raise _write_error(git, "refs", e) from e
         time.sleep(delay)
         delay = min(delay * 2, 0.05)
 
 
+def _wait_for_lock(git: GitRepo, path: str, *, wait: bool = True) -> None:
+    """Wait while the ref file `path` is locked, before writing any object meant for it.
+
+    A lock file left by a killed writer would otherwise fail the ref update only after
+    the objects were written; checking first leaves the repository as it was.
+    """
+    lock = f"{path}.lock"
+
+    def check() -> None:
+        if os.path.lexists(lock):
+            raise gitfiles.RefLocked(path, lock)
+
+    _locked(git, check, wait=wait)
+
+
+def _tag_exists(git: GitRepo, ref: str) -> bool:
+    return os.path.lexists(git.ref_path(ref)) or gitfiles.read_ref(git.commondir, ref) is not None
+
+
 def create_tag(
-    git: GitRepo, name: str, commit: str, message: str, tagger: Identity, when: tuple[int, int]
+    git: GitRepo,
+    name: str,
+    commit: str,
+    message: str,
+    tagger: Identity,
+    when: tuple[int, int],
+    *,
+    wait: bool = True,
 ) -> str:
     """Write an annotated tag on `commit` and create refs/tags/<name>; return the tag id.
 
     The message is stored as given (upstream 1.10.1 writes no trailing newline). The ref
     is created only if no tag of that name exists, loose or packed, annotated or
     lightweight; the check and the creation happen under the ref's lock file, so of
-    several concurrent writers exactly one succeeds.
+    several concurrent writers exactly one succeeds. Without `wait`, a locked name
+    fails at once with RefBusy.
 
     Raises:
         TagExists: the tag exists (or was created meanwhile by someone else).
+        RefBusy: the tag's lock file exists (after waiting, unless `wait` is False).
         RefNotFound: `commit` is not a commit of this repository.
     """
     repo = git.dulwich_repo
@@ -379,39 +439,30 @@ def create_tag(
         raise RefNotFound(commit) from e
     if kind != Commit.type_num:
         raise RefNotFound(commit)
-    if _locked(lambda: ref in repo.refs):
+    if _locked(git, lambda: _tag_exists(git, ref)):
         raise TagExists(name)
-    _wait_for_lock(repo, ref)
+    _wait_for_lock(git, git.ref_path(ref), wait=wait)
     tag = Tag()
     tag.name = name.encode()
     tag.object = (Commit, target)
     tag.tagger = _signature(tagger)
     tag.tag_time, tag.tag_timezone = when
     tag.message = message.encode()
-    existed = tag.id in repo.object_store
-    _locked(lambda: repo.object_store.add_object(tag))
-    # No reflog message: git keeps no reflog for tags.
+    written = _store(git, tag)
+    # No reflog: git keeps none for tags.
     try:
-        created = _locked(lambda: repo.refs.add_if_new(ref, tag.id))
+        created = _locked(
+            git, lambda: gitfiles.create_ref(git.commondir, ref, tag.id.decode()), wait=wait
+        )
     except GTOException:
-        if not existed:
-            _discard_object(repo, ref, tag.id)
+        if written:
+            _discard(git, tag.id, ref)
         raise
     if not created:
+        if written:
+            _discard(git, tag.id, ref)
         raise TagExists(name)
     return tag.id.decode("ascii")
-
-
-def _discard_object(repo: Repo, ref: Ref, oid: ObjectID) -> None:
-    """Remove the loose object written for `ref` when the ref itself could not be made."""
-    try:
-        if repo.refs.read_ref(ref) == oid:
-            return
-        path = repo.object_store._get_shafile_path(oid)
-        os.remove(path)
-        os.rmdir(os.path.dirname(path))  # only if the fan-out folder is empty now
-    except (OSError, ValueError, PackedRefsException):
-        pass
 
 
 def delete_tag(git: GitRepo, name: str) -> str:
@@ -422,23 +473,21 @@ def delete_tag(git: GitRepo, name: str) -> str:
     Raises:
         TagNotFound: there is no such tag (or someone else deleted it meanwhile).
     """
-    refs = git.dulwich_repo.refs
     ref = _tag_ref(name)
-    # The ref as stored (a symbolic one unresolved), like git.
-    old = _locked(lambda: refs.read_ref(ref))
+    old = _locked(git, lambda: gitfiles.read_ref(git.commondir, ref))
     if old is None:
         raise TagNotFound(name)
-    if not _locked(lambda: refs.remove_if_equals(ref, ObjectID(old))):
-        if ref not in refs:
+    if not _locked(git, lambda: gitfiles.delete_ref(git.commondir, ref, old)):
+        if not _locked(git, lambda: _tag_exists(git, ref)):
             raise TagNotFound(name)
         raise RepoError(f"Tag '{name}' changed while it was being deleted; try again")
-    return old.decode("ascii")
+    return old
 
 
 def restore_tag(git: GitRepo, name: str, object_id: str) -> None:
     """Point refs/tags/<name> at `object_id` again after `delete_tag` (a rollback)."""
-    refs = git.dulwich_repo.refs
-    if not _locked(lambda: refs.add_if_new(_tag_ref(name), ObjectID(object_id.encode()))):
+    ref = _tag_ref(name)
+    if not _locked(git, lambda: gitfiles.create_ref(git.commondir, ref, object_id)):
         raise TagExists(name)
 
 
@@ -455,6 +504,26 @@ def _tree_path(path: str) -> bytes:
     return path.encode()
 
 
+@dataclass(frozen=True)
+class _Head:
+    """Where HEAD leads: the ref a commit moves (a branch, or HEAD itself when detached)."""
+
+    ref: str
+    path: str
+    commit: str | None
+
+
+def _head(git: GitRepo) -> _Head:
+    branch = git.current_branch()
+    if branch is None:
+        path = os.path.join(git.controldir, "HEAD")
+        return _Head("HEAD", path, git.head())
+    if not is_ref_name(branch.encode()):
+        raise RepoError(f"HEAD points to '{branch}', which is not a branch name")
+    commit = _locked(git, lambda: gitfiles.read_ref(git.commondir, branch))
+    return _Head(branch, git.ref_path(branch), commit)
+
+
 def commit_files(
     git: GitRepo,
     changes: Mapping[str, bytes | None],
@@ -467,25 +536,28 @@ def commit_files(
     Only those paths change: the new tree is HEAD's tree with them replaced, so other
     dirty or staged files are neither committed nor touched (deleting a path HEAD does
     not have changes nothing). The branch HEAD points at (or HEAD itself when detached;
-    an unborn branch gets a root commit) moves by compare-and-swap. In a work tree the
-    files and their index entries follow, so `git status` shows them clean. `author` is
-    also the committer; a trailing newline is added to the message, as `git commit -m`
-    does.
+    an unborn branch gets a root commit) moves by compare-and-swap. `author` is also the
+    committer; a trailing newline is added to the message, as `git commit -m` does.
+
+    In a work tree the files and then the index get the new content before the branch
+    moves, so a kill at any moment leaves at worst the change staged, never its revert;
+    if the branch cannot move, they get the old content back.
 
     Raises:
-        RepoError: the branch moved while committing, or a path clashes with a folder.
+        RepoError: the branch moved while committing, a path clashes with a folder, or
+            the repository cannot be written.
         WrongArgs: a path is not a plain relative path.
     """
     repo = git.dulwich_repo
-    chain, old = _locked(lambda: repo.refs.follow(Ref(b"HEAD")))
-    ref = chain[-1]
-    _wait_for_lock(repo, ref)
+    head = _head(git)
+    _wait_for_lock(git, head.path)
     tree = None
-    if old is not None:
-        head = repo[old]
-        if not isinstance(head, Commit):
-            raise RepoError(f"HEAD points to {old.decode('ascii')}, which is not a commit")
-        tree = head.tree
+    if head.commit is not None:
+        parent = repo[ObjectID(head.commit.encode())]
+        if not isinstance(parent, Commit):
+            raise RepoError(f"HEAD points to {head.commit}, which is not a commit")
+        tree = parent.tree
+    new_objects = MemoryObjectStore()
     entries: dict[str, tuple[int, ObjectID] | None] = {}
     for path, content in changes.items():
         current = _tree_entry(repo, tree, _tree_path(path), path)
@@ -494,66 +566,86 @@ def commit_files(
                 entries[path] = None
             continue
         blob = Blob.from_string(content)
-        _locked(functools.partial(repo.object_store.add_object, blob))
+        new_objects.add_object(blob)
         entries[path] = (current if current in (_FILE, _EXECUTABLE) else _FILE, blob.id)
-
     new = Commit()
     new.tree = commit_tree_changes(
-        repo.object_store,
+        OverlayObjectStore([new_objects, repo.object_store], add_store=new_objects),
         tree if tree is not None else Tree(),
         [(path.encode(), *(entry or (None, None))) for path, entry in entries.items()],
     )
-    new.parents = [] if old is None else [old]
+    new.parents = [] if head.commit is None else [ObjectID(head.commit.encode())]
     new.author = new.committer = _signature(author)
     new.author_time = new.commit_time = when[0]
     new.author_timezone = new.commit_timezone = when[1]
     new.message = message.encode() if message.endswith("\n") else f"{message}\n".encode()
-    _locked(lambda: repo.object_store.add_object(new))
-
-    if old is None:
-        updated = _locked(lambda: repo.refs.add_if_new(ref, new.id))
-    else:
-        updated = _locked(lambda: repo.refs.set_if_equals(ref, old, new.id))
-    if not updated:
-        raise RepoError(
-            f"'{ref.decode('utf-8', 'replace')}' moved while committing; nothing was "
-            "committed, run the command again"
+    for oid in list(new_objects):
+        _store(git, new_objects[oid])
+    written = _store(git, new)
+    undo = _check_out(git, {path: _content(repo, entry) for path, entry in entries.items()})
+    try:
+        moved = _locked(
+            git,
+            lambda: gitfiles.update_ref(
+                head.path, git.commondir, head.ref, head.commit, new.id.decode()
+            ),
         )
-    if not repo.bare:
-        _check_out(repo, entries)
+        if not moved:
+            raise RepoError(
+                f"'{head.ref}' moved while committing; nothing was committed, run the "
+                "command again"
+            )
+    except BaseException:
+        undo()
+        if written:
+            _discard(git, new.id)
+        raise
     return new.id.decode("ascii")
 
 
 def undo_commit(git: GitRepo, commit: str, paths: Iterable[str]) -> None:
     """Take back a `commit_files` commit that could not be pushed.
 
-    The branch moves back to the parent (compare-and-swap) and `paths` get the parent's
-    content in the work tree and index again.
+    The branch moves back to the parent (compare-and-swap), then `paths` get the
+    parent's content in the work tree and index again.
     """
     repo = git.dulwich_repo
-    chain, _ = repo.refs.follow(Ref(b"HEAD"))
-    ref = chain[-1]
+    head = _head(git)
     made = repo[ObjectID(commit.encode())]
     assert isinstance(made, Commit)
     parent = made.parents[0] if made.parents else None
-    entries: dict[str, tuple[int, ObjectID] | None] = {}
+    contents: dict[str, tuple[int, bytes] | None] = {}
     for path in paths:
-        entries[path] = None
+        contents[path] = None
         if parent is not None:
             parent_commit = repo[parent]
             assert isinstance(parent_commit, Commit)
             with contextlib.suppress(KeyError):  # the parent did not have the file
-                entries[path] = tree_lookup_path(
+                entry = tree_lookup_path(
                     repo.object_store.__getitem__, parent_commit.tree, _tree_path(path)
                 )
+                contents[path] = _content(repo, entry)
     if parent is None:
-        undone = _locked(lambda: repo.refs.remove_if_equals(ref, made.id))
+        undone = _locked(git, lambda: gitfiles.delete_ref(git.commondir, head.ref, commit))
     else:
-        undone = _locked(lambda: repo.refs.set_if_equals(ref, made.id, parent))
+        undone = _locked(
+            git,
+            lambda: gitfiles.update_ref(
+                head.path, git.commondir, head.ref, commit, parent.decode()
+            ),
+        )
     if not undone:
-        raise RepoError(f"'{ref.decode('utf-8', 'replace')}' moved; commit {commit} was kept")
-    if not repo.bare:
-        _check_out(repo, entries)
+        raise RepoError(f"'{head.ref}' moved; commit {commit} was kept")
+    _check_out(git, contents)
+
+
+def _content(repo: Repo, entry: tuple[int, ObjectID] | None) -> tuple[int, bytes] | None:
+    """(mode, content) of a tree entry (None: the path is absent)."""
+    if entry is None:
+        return None
+    blob = repo.object_store[entry[1]]
+    assert isinstance(blob, Blob)
+    return entry[0], blob.as_raw_string()
 
 
 def _tree_entry(repo: Repo, tree: ObjectID | None, key: bytes, path: str) -> int | None:
@@ -567,46 +659,138 @@ def _tree_entry(repo: Repo, tree: ObjectID | None, key: bytes, path: str) -> int
     except NotTreeError as e:
         raise RepoError(f"Cannot commit '{path}': a parent of it is a file in HEAD") from e
     if stat.S_ISDIR(mode):
-        raise RepoError(f"Cannot commit '{path}': it is a folder in HEAD")
+        raise RepoError(f"Cannot commit '{path}': it is a folder in HEAD") from None
     return mode
 
 
-def _check_out(repo: Repo, entries: Mapping[str, tuple[int, ObjectID] | None]) -> None:
-    """Write the committed files to the work tree and refresh their index entries."""
-    root = Path(repo.path)
+def _check_out(
+    git: GitRepo, contents: Mapping[str, tuple[int, bytes] | None]
+) -> Callable[[], None]:
+    """Give `contents` (path -> (mode, content), None: absent) to the work tree, then the index.
+
+    Returns what puts both back as they were. A bare repository has neither: nothing to do.
+    """
+    if git.workdir is None:
+        return lambda: None
+    root = str(git.workdir)
+    index_path = os.path.join(git.controldir, "index")
     try:
-        try:
-            index = repo.open_index()
-        except NoIndexPresent:
-            index = Index(repo.index_path(), read=False)
-        for path, entry in entries.items():
-            target = root / path
-            key = path.encode()
-            if target.is_symlink() or entry is None:
-                target.unlink(missing_ok=True)
-            if entry is None:
-                _remove_empty_parents(root, target)
-                if key in index:
-                    del index[key]
-                continue
-            mode, blob_id = entry
-            target.parent.mkdir(parents=True, exist_ok=True)
-            blob = repo.object_store[blob_id]
-            target.write_bytes(blob.as_raw_string())
-            if mode == _EXECUTABLE:
-                target.chmod(target.stat().st_mode | 0o111)
-            index[key] = index_entry_from_stat(os.lstat(target), blob_id, mode)
-        index.write()
+        old_index = Path(index_path).read_bytes()
+    except FileNotFoundError:
+        old_index = None
     except OSError as e:
-        raise RepoError(f"Committed, but cannot update the work tree: {e}") from e
+        raise _write_error(git, "the index", e) from e
+    old_files = {path: _read_worktree(root, path) for path in contents}
+    try:
+        for path, content in contents.items():
+            _put(git, root, path, content)
+        index = git.dulwich_repo.open_index() if old_index is not None else None
+        entries = dict(index.items()) if index is not None else {}
+        for path, content in contents.items():
+            key = path.encode()
+            if content is None:
+                entries.pop(key, None)
+                continue
+            blob = Blob.from_string(content[1])
+            full = os.path.join(root, path)
+            entries[key] = index_entry_from_stat(os.lstat(full), blob.id, content[0])
+        _write_index(git, index_path, entries, old_index)
+    except BaseException:
+        _restore(git, root, old_files, index_path, old_index)
+        raise
+
+    def undo() -> None:
+        _restore(git, root, old_files, index_path, old_index)
+
+    return undo
 
 
-def _remove_empty_parents(root: Path, target: Path) -> None:
-    for parent in target.relative_to(root).parents[:-1]:
-        folder = root / parent
-        if not folder.is_dir() or any(folder.iterdir()):
+def _read_worktree(root: str, path: str) -> tuple[int, bytes] | None:
+    full = os.path.join(root, path)
+    try:
+        mode = os.lstat(full).st_mode
+        if not stat.S_ISREG(mode):
+            return None
+        with open(full, "rb") as f:
+            return mode & 0o777, f.read()
+    except OSError:
+        return None
+
+
+def _put(git: GitRepo, root: str, path: str, content: tuple[int, bytes] | None) -> None:
+    """One work tree file written whole (through a temporary file) or removed."""
+    full = os.path.join(root, path)
+    try:
+        if content is None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(full)
+            _remove_empty_parents(root, full)
             return
-        folder.rmdir()
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        if os.path.islink(full):
+            os.unlink(full)
+        mode = 0o755 if content[0] == _EXECUTABLE else None
+        gitfiles.write_atomically(full, content[1], mode)
+    except OSError as e:
+        raise _write_error(git, "the work tree", e) from e
+
+
+def _write_index(
+    git: GitRepo,
+    index_path: str,
+    entries: Mapping[bytes, IndexEntry | ConflictedIndexEntry],
+    old: bytes | None,
+) -> None:
+    """Write the index under git's `index.lock` (its cache extensions are left out: git
+    rebuilds them)."""
+    version = int.from_bytes(old[4:8], "big") if old and old[:4] == b"DIRC" else None
+    buffer = io.BytesIO()
+    writer = IndexChecksumWriter(buffer)
+    write_index_dict(writer, entries, version=version)
+    writer.write_checksum()
+    _write_locked(git, "the index", index_path, buffer.getvalue())
+
+
+def _write_locked(git: GitRepo, what: str, path: str, data: bytes) -> None:
+    try:
+        with gitfiles.LockFile(path) as lock:
+            lock.commit(data)
+    except gitfiles.RefLocked as e:
+        raise RefBusy(e.path, e.lock_path) from e
+    except OSError as e:
+        raise _write_error(git, what, e) from e
+
+
+def _restore(
+    git: GitRepo,
+    root: str,
+    files: Mapping[str, tuple[int, bytes] | None],
+    index_path: str,
+    index: bytes | None,
+) -> None:
+    """Best effort: the index, then the files, as they were (a full disk may refuse)."""
+    with contextlib.suppress(GTOException, OSError):
+        if index is None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(index_path)
+        else:
+            _write_locked(git, "the index", index_path, index)
+    for path, content in files.items():
+        with contextlib.suppress(GTOException):
+            if content is None:
+                _put(git, root, path, None)
+            else:
+                _put(git, root, path, (_EXECUTABLE if content[0] & 0o111 else _FILE, content[1]))
+
+
+def _remove_empty_parents(root: str, target: str) -> None:
+    folder = os.path.dirname(target)
+    while os.path.abspath(folder) != os.path.abspath(root):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            return
+        folder = os.path.dirname(folder)
 
 
 # Push

@@ -1348,7 +1348,7 @@ DAMAGE = [
         "tags-folder-is-a-file-register",
         "register",
         "m",
-        expect=Error("Cannot update refs: Not a directory: '<repo>/.git/refs/tags/m@v0.0.1.lock'"),
+        expect=Error("Cannot write refs to '.git/refs/tags': Not a directory"),
         damage=tags_folder_is_a_file,
     ),
     case(

@@ -33,7 +33,7 @@ from dulwich.repo import Repo
 
 import gto
 from gto.exceptions import NoRepo, RefNotFound, RepoError
-from gto.gitrepo import CommitRecord, GitRepo, _is_ref_name
+from gto.gitrepo import CommitRecord, GitRepo, is_ref_name
 from gto.tags import TagRecord
 
 UTC = timezone.utc
@@ -429,7 +429,7 @@ def test_lock_files_are_not_tags(simple: BuiltRepo) -> None:
     ],
 )
 def test_ref_names_follow_git_check_ref_format(ref: bytes) -> None:
-    assert _is_ref_name(ref) == check_ref_format(Ref(ref))
+    assert is_ref_name(ref) == check_ref_format(Ref(ref))
 
 
 def test_symbolic_and_broken_tag_refs(simple: BuiltRepo) -> None:
