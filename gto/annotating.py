@@ -12,19 +12,19 @@ from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
-from gto import gitwrite
+from gto import gitfiles, gitwrite
 from gto.annotations import (
     Annotation,
     check_path_conflict,
     commit_message_annotate,
     commit_message_remove,
-    dump_index,
+    update_index_text,
 )
 from gto.annotations import (
     annotate as merge_annotation,
 )
 from gto.config import check_type
-from gto.exceptions import ArtifactNotFound, GTOException, WrongArgs
+from gto.exceptions import ArtifactNotFound, GTOException, RepoError, WrongArgs
 from gto.session import RepoLike, Session
 from gto.tags import check_artifact_name
 
@@ -77,6 +77,7 @@ def annotate(
         index[name] = updated
         return _save(
             session,
+            name,
             index,
             commit_message_annotate(name, type, path),
             updated,
@@ -103,6 +104,7 @@ def remove(
         del index[name]
         return _save(
             session,
+            name,
             index,
             commit_message_remove(name),
             None,
@@ -115,6 +117,7 @@ def remove(
 
 def _save(
     session: Session,
+    name: str,
     index: dict[str, Annotation],
     message: str,
     annotation: Annotation | None,
@@ -126,7 +129,12 @@ def _save(
 ) -> IndexChange:
     git = session.git
     filename = session.config.index
-    text = dump_index(index).encode()
+    head = git.head()
+    committed = session.committed_file(head, filename)
+    current = git.read_worktree_file(filename) if git.workdir is not None else committed
+    text = update_index_text(
+        None if current is None else current.decode("utf-8", "replace"), index, name
+    ).encode()
     if session.remote is not None:
         commit = push = True  # a remote has no work tree, and its writes push (reference, 6)
     if not commit:
@@ -134,13 +142,14 @@ def _save(
             raise WrongArgs(
                 f"A bare repository has no work tree to write {filename} to: use --commit"
             )
-        (git.workdir / filename).write_bytes(text)
+        try:
+            gitfiles.write_atomically(str(git.worktree_path(filename)), text)
+        except OSError as e:
+            raise RepoError(f"Cannot write '{filename}': {e.strerror or e}") from e
         return IndexChange(annotation)
-    head = git.head()
-    committed = None
-    if head is not None:
-        committed = session.committed_file(head, filename)
-    if git.workdir is not None and git.read_worktree_file(filename) != committed:
+    # A work tree file that already holds the new text is what a killed `--commit` of
+    # the same change leaves: committing it finishes that command's work.
+    if git.workdir is not None and current not in (committed, text):
         raise WrongArgs(
             f"The command would have changed files that were not committed ({filename}), "
             "automated committing is not possible. "

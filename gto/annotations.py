@@ -15,7 +15,7 @@ from typing import Any
 
 from gto.exceptions import ValidationError, WrongAnnotations, WrongArgs
 from gto.tags import check_artifact_name, check_name, is_valid_name
-from gto.yamlio import YamlError, dump_yaml, load_yaml
+from gto.yamlio import YamlError, YamlTooLarge, dump_yaml, entry_spans, load_yaml
 
 
 @dataclass(frozen=True)
@@ -131,6 +131,12 @@ description='', custom=None)}
             except _NotConforming as err:
                 raise _NotConforming(f"'{name}': {err}") from err
             index[check_artifact_name(name)] = entry
+    except YamlTooLarge as err:
+        place = f" ({where})" if where else ""
+        raise WrongAnnotations(
+            f"{index_name} is too large{place}: {err.size:,} bytes, over the limit of "
+            f"{err.limit:,} bytes"
+        ) from err
     except (YamlError, _NotConforming) as err:
         # Upstream's message, then where and why: the YAML's line and column, or the field.
         reason = err.reason if isinstance(err, YamlError) else str(err)
@@ -275,3 +281,66 @@ def commit_message_annotate(name: str, type: str | None, path: str | None) -> st
 def commit_message_remove(name: str) -> str:
     """The `--commit` message for `remove`."""
     return f"Remove annotation for artifact `{name}`"
+
+
+def _merged_fields(old: object, new: dict[str, Any]) -> dict[str, Any]:
+    """The changed entry's fields: in the order they were written, unknown ones kept.
+
+    New fields go where they sort if the entry's fields were sorted (as gto and upstream
+    write them), else after the others; a new entry's fields are sorted.
+    """
+    if not isinstance(old, dict):
+        return dict(sorted(new.items()))  # a new entry: sorted, as upstream writes it
+    kept = {
+        k: new[k] if k in _DEFAULT_FIELDS else v
+        for k, v in old.items()
+        if k in new or k not in _DEFAULT_FIELDS
+    }
+    added = {k: v for k, v in new.items() if k not in kept}
+    if list(old) == sorted(old, key=str):
+        return dict(sorted({**kept, **added}.items(), key=lambda item: str(item[0])))
+    return {**kept, **added}
+
+
+def update_index_text(text: str | None, index: Mapping[str, Annotation], name: str) -> str:
+    """artifacts.yaml's new text after `name`'s entry changed (or went: not in `index`).
+
+    Only that entry's lines change: other entries, their order, comments and blank lines
+    stay as they were. The entry is written in block style; comments inside it go. A new
+    entry goes where its name sorts if the entries were in name order, else at the end.
+    A file that is not one block mapping (`{}`, flow style) is written anew, as
+    `dump_index` writes it.
+
+    >>> text = "# models\\nb: {type: model}  # the b\\n"
+    >>> print(update_index_text(text, {"b": Annotation(type="model"), "a": Annotation()}, "a"),
+    ...       end="")
+    # models
+    a: {}
+    b: {type: model}  # the b
+    """
+    spans = entry_spans(text) if text and text.strip() else None
+    if text is None or spans is None:
+        return dump_index(index)
+    old = load_yaml(text, what="artifacts.yaml")
+    entry = ""
+    if name in index:
+        fields = _merged_fields(old.get(name), annotation_json(index[name]))
+        entry = dump_yaml({name: fields}, sort_keys=False)
+    keys = [key for key, _, _ in spans]
+    found = next(((start, end) for key, start, end in spans if key == name), None)
+    if found is not None:
+        start, end = found
+    elif keys == sorted(keys) and any(key > name for key in keys):
+        before = [end for key, _, end in spans if key < name]
+        start = end = before[-1] if before else spans[0][1]
+    else:
+        start = end = len(text)
+        if not text.endswith("\n"):
+            entry = "\n" + entry
+    updated = text[:start] + entry + text[end:]
+    try:
+        if parse_index(updated) == dict(index):
+            return updated
+    except (WrongAnnotations, ValidationError):
+        pass
+    return dump_index(index)  # the text took an unexpected shape: write it anew

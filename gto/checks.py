@@ -6,12 +6,14 @@ Each check returns Problems naming the tags involved, so a team can find and fix
 
 from __future__ import annotations
 
+import re
+import shlex
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from gto.events import Assignment, Deregistration, Registration, TagEvent
+from gto.events import Assignment, Deregistration, Registration, TagEvent, Unassignment
 from gto.exceptions import ValidationError
 from gto.state import Registry
 from gto.tags import Action, check_artifact_name, tag_artifact, try_parse_tag
@@ -134,3 +136,64 @@ def counters_going_backwards(events: Iterable[TagEvent]) -> list[Problem]:
                     )
                 )
     return problems
+
+
+# The version a stage tag's default message names (gto's and upstream's messages:
+# "Assigning stage S to artifact A version V", "Unassigning stage 'S' ... version 'V'").
+_MESSAGE_VERSION = re.compile(r"\bversion '?(v\d+\.\d+\.\d+[-+.0-9A-Za-z]*?)'?\s*$")
+
+
+def orphaned_tags(events: Iterable[TagEvent]) -> list[Problem]:
+    """Tags of a version whose registration tag is gone (an interrupted delete, or a hand).
+
+    gto deletes a version's registration last, so a killed `deprecate --delete` leaves the
+    version, which the same command then finishes; older tools deleted it first. A stage
+    tag on a commit without a registration is also what `assign --sr` makes, so only
+    stage tags whose message names a version (the default messages do) count, and
+    deregistrations of a version that has no registration.
+    """
+    events = list(events)
+    registrations = [e for e in events if isinstance(e, Registration)]
+    registered_commits = {(e.artifact, e.commit_hexsha) for e in registrations}
+    registered_versions = {(e.artifact, e.version) for e in registrations}
+    orphans: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for event in events:
+        if isinstance(event, Deregistration):
+            if (event.artifact, event.version) not in registered_versions:
+                orphans[(event.artifact, event.version)].append(event.tag)
+        elif isinstance(event, (Assignment, Unassignment)):
+            named = _MESSAGE_VERSION.search(event.message)
+            if named and (event.artifact, event.commit_hexsha) not in registered_commits:
+                orphans[(event.artifact, named[1])].append(event.tag)
+    return [
+        Problem(
+            "orphaned-tags",
+            f"Version '{version}' of '{artifact}' has no registration tag, but tags of it are "
+            "left (by an interrupted `deprecate --delete`?): register the version again, or "
+            f"delete them with `git tag -d {' '.join(shlex.quote(t) for t in sorted(tags))}`",
+            tuple(sorted(tags)),
+        )
+        for (artifact, version), tags in sorted(orphans.items())
+    ]
+
+
+# A lock file older than this is no writer at work: gto's writers hold theirs for
+# milliseconds, git's gc for seconds.
+STALE_LOCK_SECONDS = 60
+
+
+def stale_locks(locks: Iterable[tuple[str, float]]) -> list[Problem]:
+    """Lock files (path relative to the repository, age in seconds) left by a killed writer.
+
+    Until it is removed, a stale lock stops writes of its ref (a counter moves on to the
+    next one), or all ref deletions (packed-refs.lock).
+    """
+    return [
+        Problem(
+            "stale-lock",
+            f"Lock file '{path}' was left {age:.0f} s ago by a git or gto process that did not "
+            f"finish; if none is running, remove it: rm {shlex.quote(path)}",
+        )
+        for path, age in sorted(locks)
+        if age >= STALE_LOCK_SECONDS
+    ]

@@ -63,6 +63,29 @@ def _text(value: object) -> str:
     return value
 
 
+def _index_file(value: object) -> str:
+    """A path inside the repository: relative, without `..`, `.git` or empty parts.
+
+    >>> _index_file("../secrets.yaml")
+    Traceback (most recent call last):
+    gto.config._BadValue: expected a relative path inside the repository, without '..' or \
+'.git' parts, got '../secrets.yaml'
+    """
+    text = _text(value)
+    parts = text.replace("\\", "/").split("/")
+    if (
+        text.startswith(("/", "\\"))
+        or any(part in ("", ".", "..") or part.lower() == ".git" for part in parts)
+        or any(c < " " or c == "\x7f" for c in text)
+        or (len(text) > 1 and text[1] == ":")  # C:\...
+    ):
+        raise _BadValue(
+            "expected a relative path inside the repository, without '..' or '.git' parts, "
+            f"got {value!r}"
+        )
+    return text
+
+
 def _log_level(value: object) -> str:
     level = _text(value).upper()
     if level not in _LOG_LEVELS:
@@ -104,7 +127,7 @@ def _enrichments(value: object) -> tuple[EnrichmentConfig, ...]:
 
 
 _PARSERS: dict[str, Callable[[object], Any]] = {
-    "index": _text,
+    "index": _index_file,
     "config_file_name": _text,
     "log_level": _log_level,
     "debug": _flag,

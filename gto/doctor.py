@@ -12,6 +12,8 @@ from gto.checks import (
     Problem,
     assignments_to_deregistered,
     counters_going_backwards,
+    orphaned_tags,
+    stale_locks,
     unreadable_tags,
     versions_on_one_commit,
 )
@@ -49,6 +51,8 @@ def diagnose(repo: RepoLike, *, all_commits: bool = False) -> list[Problem]:
     problems += unreadable_tags(names, skipped)
     problems += versions_on_one_commit(events)
     problems += counters_going_backwards(events)
+    problems += orphaned_tags(events)
+    problems += stale_locks(git.lock_files())
     if not any(p.check == "annotations" for p in problems):
         try:
             registry = session.registry(events=events, all_commits=all_commits)

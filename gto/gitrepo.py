@@ -14,11 +14,13 @@ everything unusual (linked work trees, deltas, alternates, short ids) and for wr
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import re
 import stat
 import struct
+import time
 import weakref
 import zlib
 from collections.abc import Iterable
@@ -653,6 +655,23 @@ class GitRepo:
         """The dulwich Repo underneath (opened now if need be), for gitwrite.py only."""
         return self._dulwich.get()
 
+    def lock_files(self) -> list[tuple[str, float]]:
+        """Lock files of refs, packed-refs, HEAD, the index...: (path relative to the
+        repository, age in seconds). Each is a writer at work, or one that was killed."""
+        found: set[str] = set()
+        for folder in {self.controldir, self.commondir}:
+            with contextlib.suppress(OSError):
+                found.update(e.path for e in os.scandir(folder) if e.name.endswith(".lock"))
+        for root, _, files in os.walk(os.path.join(self.commondir, "refs")):
+            found.update(os.path.join(root, name) for name in files if name.endswith(".lock"))
+        now = time.time()
+        locks = []
+        for path in sorted(found):
+            with contextlib.suppress(OSError):
+                age = max(0.0, now - os.lstat(path).st_mtime)
+                locks.append((os.path.relpath(path, self.root), age))
+        return locks
+
     # Tags
 
     def tag_names(self) -> list[str]:
@@ -869,16 +888,35 @@ class GitRepo:
             raise RepoError(f"Blob {blob_id} is missing from the repository")
         return raw[1]
 
+    def worktree_path(self, relpath: str) -> Path:
+        """Where a work tree file (`artifacts.yaml`, `.gto`) really is, symlinks followed.
+
+        Raises:
+            RepoError: it leads outside the work tree, or into `.git`: gto reads and
+                writes repository files only, never what a symlink points to elsewhere.
+        """
+        assert self.workdir is not None
+        root = os.path.realpath(self.workdir)
+        target = os.path.realpath(os.path.join(root, relpath))
+        inside = os.path.commonpath([root, target]) == root
+        controldir = os.path.realpath(self.controldir)
+        if not inside or os.path.commonpath([controldir, target]) == controldir:
+            raise RepoError(
+                f"'{relpath}' leads to '{target}', outside the repository's work tree: "
+                "gto neither reads nor writes through it"
+            )
+        return Path(target)
+
     def read_worktree_file(self, relpath: str) -> bytes | None:
         """A file of the work tree; None in a bare repo or when there is no such file."""
         if self.workdir is None:
             return None
         try:
-            return (self.workdir / relpath).read_bytes()
+            return self.worktree_path(relpath).read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
         except OSError as e:
-            raise RepoError(f"Cannot read '{relpath}': {e}") from e
+            raise RepoError(f"Cannot read '{relpath}': {e.strerror or e}") from e
 
     # Revisions
 

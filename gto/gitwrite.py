@@ -719,6 +719,7 @@ def _read_worktree(root: str, path: str) -> tuple[int, bytes] | None:
 
 def _put(git: GitRepo, root: str, path: str, content: tuple[int, bytes] | None) -> None:
     """One work tree file written whole (through a temporary file) or removed."""
+    git.worktree_path(path)  # never through a symlink to outside the work tree
     full = os.path.join(root, path)
     try:
         if content is None:

@@ -98,6 +98,8 @@ class _Writer:
         self.outcome = Outcome()
         self._created: list[str] = []
         self._deleted: list[tuple[str, str]] = []
+        # The artifact's tags when the command decided what to write (see _check_not_repeated).
+        self.seen: frozenset[str] = frozenset()
 
     @property
     def identity(self) -> gitwrite.Identity:
@@ -121,12 +123,11 @@ class _Writer:
         event: Callable[..., TagEvent],
     ) -> TagEvent:
         """Create a tag; a counted name moves on to the next counter on a collision."""
-        when = gitwrite.now(self.environ)
         identity = self.identity
         if callable(name):
-            tag = self._create_counted(name, artifact, commit, message, identity, when)
+            tag, when = self._create_counted(name, artifact, commit, message, identity)
         else:
-            tag = name
+            tag, when = name, gitwrite.now(self.environ)
             gitwrite.create_tag(self.git, tag, commit, message, identity, when)
         self._created.append(tag)
         parsed = try_parse_tag(tag)
@@ -150,26 +151,29 @@ class _Writer:
         commit: str,
         message: str,
         identity: gitwrite.Identity,
-        when: tuple[int, int],
-    ) -> str:
+    ) -> tuple[str, tuple[int, int]]:
         """Create `name(N)`, N one above every counter of the artifact (reference, 1.4).
 
         The ref lock only stops two writers of one name; two writers can still pick
         the same N for different names (`m#dev#3`, `m#prod#3`). So each writer looks
         again after creating its tag, and backs off if another tag of the artifact
-        has N too: of two such tags the later one always sees the earlier one.
+        has N too: of two such tags the later one always sees the earlier one. A name
+        whose lock file exists (a writer at work, or one killed at work) is taken
+        too. Each try takes the time anew, so a higher counter is never dated before
+        a lower one that another writer made meanwhile.
         """
         counter = next_counter(self.git.tag_names(), artifact)
         for attempt in range(_COUNTER_TRIES):
             tag = name(counter)
+            when = gitwrite.now(self.environ)
             try:
-                gitwrite.create_tag(self.git, tag, commit, message, identity, when)
-            except TagExists:
+                gitwrite.create_tag(self.git, tag, commit, message, identity, when, wait=False)
+            except (TagExists, gitwrite.RefBusy):
                 counter = max(counter + 1, next_counter(self.git.tag_names(), artifact))
                 continue
             names = self.git.tag_names()
             if not _counter_taken(names, artifact, counter, tag):
-                return tag
+                return tag, when
             gitwrite.delete_tag(self.git, tag)
             # Writers that backed off together would pick the same N again: spread them.
             time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
@@ -178,7 +182,6 @@ class _Writer:
 
     def delete(self, tag: str) -> None:
         self._deleted.append((tag, gitwrite.delete_tag(self.git, tag)))
-        self.outcome.deleted.append(tag)
 
     def finish(self) -> None:
         if not self.push:
@@ -233,7 +236,37 @@ def _writing(
 
 
 def _artifact(writer: _Writer, name: str) -> Artifact | None:
-    return writer.session.registry(name).find_artifact(name)
+    found = writer.session.registry(name).find_artifact(name)
+    events = found.events() if found is not None else []
+    writer.seen = frozenset(e.tag for e in events if isinstance(e, TagEvent))
+    return found
+
+
+def _check_not_repeated(writer: _Writer, created: TagEvent, stage: str, error: str) -> None:
+    """Fail (so the tag is taken back) if another writer made the same stage change first.
+
+    Two `deprecate NAME V STAGE` at once would both find the stage active and both write
+    an unassignment; run one after the other, the second is refused. So after writing,
+    a stage tag looks for a tag of the same kind, stage and commit that was not there when
+    the command decided, with a lower counter (made first): the later writer backs off.
+    """
+    mine = try_parse_tag(created.tag)
+    if mine is None or mine.counter is None:
+        return  # a simple tag: two writers of one name already exclude each other
+    rivals = []
+    for name in writer.git.tag_names():
+        other = try_parse_tag(name)
+        if (
+            name not in writer.seen
+            and name != created.tag
+            and other is not None
+            and (other.artifact, other.action, other.stage) == (mine.artifact, mine.action, stage)
+            and other.counter is not None
+            and other.counter < mine.counter
+        ):
+            rivals.append(name)
+    if any(r.commit == created.commit_hexsha for r in writer.git.read_tags(rivals)):
+        raise VersionIsOld(error)
 
 
 def _versions_at(artifact: Artifact | None, commit: str) -> list[Version]:
@@ -480,11 +513,8 @@ def assign(
         if not force and target is not None:
             vstage = target.stages.get(stage)
             if vstage is not None and vstage.is_active:
-                raise VersionIsOld(
-                    f"Version '{version_name}' is already in stage '{stage}'. "
-                    "Use the '--force' flag to create a new Git tag nevertheless."
-                )
-        writer.create(
+                raise VersionIsOld(_already_in_stage(version_name, stage))
+        created = writer.create(
             format_tag(name, Action.ASSIGN, stage=stage)
             if _simple(simple, False)
             else (lambda n: format_tag(name, Action.ASSIGN, stage=stage, counter=n)),
@@ -493,7 +523,25 @@ def assign(
             message=message or f"Assigning stage {stage} to artifact {name} version {version_name}",
             event=lambda **kw: Assignment(version=version_name, stage=stage, **kw),
         )
+        if not force:
+            _check_not_repeated(writer, created, stage, _already_in_stage(version_name, stage))
     return writer.outcome
+
+
+def _already_in_stage(version: str, stage: str) -> str:
+    return (
+        f"Version '{version}' is already in stage '{stage}'. "
+        "Use the '--force' flag to create a new Git tag nevertheless."
+    )
+
+
+def _unassigned_already(version: str, stage: str) -> str:
+    # Upstream only checks "ever assigned", so repeating an unassign writes extra tags
+    # (quirk Q6); we ask for --force for that.
+    return (
+        f"Stage '{stage}' of version '{version}' is unassigned already. "
+        "Use the '--force' flag to create a new Git tag nevertheless."
+    )
 
 
 def _find_version(artifact: Artifact | None, name: str, version: str) -> tuple[Artifact, Version]:
@@ -506,10 +554,27 @@ def _find_version(artifact: Artifact | None, name: str, version: str) -> tuple[A
     return artifact, found
 
 
+def _deletion_rank(event: TagEvent) -> int:
+    """Stage tags go first and registrations last (see _delete_all)."""
+    if isinstance(event, Registration):
+        return 3
+    if isinstance(event, Deregistration):
+        return 2
+    return 1 if isinstance(event, Deprecation) else 0
+
+
 def _delete_all(writer: _Writer, events: list[TagEvent]) -> None:
-    """Delete the tags of `events`, oldest first."""
-    for event in sorted(events, key=lambda e: e.created_at):
+    """Delete the tags of `events`, the version (registration) tags last.
+
+    A kill part-way then leaves the version registered with some of its tags, and the
+    same command run again deletes the rest; deleting the registration first (upstream
+    deletes oldest first) would leave stage tags that no version owns. The tags are
+    reported oldest first, as upstream does.
+    """
+    order = sorted(events, key=lambda e: (_deletion_rank(e), -e.created_at.timestamp()))
+    for event in order:
         writer.delete(event.tag)
+    writer.outcome.deleted.extend(e.tag for e in sorted(events, key=lambda e: e.created_at))
 
 
 def unassign(
@@ -534,16 +599,11 @@ def unassign(
         if vstage is None:
             raise VersionIsOld(f"Stage '{stage}' is not assigned to a version '{version}'")
         if not vstage.is_active and not force and not delete:
-            # Upstream only checks "ever assigned", so repeating an unassign writes
-            # extra tags (quirk Q6); we ask for --force for that.
-            raise VersionIsOld(
-                f"Stage '{stage}' of version '{version}' is unassigned already. "
-                "Use the '--force' flag to create a new Git tag nevertheless."
-            )
+            raise VersionIsOld(_unassigned_already(version, stage))
         if delete:
             _delete_all(writer, [*vstage.assignments, *vstage.unassignments])
         else:
-            writer.create(
+            created = writer.create(
                 format_tag(name, Action.UNASSIGN, stage=stage)
                 if _simple(simple, False)
                 else (lambda n: format_tag(name, Action.UNASSIGN, stage=stage, counter=n)),
@@ -553,6 +613,8 @@ def unassign(
                 or f"Unassigning stage '{stage}' to artifact '{name}' version '{version}'",
                 event=lambda **kw: Unassignment(version=version, stage=stage, **kw),
             )
+            if not force:
+                _check_not_repeated(writer, created, stage, _unassigned_already(version, stage))
     return writer.outcome
 
 

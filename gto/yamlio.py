@@ -20,6 +20,9 @@ MAX_DEPTH = 64
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+MAX_BYTES = 1_000_000
+
+
 class YamlError(ValueError):
     """A document gto refuses to read; callers turn it into their GTOException.
 
@@ -29,6 +32,15 @@ class YamlError(ValueError):
     def __init__(self, what: str, reason: str) -> None:
         super().__init__(f"{what}: {reason}")
         self.reason = reason
+
+
+class YamlTooLarge(YamlError):
+    """A document over the size limit: it is refused before it is parsed."""
+
+    def __init__(self, what: str, size: int, limit: int) -> None:
+        super().__init__(what, f"too large: {size:,} bytes, over the limit of {limit:,} bytes")
+        self.size = size
+        self.limit = limit
 
 
 class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
@@ -91,7 +103,7 @@ def _refuse_aliases_and_depth(text: str | bytes) -> None:
             depth -= 1
 
 
-def load_yaml(text: str | bytes, *, what: str, limit: int = 1_000_000) -> Any:
+def load_yaml(text: str | bytes, *, what: str, limit: int = MAX_BYTES) -> Any:
     """Parse one YAML document with the safe constructors only.
 
     `what` names the document in error messages. An empty document gives None.
@@ -105,7 +117,7 @@ def load_yaml(text: str | bytes, *, what: str, limit: int = 1_000_000) -> Any:
     """
     size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
     if size > limit:
-        raise YamlError(what, f"{size} bytes is over the {limit} byte limit")
+        raise YamlTooLarge(what, size, limit)
     try:
         _refuse_aliases_and_depth(text)
         loader = _Loader(text)
@@ -140,8 +152,8 @@ def _describe(err: yaml.YAMLError, text: str | bytes) -> str:
     return " ".join(str(err).split())
 
 
-def dump_yaml(data: Any) -> str:
-    """Block-style YAML with sorted keys and readable unicode.
+def dump_yaml(data: Any, *, sort_keys: bool = True) -> str:
+    """Block-style YAML with sorted keys (unless told otherwise) and readable unicode.
 
     >>> print(dump_yaml({"b": [1], "a": "x"}), end="")
     a: x
@@ -149,5 +161,47 @@ def dump_yaml(data: Any) -> str:
     - 1
     """
     return yaml.dump(
-        data, Dumper=_Dumper, default_flow_style=False, sort_keys=True, allow_unicode=True
+        data, Dumper=_Dumper, default_flow_style=False, sort_keys=sort_keys, allow_unicode=True
     )
+
+
+def _content_end(text: str, node: yaml.Node) -> int:
+    """Where the last character of `node`'s content is, trailing blanks and breaks left out."""
+    if isinstance(node, yaml.MappingNode) and not node.flow_style and node.value:
+        return max(_content_end(text, part) for pair in node.value for part in pair)
+    if isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
+        return max(_content_end(text, item) for item in node.value)
+    end = node.end_mark.index
+    while end > node.start_mark.index and text[end - 1] in " \t\r\n":
+        end -= 1  # a block scalar's end mark is past its line breaks
+    return end
+
+
+def entry_spans(text: str) -> list[tuple[str, int, int]] | None:
+    """Where each entry of a document that is one block mapping is: (key, start, end).
+
+    `start` is the start of the key's line, `end` the end of the line (after its line
+    break) holding the entry's last content, so comments and blank lines between entries
+    belong to none of them. None for any other document (flow style, scalars, ...).
+    The caller has checked the document with `load_yaml` already.
+
+    >>> entry_spans("# hi\\na: 1\\nb:\\n  c: 2\\n# bye\\n")
+    [('a', 5, 10), ('b', 10, 20)]
+    """
+    loader = yaml.SafeLoader(text)  # the pure-Python parser: its marks carry offsets
+    try:
+        node = loader.get_single_node()
+    finally:
+        loader.dispose()
+    if not isinstance(node, yaml.MappingNode) or node.flow_style:
+        return None
+    spans = []
+    for key, value in node.value:
+        if not isinstance(key, yaml.ScalarNode):
+            return None
+        start = text.rfind("\n", 0, key.start_mark.index) + 1
+        if text[start : key.start_mark.index].strip():
+            return None  # something else before the key on its line (`--- a: 1`)
+        end = text.find("\n", _content_end(text, value))
+        spans.append((key.value, start, len(text) if end < 0 else end + 1))
+    return spans

@@ -65,6 +65,8 @@ def yaml_parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     elif not yaml.__with_libyaml__:
         pytest.skip("PyYAML was built without libyaml")
 
+TOO_LARGE = "f: too large: {} bytes, over the limit of 10 bytes"
+
 
 @pytest.mark.parametrize(
     ("text", "expected"),
@@ -110,11 +112,9 @@ def test_load_yaml(text: str | bytes, expected: Any) -> None:
             "f: nesting deeper than 64 levels (line 1, column 65)",
             id="too-deep",
         ),
-        pytest.param("x" * 11, 10, "f: 11 bytes is over the 10 byte limit", id="over-limit-str"),
-        pytest.param(b"x" * 11, 10, "f: 11 bytes is over the 10 byte limit", id="over-limit-bytes"),
-        pytest.param(
-            "é" * 6, 10, "f: 12 bytes is over the 10 byte limit", id="limit-counts-utf8-bytes"
-        ),
+        pytest.param("x" * 11, 10, TOO_LARGE.format(11), id="over-limit-str"),
+        pytest.param(b"x" * 11, 10, TOO_LARGE.format(11), id="over-limit-bytes"),
+        pytest.param("é" * 6, 10, TOO_LARGE.format(12), id="limit-counts-utf8-bytes"),
     ],
 )
 @pytest.mark.usefixtures("yaml_parser")
@@ -260,17 +260,21 @@ EMPTY = "the file is empty (an index without artifacts is `{}`)"
         pytest.param(
             BILLION_LAUGHS, "aliases are not allowed (line 2, column 8)", id="billion-laughs"
         ),
-        pytest.param(
-            "m: {}\n" + "#" * 1_000_000,
-            "1000006 bytes is over the 1000000 byte limit",
-            id="over-size-limit",
-        ),
     ],
 )
 def test_parse_index_not_conforming(text: str, reason: str) -> None:
     with pytest.raises(WrongAnnotations) as info:
         parse_index(text)
     assert str(info.value) == f"artifacts.yaml file doesn't conform to GTO format: {reason}"
+
+
+def test_an_index_over_the_size_limit_is_reported_with_the_limit() -> None:
+    # Valid YAML, but too large: the message says so, and names the limit.
+    with pytest.raises(WrongAnnotations) as info:
+        parse_index("m: {}\n" + "#" * 1_000_000)
+    assert str(info.value) == (
+        "artifacts.yaml is too large: 1,000,006 bytes, over the limit of 1,000,000 bytes"
+    )
 
 
 def test_parse_index_error_names_the_configured_file() -> None:

@@ -879,7 +879,10 @@ ARTIFACTS_YAML = [
     case(
         "artifacts-yaml-over-1mb",
         "history",
-        expect=broken_index("1100021 bytes is over the 1000000 byte limit"),
+        expect=Error(
+            "artifacts.yaml is too large (commit <head>): 1,100,021 bytes, over the limit of "
+            "1,000,000 bytes"
+        ),
         damage=committed(HUGE),
         process=True,
     ),
@@ -971,7 +974,7 @@ CONFIG = [
     case(
         "gto-config-over-1mb",
         "show",
-        expect=broken_config("1100026 bytes is over the 1000000 byte limit"),
+        expect=broken_config("too large: 1,100,026 bytes, over the limit of 1,000,000 bytes"),
         damage=in_worktree(HUGE.replace("m:", "stages:")),
         process=True,
     ),

@@ -147,7 +147,7 @@ NAME_RULE = (
         ),
         pytest.param(
             "stages: [" + "a, " * 400_000 + "a]\n",
-            "1200012 bytes is over the 1000000 byte limit",
+            "too large: 1,200,012 bytes, over the limit of 1,000,000 bytes",
             id="over-size-limit",
         ),
     ],

@@ -1063,10 +1063,11 @@ def test_rejected_push_rolls_the_tag_back(
 
 
 def test_failed_push_of_deletions_restores_every_tag(path: Path, origin: Path) -> None:
-    # The remote lacks the tags, so deleting them there fails: none is deleted here.
+    # The remote lacks the tags, so deleting them there fails: none is deleted here. The
+    # deletions are pushed in the order they are made, the version tag last.
     writes.assign(str(path), "m", "prod", ref="HEAD")
     before = refs(path)
-    with pytest.raises(PushError, match=r"Cannot delete refs/tags/m@v0\.0\.1 on .*no such ref"):
+    with pytest.raises(PushError, match=r"Cannot delete refs/tags/m#prod#1 on .*no such ref"):
         writes.deregister(str(path), "m", "v0.0.1", delete=True, push=True)
     assert refs(path) == before
 
