@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from dulwich.client import (
+    GitClient,
     HTTPProxyUnauthorized,
     HTTPUnauthorized,
     LocalGitClient,
@@ -78,6 +79,7 @@ __all__ = [
     "push",
     "restore_tag",
     "undo_commit",
+    "user_configs",
 ]
 
 _T = TypeVar("_T")
@@ -133,7 +135,7 @@ def find_identity(git: GitRepo, environ: Mapping[str, str]) -> Identity:
     Raises:
         IdentityNotFound: a name or an email is found nowhere.
     """
-    configs = [_repo_config(git), *_global_configs(environ)]
+    configs = [_repo_config(git), *user_configs(environ)]
     fields = []
     for env_var, key in (("GIT_COMMITTER_NAME", b"name"), ("GIT_COMMITTER_EMAIL", b"email")):
         value = environ.get(env_var) or _config_value(configs, key)
@@ -150,7 +152,7 @@ def _repo_config(git: GitRepo) -> ConfigFile:
         raise RepoError(f"Cannot read the repository's git config: {e}") from e
 
 
-def _global_configs(environ: Mapping[str, str]) -> list[ConfigFile]:
+def user_configs(environ: Mapping[str, str]) -> list[ConfigFile]:
     """The user's config files that exist, the one that wins first."""
     home = environ.get("HOME")
     xdg = environ.get("XDG_CONFIG_HOME") or (os.path.join(home, ".config") if home else None)
@@ -816,17 +818,23 @@ def _remote_url(repo: Repo, remote: str) -> str:
     )
 
 
+Connect = Callable[[str], tuple[GitClient, str]]
+
+
 def push(
     git: GitRepo,
     refspecs: Sequence[tuple[str | None, str]],
     remote: str = "origin",
     *,
     url: str | None = None,
+    connect: Connect | None = None,
 ) -> None:
     """Push `(local ref, remote ref)` pairs to `remote` (or to `url`); a None local ref deletes.
 
     `url` bypasses the repository's config: a remote's cache (gto.remote) pushes to the
-    URL it was given, whose credentials are never written to disk.
+    URL it was given, whose credentials are never written to disk. `connect` makes the
+    client for a URL (gto.transport: with timeouts and a size limit); by default one
+    configured by the repository's git config.
 
     Like `git push` without --force: an existing remote tag is never moved and a branch
     only fast-forwards. Those checks happen before anything is sent, and if one fails
@@ -863,14 +871,19 @@ def push(
         return repo.generate_pack_data(set(have), set(want), ofs_delta=ofs_delta)
 
     try:
-        client, path = get_transport_and_path(url, config=repo.get_config_stack(), operation="push")
+        if connect is None:
+            client, path = get_transport_and_path(
+                url, config=repo.get_config_stack(), operation="push"
+            )
+        else:
+            client, path = connect(url)
         try:
             if isinstance(client, LocalGitClient):
                 _check_checked_out(path, url, wanted)
             result = client.send_pack(path.encode(), update_refs, generate_pack_data=pack_data)
         finally:
             client.close()
-    except PushError:
+    except GTOException:  # PushError, or a transport's limit
         raise
     except (
         GitProtocolError,

@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import socket
+import stat
 import sys
 import tempfile
 import time
@@ -32,10 +33,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
+from gto import gitfiles, transport
 from gto.exceptions import GTOException, RemoteError
+from gto.gitrepo import is_ref_name
+from gto.render import terminal_safe
 
 if TYPE_CHECKING:
     from dulwich.client import DetermineWantsFunc, FetchPackResult, GitClient
+    from dulwich.config import StackedConfig
     from dulwich.objects import ObjectID
     from dulwich.refs import Ref
     from dulwich.repo import Repo
@@ -50,6 +55,8 @@ _USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
 _TAGS = b"refs/tags/"
 _HEADS = b"refs/heads/"
 _PEELED = b"^{}"
+_HEX40 = re.compile(rb"[0-9a-f]{40}")
+_LOG = logging.getLogger("gto.remote")
 # Commits and trees, no blobs: git's partial clone filter, honoured over protocol v2.
 _FILTER = b"blob:none"
 # `git fetch --unshallow` asks for this depth.
@@ -144,6 +151,81 @@ def _cache_root(environ: Mapping[str, str]) -> Path:
     return Path(base, "gto", "remotes")
 
 
+# Cache ownership: a cache entry is used only if gto made it (marker, owner, real folder).
+
+_MARKER = "gto-cache"
+# What gto writes as the cache's git config; whatever else is found there is replaced
+# unread: a cache's config must never choose a program to run or a place to write.
+_CACHE_CONFIG = b"[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n"
+# In a cache, these would make dulwich (or gto) read or write another repository.
+_FOREIGN = (".git", "commondir", "gitdir", "objects/info/alternates")
+
+
+class CacheRefused(RemoteError):
+    """A cache folder (or file) gto did not make: it is neither used nor deleted."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(
+            f"Refusing to use the cache '{path}': {reason}; gto neither uses nor deletes "
+            "what it did not make (remove it yourself, or use --no-cache)"
+        )
+
+
+def _marker_text(url: str) -> bytes:
+    return f"gto remote cache\nurl: {url}\n".encode()
+
+
+def _check_owned(path: Path, st: os.stat_result, kind: str) -> None:
+    """`path` (lstat `st`) is a real `kind` ("folder" or "file") of the current user."""
+    if stat.S_ISLNK(st.st_mode):
+        raise CacheRefused(path, "it is a symbolic link")
+    is_kind = stat.S_ISDIR(st.st_mode) if kind == "folder" else stat.S_ISREG(st.st_mode)
+    if not is_kind:
+        raise CacheRefused(path, f"it is not a {kind}")
+    if st.st_uid != os.geteuid():
+        raise CacheRefused(path, f"it belongs to another user (uid {st.st_uid})")
+
+
+def _make_cache_root(root: Path) -> None:
+    """Create `gto/remotes` under the cache home; both must be real folders of ours."""
+    root.parent.parent.mkdir(parents=True, exist_ok=True)
+    for folder in (root.parent, root):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+        except OSError as e:
+            raise RemoteError(f"Cannot create the cache folder '{folder}': {e.strerror}") from e
+        _check_owned(folder, folder.lstat(), "folder")
+
+
+def _check_cache(path: Path, url: str) -> bool:
+    """Whether the cache entry `path` exists (False: gto may create it); refuse a foreign one.
+
+    gto's own entry is a real folder of the current user holding gto's marker file,
+    which names the URL the cache mirrors, and nothing that points elsewhere.
+    """
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return False
+    _check_owned(path, st, "folder")
+    marker = path / _MARKER
+    try:
+        _check_owned(marker, marker.lstat(), "file")
+        text = marker.read_bytes()
+    except FileNotFoundError:
+        raise CacheRefused(path, "it has no gto marker, so gto did not make it") from None
+    except OSError as e:
+        raise CacheRefused(path, f"its marker cannot be read ({e.strerror})") from e
+    if text != _marker_text(url):
+        raise CacheRefused(path, "its marker names another URL")
+    for name in _FOREIGN:
+        if os.path.lexists(path / name):
+            raise CacheRefused(path, f"it holds '{name}', which gto never makes")
+    return True
+
+
 class _Lock:
     """An exclusive lock on one cache (flock on a side file), re-entrant within its owner.
 
@@ -159,12 +241,20 @@ class _Lock:
     def acquire(self) -> None:
         if self._depth == 0:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+                # Not through a symlink planted in its place (ELOOP), and only our own file.
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
             except OSError as e:
+                if e.errno == errno.ELOOP:
+                    raise CacheRefused(self.path, "it is a symbolic link") from e
                 raise RemoteError(
-                    f"Cannot create the cache lock '{self.path}': {e} (or use --no-cache)"
+                    f"Cannot create the cache lock '{self.path}': {e.strerror} "
+                    "(or use --no-cache)"
                 ) from e
+            try:
+                _check_owned(self.path, os.fstat(fd), "file")
+            except CacheRefused:
+                os.close(fd)
+                raise
             deadline = time.monotonic() + _LOCK_TIMEOUT
             while True:
                 try:
@@ -214,7 +304,7 @@ class _Progress:
         if self._stream is None or time.monotonic() - self._start < _PROGRESS_DELAY:
             return
         lines = re.split(r"[\r\n]+", message.decode("utf-8", "replace").strip())
-        text = redact(lines[-1], self._secrets)
+        text = terminal_safe(redact(lines[-1], self._secrets))
         self._stream.write(f"\r\033[KFetching {self._url}: {text}")
         self._stream.flush()
         self._shown = True
@@ -303,6 +393,12 @@ class Remote:
         self._lock = lock
         self._temporary = temporary
         self._repo: Repo | None = None
+        self._environ = environ
+        self._limits = transport.Limits.from_environ(environ)
+        self._meter = transport.Meter(self.url, self._limits)
+        self._config: StackedConfig | None = None
+        # Refs the server advertised under names git does not allow: never stored.
+        self.skipped: list[str] = []
         self._finalizer = weakref.finalize(self, _close, None, lock, temporary)
 
     @classmethod
@@ -325,6 +421,7 @@ class Remote:
             )
         if cache:
             root = _cache_root(environ)
+            _make_cache_root(root)
             name = hashlib.sha256(redact(url).encode()).hexdigest()[:32]
             remote = cls(url, root / name, _Lock(root / f"{name}.lock", redact(url)), None, environ)
         else:
@@ -362,20 +459,48 @@ class Remote:
         return self._repo
 
     def _prepare(self) -> None:
-        """Create the cache repository if it is missing (made aside, then renamed into place)."""
-        if (self.path / "objects").is_dir() and (self.path / "HEAD").is_file():
-            return
+        """Check the cache is gto's own and tidy it, or make it (aside, then renamed in place).
+
+        Under the lock, whatever a killed gto left in the cache goes: lock files and
+        temporary files. The cache's git config is replaced, unread, by gto's own.
+        """
         from dulwich.repo import Repo
 
+        if self._temporary is None:
+            exists = _check_cache(self.path, self.url)
+        else:
+            exists = self.path.is_dir()
         try:
-            if self.path.exists():  # left half-made by a crash before the rename
+            if exists and (self.path / "objects").is_dir() and (self.path / "HEAD").is_file():
+                self._tidy()
+                return
+            if exists:  # gto's own, but damaged: made again
                 shutil.rmtree(self.path)
             aside = Path(tempfile.mkdtemp(prefix=f"{self.path.name}.", dir=self.path.parent))
-            Repo.init_bare(str(aside)).close()
-            (aside / "description").write_text(f"gto's cache of {self.url}\n")
-            aside.rename(self.path)
+            try:
+                Repo.init_bare(str(aside)).close()
+                (aside / "config").write_bytes(_CACHE_CONFIG)
+                (aside / "description").write_text(f"gto's cache of {self.url}\n")
+                (aside / _MARKER).write_bytes(_marker_text(self.url))
+                aside.rename(self.path)
+            except BaseException:
+                shutil.rmtree(aside, ignore_errors=True)
+                raise
         except OSError as e:
-            raise RemoteError(f"Cannot create the cache '{self.path}': {e}") from e
+            raise RemoteError(f"Cannot create the cache '{self.path}': {e.strerror or e}") from e
+
+    def _tidy(self) -> None:
+        """Remove a killed gto's debris from the cache, and put gto's own config back."""
+        config = self.path / "config"
+        if config.is_symlink() or not config.is_file() or config.read_bytes() != _CACHE_CONFIG:
+            gitfiles.write_atomically(str(config), _CACHE_CONFIG, 0o644)
+        debris = [p for p in self.path.glob("*.lock") if p.is_file()]
+        debris += [p for p in (self.path / "objects" / "pack").glob("tmp*") if p.is_file()]
+        debris += [p for p in (self.path / "objects").glob("??/tmp_obj_*") if p.is_file()]
+        for root, _, files in os.walk(self.path / "refs"):
+            debris += [Path(root, name) for name in files if name.endswith(".lock")]
+        for path in debris:
+            path.unlink(missing_ok=True)
 
     def _shallow(self) -> bool:
         return bool(self._dulwich().get_shallow())
@@ -393,11 +518,14 @@ class Remote:
 
         def wants(refs: Mapping[Ref, ObjectID], depth: int | None = None) -> list[ObjectID]:
             advertised.clear()
-            advertised.update(
-                (ref, oid)
-                for ref, oid in refs.items()
-                if ref == b"HEAD" or (ref.startswith(_TAGS) and not ref.endswith(_PEELED))
-            )
+            self.skipped.clear()
+            for ref, oid in refs.items():
+                if ref != b"HEAD" and (not ref.startswith(_TAGS) or ref.endswith(_PEELED)):
+                    continue
+                if _acceptable(ref) and _HEX40.fullmatch(oid or b""):
+                    advertised[ref] = oid
+                else:
+                    self.skipped.append(_shown(ref))
             values = set(advertised.values())
             return sorted(values - self._present(values))
 
@@ -407,6 +535,14 @@ class Remote:
             wants, depth=None if complete else 1, ref_prefix=[b"HEAD", _TAGS], filter_spec=_FILTER
         )
         self._mirror(advertised, result.symrefs)
+        if self.skipped:
+            names = ", ".join(self.skipped[:5]) + (", ..." if len(self.skipped) > 5 else "")
+            _LOG.warning(
+                "Skipped %d ref(s) advertised by %s whose names git does not allow: %s",
+                len(self.skipped),
+                self.url,
+                names,
+            )
         if repo.object_store.count_pack_files() > _MAX_PACKS:
             repo.object_store.repack()
 
@@ -449,18 +585,26 @@ class Remote:
         from gto import gitwrite
 
         with self._lock.held():
-            gitwrite.push(git, refspecs, url=self._transport_url)
+            gitwrite.push(
+                git,
+                refspecs,
+                url=self._transport_url,
+                connect=lambda _: self._client(operation="push"),
+            )
 
-    def _client(self, thin_packs: bool = True) -> tuple[GitClient, str]:
-        from dulwich.client import get_transport_and_path
-
+    def _client(self, thin_packs: bool = True, operation: str = "pull") -> tuple[GitClient, str]:
+        """A client for the URL: transport settings from the user's own git config only."""
         with self._errors():
-            return get_transport_and_path(
+            if self._config is None:
+                self._config = transport.user_config(self._environ)
+            return transport.connect(
                 self._transport_url,
-                config=self._dulwich().get_config_stack(),
-                operation="pull",
+                config=self._config,
+                limits=self._limits,
+                meter=self._meter,
+                environ=self._environ,
+                operation=operation,
                 thin_packs=thin_packs,
-                quiet=True,
             )
 
     def _fetch(
@@ -525,14 +669,13 @@ class Remote:
         packed-refs is replaced in one rename (readers see the old or the new set), then
         loose refs left by earlier writes go. Only HEAD's branch is kept, as in a clone.
         """
-        from dulwich.file import GitFile
         from dulwich.refs import Ref
 
         refs: dict[bytes, bytes] = {ref: oid for ref, oid in advertised.items() if ref != b"HEAD"}
         head_oid = advertised.get(Ref(b"HEAD"))
         branch = symrefs.get(Ref(b"HEAD"))
         head: bytes
-        if branch is not None and branch.startswith(_HEADS):
+        if branch is not None and branch.startswith(_HEADS) and _acceptable(branch):
             head = b"ref: " + branch
             if head_oid is not None:
                 refs[branch] = head_oid
@@ -545,15 +688,13 @@ class Remote:
             for name, content in (("packed-refs", packed), ("HEAD", head + b"\n")):
                 current = self.path / name
                 if not current.is_file() or current.read_bytes() != content:
-                    # Under the cache's lock, a `.lock` file is debris from a crash.
-                    Path(f"{current}.lock").unlink(missing_ok=True)
-                    with GitFile(str(current), "wb") as f:
-                        f.write(content)
+                    with gitfiles.LockFile(str(current)) as lock:  # debris went in _tidy
+                        lock.commit(content)
             for folder in ("refs/tags", "refs/heads"):
                 for root, _, files in os.walk(self.path / folder):
                     for file in files:
                         os.unlink(os.path.join(root, file))
-        except OSError as e:
+        except (OSError, gitfiles.RefLocked) as e:
             raise RemoteError(f"Cannot update the cache '{self.path}': {e}") from e
 
     @contextmanager
@@ -593,6 +734,8 @@ class Remote:
 
     def _explain(self, error: Exception) -> str:
         text = redact(" ".join(str(error).split()), self._secrets)
+        if isinstance(error, TimeoutError) or "timed out" in text.lower():
+            return transport.TransferTimeout(self.url, self._limits.timeout).message
         if isinstance(error, OSError):
             network = isinstance(error, (ConnectionError, TimeoutError, socket.gaierror))
             if network or error.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
@@ -607,6 +750,23 @@ class Remote:
         if _DENIED.search(text):
             return f"Access to {self.url} was denied ({_clip(text)})"
         return f"{self.url} does not answer like a Git server ({_clip(text or repr(error))})"
+
+
+def _acceptable(ref: bytes) -> bool:
+    """Whether a ref name from a server may be stored and shown: git's rules, UTF-8,
+    nothing a terminal would obey (`refs/tags/../x`, escape sequences)."""
+    if ref == b"HEAD":
+        return True
+    try:
+        text = ref.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return is_ref_name(ref) and terminal_safe(text) == text
+
+
+def _shown(ref: bytes) -> str:
+    """A refused ref name, quoted and escaped for a one-line message."""
+    return repr(terminal_safe(ref.decode("utf-8", "backslashreplace")))
 
 
 def _userinfo(url: str) -> str | None:

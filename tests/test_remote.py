@@ -554,18 +554,22 @@ def test_a_moved_tag_is_mirrored(demo: Path) -> None:
 
 def test_a_cache_left_broken_by_a_crash_is_repaired(demo: Path, demo_clone: Path) -> None:
     with dulwich_http_server(demo) as url:
-        half_made = cache_of(url)
-        half_made.mkdir(parents=True)
-        (half_made / "junk").write_text("a crash before the cache was complete")
+        cache = cache_of(url)
         assert run(["show", "-r", url]) == run(["show", "-r", str(demo_clone)])
-        (half_made / "HEAD.lock").write_text("")  # a crash while refs were written
-        (half_made / "refs" / "tags" / "churn@v9.9.9.lock").write_text("")
+        # What a killed gto leaves in its own cache: lock files, temporary files.
+        (cache / "HEAD.lock").write_text("")
+        (cache / "refs" / "tags" / "churn@v9.9.9.lock").write_text("")
+        (cache / "objects" / "pack" / "tmp_pack_x").write_bytes(b"PACK")
         with Repo(str(demo)) as origin:
             make_tag(origin, "churn#prod#9", origin.refs[Ref(b"HEAD")].decode(), time=EPOCH + 10**6)
         code, out, err = run(["show", "churn", "-r", url])
-    assert (code, err) == (0, "") and "churn#prod#9" in out  # refs were updated
-    assert not (half_made / "junk").exists()
-    assert not (half_made / "refs" / "tags" / "churn@v9.9.9.lock").exists()
+        assert (code, err) == (0, "") and "churn#prod#9" in out  # refs were updated
+        assert not (cache / "HEAD.lock").exists()
+        assert not (cache / "refs" / "tags" / "churn@v9.9.9.lock").exists()
+        assert not (cache / "objects" / "pack" / "tmp_pack_x").exists()
+        # gto's own cache, damaged (no HEAD): made again.
+        (cache / "HEAD").unlink()
+        assert run(["show", "-r", url]) == run(["show", "-r", str(demo_clone)])
 
 
 @pytest.mark.parametrize("how", ["option", "env"])

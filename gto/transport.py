@@ -1,0 +1,280 @@
+"""Connections to servers: dulwich clients that give up on a silent server or a flood.
+
+A server that never answers, or one that sends an endless ref advertisement or a huge
+pack, must not hang gto or fill the disk. Every network client made here waits at
+most `timeout` seconds for data (per read, and to connect) and receives at most
+`max_bytes` in one command, then fails with one line. Transport settings (proxies,
+`core.sshCommand`, `http.sslVerify`...) come from the user's own git config and
+environment only, never from a repository: a cache is data, not configuration.
+
+Local `file://` repositories are read in-process: no timeout or size limit applies.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import select
+import shlex
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse, urlsplit
+
+from gto.exceptions import RemoteError, ValidationError
+
+if TYPE_CHECKING:
+    from dulwich.client import GitClient
+    from dulwich.config import StackedConfig
+
+__all__ = ["Limits", "Meter", "TransferTimeout", "TransferTooLarge", "connect", "user_config"]
+
+TIMEOUT_VARIABLE = "GTO_REMOTE_TIMEOUT"
+MAX_SIZE_VARIABLE = "GTO_REMOTE_MAX_SIZE"
+_SIZE = re.compile(r"(\d+)\s*([KMG]?)i?B?", re.IGNORECASE)
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long to wait for a server's next bytes, and how many bytes to take at most."""
+
+    timeout: float = 60.0
+    max_bytes: int = 1 << 30
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Limits:
+        """GTO_REMOTE_TIMEOUT (seconds) and GTO_REMOTE_MAX_SIZE (bytes; K, M, G suffixes).
+
+        >>> Limits.from_environ({"GTO_REMOTE_TIMEOUT": "2.5", "GTO_REMOTE_MAX_SIZE": "10M"})
+        Limits(timeout=2.5, max_bytes=10485760)
+
+        Raises:
+            ValidationError: a value that is not a positive number (of seconds, of bytes).
+        """
+        limits = cls()
+        timeout, size = environ.get(TIMEOUT_VARIABLE), environ.get(MAX_SIZE_VARIABLE)
+        seconds, max_bytes = limits.timeout, limits.max_bytes
+        if timeout:
+            try:
+                seconds = float(timeout)
+            except ValueError:
+                seconds = -1
+            if not 0 < seconds < float("inf"):
+                raise ValidationError(
+                    f"Invalid value in environment variable {TIMEOUT_VARIABLE}: expected a "
+                    f"number of seconds, got {timeout!r}"
+                )
+        if size:
+            match = _SIZE.fullmatch(size.strip())
+            if match is None or int(match[1]) == 0:
+                raise ValidationError(
+                    f"Invalid value in environment variable {MAX_SIZE_VARIABLE}: expected a "
+                    f"number of bytes (or 500K, 200M, 2G), got {size!r}"
+                )
+            max_bytes = int(match[1]) * _UNITS[match[2].upper()]
+        return cls(seconds, max_bytes)
+
+
+class TransferTimeout(RemoteError):
+    """The server sent nothing for the whole timeout."""
+
+    def __init__(self, url: str, seconds: float) -> None:
+        super().__init__(
+            f"{url} sent nothing for {seconds:g} s; gave up (set {TIMEOUT_VARIABLE} to wait "
+            "longer)"
+        )
+
+
+class TransferTooLarge(RemoteError):
+    """The server sent more than the size limit."""
+
+    def __init__(self, url: str, limit: int) -> None:
+        super().__init__(
+            f"{url} sent more than {limit:,} bytes; stopped reading (set {MAX_SIZE_VARIABLE} "
+            "to allow more)"
+        )
+
+
+class Meter:
+    """Counts what one command receives from a server, and stops it past the limit."""
+
+    def __init__(self, url: str, limits: Limits) -> None:
+        self.url = url
+        self.limits = limits
+        self.received = 0
+
+    def add(self, count: int) -> None:
+        self.received += count
+        if self.received > self.limits.max_bytes:
+            raise TransferTooLarge(self.url, self.limits.max_bytes)
+
+    def wrap(self, read: Callable[..., bytes]) -> Callable[..., bytes]:
+        """`read`, counting what it returns."""
+
+        def metered(*args: Any) -> bytes:
+            data = read(*args)
+            self.add(len(data))
+            return data
+
+        return metered
+
+
+def user_config(environ: Mapping[str, str]) -> StackedConfig:
+    """The user's git config (~/.gitconfig, $XDG_CONFIG_HOME/git/config, /etc/gitconfig)."""
+    from dulwich.config import ConfigFile, StackedConfig
+
+    from gto.gitwrite import user_configs
+
+    backends = user_configs(environ)
+    if not environ.get("GIT_CONFIG_NOSYSTEM"):
+        system = environ.get("GIT_CONFIG_SYSTEM") or "/etc/gitconfig"
+        with contextlib.suppress(OSError, ValueError):  # none, or unreadable: git goes on
+            backends.append(ConfigFile.from_path(system))
+    return StackedConfig(backends)
+
+
+def _ssh_command(environ: Mapping[str, str]) -> str | None:
+    """GIT_SSH_COMMAND (a shell command), else GIT_SSH (a program), as git picks them."""
+    if environ.get("GIT_SSH_COMMAND"):
+        return environ["GIT_SSH_COMMAND"]
+    if environ.get("GIT_SSH"):
+        return shlex.quote(environ["GIT_SSH"])
+    return None
+
+
+class _TimedPipe(io.RawIOBase):
+    """The read end of a pipe that gives up when nothing arrives for `timeout` seconds."""
+
+    def __init__(self, fd: int, timeout: float) -> None:
+        super().__init__()
+        self._fd = fd
+        self._timeout = timeout
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        ready, _, _ = select.select([self._fd], [], [], self._timeout)
+        if not ready:
+            raise TimeoutError(f"timed out: no data for {self._timeout:g} s")
+        data = os.read(self._fd, len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def connect(
+    url: str,
+    *,
+    config: StackedConfig,
+    limits: Limits,
+    meter: Meter,
+    environ: Mapping[str, str],
+    operation: str = "pull",
+    thin_packs: bool = True,
+) -> tuple[GitClient, str]:
+    """A dulwich client for `url` and the path to ask it for, within `limits`."""
+    from dulwich.client import (
+        SSHGitClient,
+        SSHVendor,
+        SubprocessWrapper,
+        TCPGitClient,
+        Urllib3HttpGitClient,
+        default_urllib3_manager,
+        get_transport_and_path,
+    )
+    from dulwich.protocol import Protocol
+
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in ("http", "https"):
+        import urllib3
+
+        class HttpClient(Urllib3HttpGitClient):
+            """Counts every byte of every response."""
+
+            def _http_request(self, *args: Any, **kwargs: Any) -> Any:
+                response, read = super()._http_request(*args, **kwargs)
+                return response, meter.wrap(read)
+
+        parts = urlparse(url)
+        plain = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+        pool = default_urllib3_manager(config, base_url=plain, timeout=limits.timeout)
+        assert isinstance(pool, urllib3.PoolManager)  # a ProxyManager is one too
+        return HttpClient.from_parsedurl(
+            parts,
+            config=config,
+            pool_manager=pool,
+            thin_packs=thin_packs,
+            quiet=True,
+        ), parts.path
+    if scheme == "git":
+
+        class TCPClient(TCPGitClient):
+            """Sockets with a timeout; every byte read counted."""
+
+            def _connect(
+                self, cmd: bytes, path: str | bytes, protocol_version: int | None = None
+            ) -> tuple[Protocol, Callable[[], bool], Any]:
+                # Sockets take the default timeout when they are made, here, in dulwich.
+                previous = socket.getdefaulttimeout()
+                socket.setdefaulttimeout(limits.timeout)
+                try:
+                    proto, can_read, stderr = super()._connect(cmd, path, protocol_version)
+                finally:
+                    socket.setdefaulttimeout(previous)
+                proto.read = meter.wrap(proto.read)
+                return proto, can_read, stderr
+
+        parts = urlparse(url)
+        return TCPClient.from_parsedurl(
+            parts,
+            config=config,
+            thin_packs=thin_packs,
+            quiet=True,
+        ), parts.path
+    client, path = get_transport_and_path(
+        url,
+        config=config,
+        operation=operation,
+        thin_packs=thin_packs,
+        quiet=True,
+        ssh_command=_ssh_command(environ),
+    )
+    if isinstance(client, SSHGitClient):
+        vendor = client.ssh_vendor
+
+        class TimedConnection(SubprocessWrapper):
+            """The ssh client's output read with a timeout, every byte counted."""
+
+            def __init__(self, connection: SubprocessWrapper) -> None:
+                self.proc = connection.proc
+                self.write = connection.write
+                self._untimed = connection  # its own reader keeps the pipe open
+                stdout = connection.proc.stdout
+                assert stdout is not None
+                pipe = io.BufferedReader(_TimedPipe(stdout.fileno(), limits.timeout))
+                self.read = meter.wrap(pipe.read)
+
+            def close(self, timeout: int | None = None) -> None:
+                """Close the pipes; an ssh that does not end then (a stalled server) is killed."""
+                for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+                    if stream is not None:
+                        with contextlib.suppress(OSError):
+                            stream.close()
+                deadline = time.monotonic() + limits.timeout
+                while self.proc.poll() is None and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                if self.proc.poll() is None:
+                    self.proc.kill()
+                    self.proc.wait()
+
+        class TimedVendor(SSHVendor):
+            def run_command(self, *args: Any, **kwargs: Any) -> SubprocessWrapper:
+                return TimedConnection(vendor.run_command(*args, **kwargs))
+
+        client.ssh_vendor = TimedVendor()
+    return client, path
