@@ -26,8 +26,6 @@ from gto.state import Registry
 from gto.tags import tag_artifact
 
 if TYPE_CHECKING:
-    from dulwich.client import GitClient
-
     from gto.remote import Remote
 
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
@@ -203,24 +201,12 @@ class Session:
     def push(self, refspecs: Sequence[tuple[str | None, str]]) -> None:
         """Push to `origin`, or to the URL of a remote's cache (see gitwrite.push)."""
         from gto import gitwrite, transport
-        from gto.remote import redact
 
         if self.remote is not None:
             self.remote.push(self.git, refspecs)
             return
-        limits = transport.Limits.from_environ(self.environ)
-
-        def connect(url: str) -> tuple[GitClient, str]:
-            return transport.connect(
-                url,
-                config=self.git.dulwich_repo.get_config_stack(),  # the user's own repository
-                limits=limits,
-                meter=transport.Meter(redact(url), limits),
-                environ=self.environ,
-                operation="push",
-            )
-
-        gitwrite.push(self.git, refspecs, connect=connect)
+        config = self.git.dulwich_repo.get_config_stack()  # the user's own repository
+        gitwrite.push(self.git, refspecs, connect=transport.connector(config, self.environ))
 
     def discovery_commits(self, all_branches: bool = False, all_commits: bool = False) -> list[str]:
         if all_commits:

@@ -31,7 +31,15 @@ if TYPE_CHECKING:
     from dulwich.client import GitClient
     from dulwich.config import StackedConfig
 
-__all__ = ["Limits", "Meter", "TransferTimeout", "TransferTooLarge", "connect", "user_config"]
+__all__ = [
+    "Limits",
+    "Meter",
+    "TransferTimeout",
+    "TransferTooLarge",
+    "connect",
+    "connector",
+    "user_config",
+]
 
 TIMEOUT_VARIABLE = "GTO_REMOTE_TIMEOUT"
 MAX_SIZE_VARIABLE = "GTO_REMOTE_MAX_SIZE"
@@ -165,6 +173,23 @@ class _TimedPipe(io.RawIOBase):
         data = os.read(self._fd, len(buffer))
         buffer[: len(data)] = data
         return len(data)
+
+
+def connector(
+    config: StackedConfig, environ: Mapping[str, str], *, operation: str = "push"
+) -> Callable[[str], tuple[GitClient, str]]:
+    """`connect` for whatever URL a push picks, with the limits the environment sets."""
+    limits = Limits.from_environ(environ)
+
+    def make(url: str) -> tuple[GitClient, str]:
+        from gto.remote import redact
+
+        meter = Meter(redact(url), limits)
+        return connect(
+            url, config=config, limits=limits, meter=meter, environ=environ, operation=operation
+        )
+
+    return make
 
 
 def connect(
