@@ -955,8 +955,9 @@ def _main(argv: Sequence[str] | None) -> int:
         # words it is handed (options included) are never parsed as its own options.
         from gto.complete import answer
         from gto.complete_words import registry_words
+        from gto.render import terminal_safe
 
-        print(answer(parser, words[1:], registry_words))
+        print(terminal_safe(answer(parser, words[1:], registry_words)))
         return 0
     args, unknown = parser.parse_known_args(argv)
     if unknown:
@@ -978,6 +979,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return 1
     output, code = output if isinstance(output, tuple) else (output, 0)
     if output is not None:
-        print(output)
+        from gto.render import terminal_safe
+
+        print(terminal_safe(output))  # repository content never drives the terminal
         sys.stdout.flush()  # a closed pipe shows here, inside main, not at exit
     return code

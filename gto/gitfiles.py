@@ -277,9 +277,10 @@ def read_ref(refs_dir: str, ref: str) -> str | None:
 
 
 def _exists(refs_dir: str, ref: str) -> bool:
-    return os.path.lexists(_ref_file(refs_dir, ref)) or _packed_value(
-        _packed(refs_dir), ref
-    ) is not None
+    return (
+        os.path.lexists(_ref_file(refs_dir, ref))
+        or _packed_value(_packed(refs_dir), ref) is not None
+    )
 
 
 def _make_parents(refs_dir: str, ref: str) -> None:

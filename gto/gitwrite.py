@@ -594,8 +594,7 @@ def commit_files(
         )
         if not moved:
             raise RepoError(
-                f"'{head.ref}' moved while committing; nothing was committed, run the "
-                "command again"
+                f"'{head.ref}' moved while committing; nothing was committed, run the command again"
             )
     except BaseException:
         undo()

@@ -247,8 +247,7 @@ class _Lock:
                 if e.errno == errno.ELOOP:
                     raise CacheRefused(self.path, "it is a symbolic link") from e
                 raise RemoteError(
-                    f"Cannot create the cache lock '{self.path}': {e.strerror} "
-                    "(or use --no-cache)"
+                    f"Cannot create the cache lock '{self.path}': {e.strerror} (or use --no-cache)"
                 ) from e
             try:
                 _check_owned(self.path, os.fstat(fd), "file")

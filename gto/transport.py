@@ -93,8 +93,7 @@ class TransferTimeout(RemoteError):
 
     def __init__(self, url: str, seconds: float) -> None:
         super().__init__(
-            f"{url} sent nothing for {seconds:g} s; gave up (set {TIMEOUT_VARIABLE} to wait "
-            "longer)"
+            f"{url} sent nothing for {seconds:g} s; gave up (set {TIMEOUT_VARIABLE} to wait longer)"
         )
 
 

@@ -65,6 +65,7 @@ def yaml_parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     elif not yaml.__with_libyaml__:
         pytest.skip("PyYAML was built without libyaml")
 
+
 TOO_LARGE = "f: too large: {} bytes, over the limit of 10 bytes"
 
 
