@@ -97,15 +97,15 @@ class LockFile:
         except FileExistsError:
             raise RefLocked(path, self.lock_path) from None
         except OSError as e:
-            raise OSError(e.errno, e.strerror, self.lock_path) from e
+            raise OSError(e.errno, e.strerror, path) from e
         self._done = False
 
     def commit(self, data: bytes) -> None:
         """Replace the file with `data`, durably; on any failure the lock file is removed."""
         assert self._fd is not None and not self._done
         try:
-            _naming(self.lock_path, lambda: _write_all(self._fd or 0, data))
-            _naming(self.lock_path, lambda: os.fsync(self._fd or 0))
+            _naming(self.path, lambda: _write_all(self._fd or 0, data))
+            _naming(self.path, lambda: os.fsync(self._fd or 0))
             os.close(self._fd)
             self._fd = None
             _naming(self.path, lambda: os.replace(self.lock_path, self.path))
