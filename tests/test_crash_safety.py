@@ -38,7 +38,6 @@ from builders import (
 from dulwich.index import Index
 from dulwich.objects import Commit as CommitObject
 from dulwich.objects import Tree
-from dulwich.refs import Ref
 from dulwich.repo import Repo
 from servers import REAL_GIT
 
@@ -521,7 +520,7 @@ def test_a_folder_that_cannot_be_written_is_named_in_one_line(
     small_repo(tmp_path / "repo")
     path = tmp_path / "repo"
     before = ref_state(path)
-    folders = [path / read_only] if read_only != ".git/objects" else [path / read_only]
+    folders = [path / read_only]
     if read_only == ".git/objects":
         folders += [p for p in (path / read_only).iterdir() if p.is_dir()]
     for folder in folders:
