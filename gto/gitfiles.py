@@ -28,6 +28,7 @@ __all__ = [
     "RefLocked",
     "create_ref",
     "delete_ref",
+    "make_ref_folders",
     "read_ref",
     "update_ref",
     "write_atomically",
@@ -180,29 +181,35 @@ def write_object(objects_dir: str, oid: str, compressed: bytes) -> bool:
             os.utime(path)  # a fresh mtime keeps a concurrent gc from pruning it
         return False
     made_folder = False
-    try:
-        os.mkdir(folder)
-        made_folder = True
-    except FileExistsError:
-        pass
-    except OSError as e:
-        raise OSError(e.errno, e.strerror, folder) from e
-    try:
-        fd, temporary = _naming(folder, lambda: tempfile.mkstemp(prefix="tmp_obj_", dir=folder))
+    for _ in range(3):  # another writer may remove the folder it found empty (a discard)
         try:
-            _naming(path, lambda: _write_all(fd, compressed))
-            _naming(path, lambda: os.fsync(fd))
-            _naming(path, lambda: os.fchmod(fd, 0o444))
-            os.close(fd)
-            fd = -1
-            _naming(path, lambda: os.replace(temporary, path))
-        except BaseException:
-            if fd >= 0:
-                os.close(fd)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
+            os.mkdir(folder)
+            made_folder = True
+        except FileExistsError:
+            pass
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, folder) from e
+        try:
+            fd, temporary = tempfile.mkstemp(prefix="tmp_obj_", dir=folder)
+            break
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, folder) from e
+    else:
+        raise OSError(errno.ENOENT, os.strerror(errno.ENOENT), folder)
+    try:
+        _naming(path, lambda: _write_all(fd, compressed))
+        _naming(path, lambda: os.fsync(fd))
+        _naming(path, lambda: os.fchmod(fd, 0o444))
+        os.close(fd)
+        fd = -1
+        _naming(path, lambda: os.replace(temporary, path))
     except BaseException:
+        if fd >= 0:
+            os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
         if made_folder:
             with contextlib.suppress(OSError):
                 os.rmdir(folder)  # only if nothing else arrived meanwhile
@@ -283,7 +290,8 @@ def _exists(refs_dir: str, ref: str) -> bool:
     )
 
 
-def _make_parents(refs_dir: str, ref: str) -> None:
+def make_ref_folders(refs_dir: str, ref: str) -> None:
+    """The folders `ref`'s loose file needs (made before any object is written for it)."""
     folder = os.path.dirname(_ref_file(refs_dir, ref))
     try:
         os.makedirs(folder, exist_ok=True)
@@ -302,7 +310,7 @@ def create_ref(refs_dir: str, ref: str, oid: str) -> bool:
     Raises:
         RefLocked: another writer holds the lock.
     """
-    _make_parents(refs_dir, ref)
+    make_ref_folders(refs_dir, ref)
     with LockFile(_ref_file(refs_dir, ref)) as lock:
         if _exists(refs_dir, ref):
             return False

@@ -352,22 +352,6 @@ def _store(git: GitRepo, obj: ShaFile) -> bool:
         raise _write_error(git, "objects", e) from e
 
 
-def _discard(git: GitRepo, oid: ObjectID, ref: str | None = None) -> None:
-    """Remove a loose object this command wrote but no ref came to point at.
-
-    With a fixed clock two writers can make the very same tag object: if `ref` holds
-    it (the other writer won), it stays.
-    """
-    path = os.path.join(git.objects_dir, oid[:2].decode(), oid[2:].decode())
-    try:
-        if ref is not None and gitfiles.read_ref(git.commondir, ref) == oid.decode():
-            return
-        os.remove(path)
-        os.rmdir(os.path.dirname(path))  # only if the fan-out folder is empty now
-    except (OSError, ValueError):
-        pass
-
-
 def _locked(git: GitRepo, action: Callable[[], _T], *, wait: bool = True) -> _T:
     """Run a ref update, waiting while another writer holds the ref's lock file.
 
@@ -443,6 +427,7 @@ def create_tag(
         raise RefNotFound(commit)
     if _locked(git, lambda: _tag_exists(git, ref)):
         raise TagExists(name)
+    _locked(git, lambda: gitfiles.make_ref_folders(git.commondir, ref))
     _wait_for_lock(git, git.ref_path(ref), wait=wait)
     tag = Tag()
     tag.name = name.encode()
@@ -450,19 +435,15 @@ def create_tag(
     tag.tagger = _signature(tagger)
     tag.tag_time, tag.tag_timezone = when
     tag.message = message.encode()
-    written = _store(git, tag)
+    # When the ref cannot be made, the object stays, unreferenced (git gc prunes it):
+    # another writer may have made the very same object (same name, tagger, second
+    # and message) and be about to point its ref at it.
+    _store(git, tag)
     # No reflog: git keeps none for tags.
-    try:
-        created = _locked(
-            git, lambda: gitfiles.create_ref(git.commondir, ref, tag.id.decode()), wait=wait
-        )
-    except GTOException:
-        if written:
-            _discard(git, tag.id, ref)
-        raise
+    created = _locked(
+        git, lambda: gitfiles.create_ref(git.commondir, ref, tag.id.decode()), wait=wait
+    )
     if not created:
-        if written:
-            _discard(git, tag.id, ref)
         raise TagExists(name)
     return tag.id.decode("ascii")
 
@@ -583,7 +564,7 @@ def commit_files(
     new.message = message.encode() if message.endswith("\n") else f"{message}\n".encode()
     for oid in list(new_objects):
         _store(git, new_objects[oid])
-    written = _store(git, new)
+    _store(git, new)  # left unreferenced if the branch cannot move (see create_tag)
     undo = _check_out(git, {path: _content(repo, entry) for path, entry in entries.items()})
     try:
         moved = _locked(
@@ -598,8 +579,6 @@ def commit_files(
             )
     except BaseException:
         undo()
-        if written:
-            _discard(git, new.id)
         raise
     return new.id.decode("ascii")
 

@@ -21,9 +21,11 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 import gto
+from gto import gitwrite, writes
+from gto.doctor import diagnose
 from gto.gitrepo import GitRepo
 from gto.session import Session
-from gto.tags import parse_tag
+from gto.tags import Action, parse_tag
 
 PROCESSES = 8
 TIMEOUT = 60
@@ -40,16 +42,22 @@ sys.exit(main(sys.argv[2:]))
 """
 
 
-def run_at_once(tmp_path: Path, commands: Sequence[Sequence[str]]) -> list[tuple[int, str, str]]:
-    """Start one process per command, release them together; (code, stdout, stderr) each."""
+def run_at_once(
+    tmp_path: Path, commands: Sequence[Sequence[str]], *, clock: bool = False
+) -> list[tuple[int, str, str]]:
+    """Start one process per command, release them together; (code, stdout, stderr) each.
+
+    The tagger's date is fixed, unless `clock`: then each tag takes the time it is made.
+    """
     go = tmp_path / "go"
     env = {
         **os.environ,
         "PYTHONPATH": str(Path(gto.__file__).resolve().parent.parent),
         "GIT_COMMITTER_NAME": "Tess Tagger",
         "GIT_COMMITTER_EMAIL": "tess@example.com",
-        "GIT_COMMITTER_DATE": f"@{EPOCH + 1000} +0000",
     }
+    if not clock:
+        env["GIT_COMMITTER_DATE"] = f"@{EPOCH + 1000} +0000"
     processes = [
         subprocess.Popen(
             [sys.executable, "-c", _BOOT, str(go), *command],
@@ -216,3 +224,82 @@ def test_mixed_registrations_and_assignments(tmp_path: Path, repo_path: Path) ->
     assert len(per_commit) == 1 + 3 - len(failed) // 2
     stage_tags = [parse_tag(n) for n in written if "#" in n]
     assert len({p.counter for p in stage_tags}) == len(stage_tags) == 4
+
+
+REPEATED = {
+    "deprecate": "❌ Stage 'prod' of version 'v0.0.1' is unassigned already. Use the '--force' "
+    "flag to create a new Git tag nevertheless.\n",
+    "assign": "❌ Version 'v0.0.1' is already in stage 'prod'. Use the '--force' flag to create "
+    "a new Git tag nevertheless.\n",
+}
+
+
+@pytest.mark.parametrize("command", ["deprecate", "assign"])
+def test_one_stage_change_made_by_many_at_once_succeeds_once(
+    command: str, tmp_path: Path, repo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As when run one after another: the first unassigns (or assigns) the stage, the
+    # others find it done. Each writes a tag, then the later ones back off.
+    if command == "deprecate":
+        monkeypatch.setenv("GIT_COMMITTER_NAME", "Tess Tagger")
+        monkeypatch.setenv("GIT_COMMITTER_EMAIL", "tess@example.com")
+        monkeypatch.setenv("GIT_COMMITTER_DATE", f"@{EPOCH + 900} +0000")  # before the rest
+        writes.assign(str(repo_path), "m", "prod", version="v0.0.1")
+        args = ["deprecate", "m", "v0.0.1", "prod"]
+    else:
+        args = ["assign", "m", "--version", "v0.0.1", "--stage", "prod"]
+    results = run_at_once(tmp_path, [[*args, "-r", str(repo_path)]] * PROCESSES)
+    assert sorted(code for code, _, _ in results) == [0] + [1] * (PROCESSES - 1), results
+    assert sorted(err for _, _, err in results) == [""] + [REPEATED[command]] * (PROCESSES - 1)
+    action = Action.UNASSIGN if command == "deprecate" else Action.ASSIGN
+    made = [n for n in tags(repo_path) if parse_tag(n).action is action]
+    assert made == [out.split("'")[1] for code, out, _ in results if code == 0]
+
+
+def test_concurrent_writers_never_date_a_higher_counter_earlier(
+    tmp_path: Path, repo_path: Path
+) -> None:
+    # Real clocks: a writer that retries with a higher counter takes the time anew.
+    results = run_at_once(
+        tmp_path,
+        [
+            ["assign", "m", "--version", "v0.0.1", "--stage", f"s{i}", "-r", str(repo_path)]
+            for i in range(PROCESSES)
+        ],
+        clock=True,
+    )
+    assert [code for code, _, _ in results] == [0] * PROCESSES, results
+    assert [p for p in diagnose(repo_path) if p.check == "counter-backwards"] == []
+
+
+def test_a_stale_counter_lock_moves_on_to_the_next_counter(
+    repo_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A writer killed while creating m#qa#1 left its lock: the next one takes #2 at
+    # once (no waiting for the lock), with the time it takes that counter, not before.
+    lock = repo_path / ".git" / "refs" / "tags" / "m#qa#1.lock"
+    lock.write_text("")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Tess Tagger")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "tess@example.com")
+    clock = iter(range(EPOCH + 100, EPOCH + 200))
+
+    class Clock:
+        """gitwrite's view of the time module: every reading a second later."""
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(time, name)
+
+        def time(self) -> float:
+            return float(next(clock))
+
+    monkeypatch.setattr(gitwrite, "time", Clock())
+    started = time.monotonic()
+    outcome = writes.assign(str(repo_path), "m", "qa", version="v0.0.1")
+    assert time.monotonic() - started < gitwrite._LOCK_TIMEOUT
+    assert [e.tag for e in outcome.created] == ["m#qa#2"]
+    with Repo(str(repo_path)) as repo:
+        made = repo[repo.refs[Ref(b"refs/tags/m#qa#2")]]
+        assert isinstance(made, Tag)
+        assert made.tag_time == EPOCH + 101  # the second reading: the one for counter 2
+    assert outcome.created[0].created_at.timestamp() == EPOCH + 101
+    assert lock.exists()  # not ours to remove: doctor reports it

@@ -108,3 +108,63 @@ def test_broken_artifacts_yaml_and_config(
     assert issues[0]["message"].startswith("artifacts.yaml file doesn't conform to GTO format")
     (tmp_path / "r" / ".gto").write_text("stages: [bad name]\n")
     assert problems(tmp_path / "r") == [("config", ())]
+
+
+def test_orphaned_tags_of_a_version_whose_registration_is_gone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # What deleting the oldest tag first (upstream's order) leaves when it is killed:
+    # the stage tags and the deregistration of v1.0.0, but not its registration.
+    build_registry(
+        tmp_path / "r",
+        [
+            ("commit", "c1", {"artifacts.yaml": "m: {type: model}\n"}),
+            ("commit", "c2"),
+            ("commit", "c3"),
+            ("tag", "m@v2.0.0", "c2", 5),
+            ("tag", "m#prod#2", "c1", 20, "Assigning stage prod to artifact m version v1.0.0"),
+            (
+                "tag",
+                "m#prod!#3",
+                "c1",
+                30,
+                "Unassigning stage 'prod' to artifact 'm' version 'v1.0.0'",
+            ),
+            ("tag", "m@v1.0.0!", "c1", 40, "Deregistering artifact m version v1.0.0"),
+            # assign --sr: a stage on an unregistered commit, by design; not an orphan
+            ("tag", "m#dev#4", "c3", 50, "Assigning stage dev to artifact m version 3c0ffee"),
+        ],
+    ).close()
+    assert problems(tmp_path / "r") == [
+        ("orphaned-tags", ("m#prod!#3", "m#prod#2", "m@v1.0.0!")),
+    ]
+    assert main(["doctor", "-r", str(tmp_path / "r")]) == 1
+    assert capsys.readouterr().out.endswith(
+        "❌ Version 'v1.0.0' of 'm' has no registration tag, but tags of it are left (by an "
+        "interrupted `deprecate --delete`?): register the version again, or delete them with "
+        "`git tag -d 'm#prod!#3' 'm#prod#2' 'm@v1.0.0!'` [m#prod!#3, m#prod#2, m@v1.0.0!]\n"
+    )
+
+
+def test_stale_lock_files_are_reported_with_how_to_remove_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+    import time
+
+    build_registry(tmp_path / "r", CLEAN).close()
+    git = tmp_path / "r" / ".git"
+    stale = [git / "refs" / "tags" / "m#prod#2.lock", git / "packed-refs.lock", git / "index.lock"]
+    for lock in stale:
+        lock.write_text("")
+        os.utime(lock, (time.time() - 3600, time.time() - 3600))
+    (git / "refs" / "tags" / "m#dev#3.lock").write_text("")  # a writer at work right now
+    assert problems(tmp_path / "r") == [("stale-lock", ())] * 3
+    assert main(["doctor", "-r", str(tmp_path / "r")]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "❌ Lock file '.git/index.lock' was left 3600 s ago by a git or gto process that did "
+        "not finish; if none is running, remove it: rm .git/index.lock\n"
+    ) in out
+    assert "rm '.git/refs/tags/m#prod#2.lock'\n" in out
+    assert "m#dev#3.lock" not in out
