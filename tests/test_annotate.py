@@ -504,3 +504,125 @@ def test_a_file_url_to_a_work_tree_refuses_commits_and_takes_tags(
         assert Ref(b"refs/tags/m@v0.0.1") in repo.refs
     assert main(["show", "-r", url]) == 0
     assert "m" in capsys.readouterr().out
+
+
+# Only the entry that changes is rewritten
+
+HAND_WRITTEN = """\
+# Registry of the team
+
+z-data:   # the data
+  type: dataset
+  path: data/z.csv
+
+# models
+a-model:
+  type: model
+  owner: ml-team   # not a field of gto's: kept
+"""
+
+
+def test_annotate_rewrites_only_the_entry_it_changes(run: Run, path: Path) -> None:
+    (path / "artifacts.yaml").write_text(HAND_WRITTEN)
+    assert run("annotate", "a-model", "--path", "models/a.pkl") == (0, UPDATED, "")
+    assert (path / "artifacts.yaml").read_text() == HAND_WRITTEN.replace(
+        "  owner: ml-team   # not a field of gto's: kept\n",
+        "  owner: ml-team\n  path: models/a.pkl\n",
+    )
+    # The entries are not in name order: a new one goes at the end.
+    assert run("annotate", "b-new", "--type", "model") == (0, UPDATED, "")
+    assert (
+        (path / "artifacts.yaml")
+        .read_text()
+        .endswith("  path: models/a.pkl\nb-new:\n  type: model\n")
+    )
+    assert run("remove", "z-data") == (0, UPDATED, "")
+    assert (path / "artifacts.yaml").read_text() == (
+        "# Registry of the team\n\n\n# models\na-model:\n  type: model\n  owner: ml-team\n"
+        "  path: models/a.pkl\nb-new:\n  type: model\n"
+    )
+
+
+def test_a_new_entry_goes_where_it_sorts_in_a_sorted_file(run: Run, path: Path) -> None:
+    (path / "artifacts.yaml").write_text("# ours\na: {}\n\n# theirs\nz: {type: model}\n")
+    assert run("annotate", "m", "-d", "in the middle") == (0, UPDATED, "")
+    assert (path / "artifacts.yaml").read_text() == (
+        "# ours\na: {}\nm:\n  description: in the middle\n\n# theirs\nz: {type: model}\n"
+    )
+
+
+def test_a_file_that_is_not_a_block_mapping_is_written_anew(run: Run, path: Path) -> None:
+    (path / "artifacts.yaml").write_text("{z: {type: model}, a: {}}\n")
+    assert run("annotate", "m") == (0, UPDATED, "")
+    assert (path / "artifacts.yaml").read_text() == "a: {}\nm: {}\nz:\n  type: model\n"
+
+
+# Files stay inside the repository
+
+
+def test_an_artifacts_yaml_leading_outside_is_neither_read_nor_written(
+    run: Run, path: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("secret: {description: do not show}\n")
+    (path / "artifacts.yaml").unlink()
+    (path / "artifacts.yaml").symlink_to(outside)
+    refusal = (
+        f"❌ 'artifacts.yaml' leads to '{outside}', outside the repository's work tree: gto "
+        "neither reads nor writes through it\n"
+    )
+    for command in (["describe", "secret"], ["annotate", "m"], ["remove", "secret"]):
+        assert run(*command) == (1, "", refusal)
+    assert outside.read_text() == "secret: {description: do not show}\n"
+    assert (path / "artifacts.yaml").is_symlink()
+
+
+def test_an_artifacts_yaml_leading_inside_is_written_through(run: Run, path: Path) -> None:
+    (path / "registry").mkdir()
+    (path / "artifacts.yaml").rename(path / "registry" / "index.yaml")
+    (path / "artifacts.yaml").symlink_to("registry/index.yaml")
+    assert run("annotate", "m") == (0, UPDATED, "")
+    assert (path / "artifacts.yaml").is_symlink()
+    assert (path / "registry" / "index.yaml").read_text() == INDEX.replace(
+        "z-data:", "m: {}\nz-data:"
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("gto", "../outside.yaml"), ("env", "/etc/outside.yaml"), ("env", ".git/config")],
+)
+def test_the_index_file_cannot_be_outside_the_repository(
+    setting: str, value: str, run: Run, path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if setting == "gto":
+        (path / ".gto").write_text(f"index: {value}\n")
+        expected = (
+            f"❌ Wrong config file '{path.resolve() / '.gto'}': index: expected a relative path "
+            f"inside the repository, without '..' or '.git' parts, got '{value}'\n"
+        )
+    else:
+        monkeypatch.setenv("GTO_INDEX", value)
+        expected = (
+            "❌ Invalid value in environment variable GTO_INDEX: expected a relative path "
+            f"inside the repository, without '..' or '.git' parts, got '{value}'\n"
+        )
+    before = (path / ".git" / "config").read_bytes()
+    assert run("annotate", "m") == (1, "", expected)
+    assert not (path.parent / "outside.yaml").exists()
+    assert (path / ".git" / "config").read_bytes() == before
+
+
+def test_annotate_commit_finishes_what_a_killed_one_left(run: Run, path: Path) -> None:
+    # A killed `annotate --commit` may leave the new text in the work tree (and index),
+    # the branch not moved yet: the same command commits it.
+    assert run("annotate", "m", "--type", "model") == (0, UPDATED, "")
+    assert run("annotate", "m", "--type", "model", "--commit") == (
+        0,
+        UPDATED + "Running `git commit`\n",
+        "",
+    )
+    assert_consistent(path)
+    # A different edit is still refused, as before.
+    (path / "artifacts.yaml").write_text(INDEX + "x: {}\n")
+    assert run("annotate", "m", "--type", "dataset", "--commit")[0] == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from gto.config import (
@@ -402,3 +404,35 @@ def test_check_type(types: tuple[str, ...] | None, type_: str, message: str | No
         with pytest.raises(ValidationError) as info:
             check_type(config, type_)
         assert str(info.value) == message
+
+
+OUTSIDE = [
+    "../artifacts.yaml",
+    "/etc/artifacts.yaml",
+    "a/../../x.yaml",
+    ".git/config",
+    "sub/.GIT/hooks/pre-commit",
+    "./artifacts.yaml",
+    "a//b.yaml",
+    "dir/",
+    "C:\\x.yaml",
+    "a\nb.yaml",
+]
+
+
+@pytest.mark.parametrize("index", OUTSIDE)
+def test_the_index_file_stays_inside_the_repository(index: str) -> None:
+    with pytest.raises(WrongConfig):
+        load_config(f"index: {json.dumps(index)}", path="/r/.gto", environ={})
+    with pytest.raises(ValidationError) as info:
+        load_config(None, path="/r/.gto", environ={"GTO_INDEX": index})
+    assert str(info.value).startswith(
+        "Invalid value in environment variable GTO_INDEX: expected a relative path inside "
+        "the repository, without '..' or '.git' parts, got "
+    )
+
+
+@pytest.mark.parametrize("index", ["models.yaml", "registry/artifacts.yaml", "a.b/c-d_e.yml"])
+def test_an_index_file_inside_the_repository_is_fine(index: str) -> None:
+    assert load_config(f"index: {index}", path="/r/.gto", environ={}).index == index
+    assert load_config(None, path="/r/.gto", environ={"GTO_INDEX": index}).index == index
