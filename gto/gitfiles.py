@@ -152,20 +152,31 @@ def write_atomically(path: str, data: bytes, mode: int | None = None) -> None:
     fd, temporary = _naming(
         path, lambda: tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
     )
+    _fill_and_rename(fd, temporary, path, data, mode)
+    _fsync_folder(folder)
+
+
+def _fill_and_rename(fd: int, temporary: str, path: str, data: bytes, mode: int) -> None:
+    """Write `data` to the open temporary file, fsync it, rename it to `path`.
+
+    On any failure the temporary file is closed and removed, and `path` is untouched.
+    """
     try:
         _naming(path, lambda: _write_all(fd, data))
         _naming(path, lambda: os.fchmod(fd, mode))
         _naming(path, lambda: os.fsync(fd))
-        os.close(fd)
-        fd = -1
-        _naming(path, lambda: os.replace(temporary, path))
     except BaseException:
-        if fd >= 0:
-            os.close(fd)
+        os.close(fd)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
-    _fsync_folder(folder)
+    os.close(fd)
+    try:
+        _naming(path, lambda: os.replace(temporary, path))
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
 
 
 def write_object(objects_dir: str, oid: str, compressed: bytes) -> bool:
@@ -199,17 +210,8 @@ def write_object(objects_dir: str, oid: str, compressed: bytes) -> bool:
     else:
         raise OSError(errno.ENOENT, os.strerror(errno.ENOENT), folder)
     try:
-        _naming(path, lambda: _write_all(fd, compressed))
-        _naming(path, lambda: os.fsync(fd))
-        _naming(path, lambda: os.fchmod(fd, 0o444))
-        os.close(fd)
-        fd = -1
-        _naming(path, lambda: os.replace(temporary, path))
+        _fill_and_rename(fd, temporary, path, compressed, 0o444)
     except BaseException:
-        if fd >= 0:
-            os.close(fd)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
         if made_folder:
             with contextlib.suppress(OSError):
                 os.rmdir(folder)  # only if nothing else arrived meanwhile

@@ -370,20 +370,23 @@ def _http_refs_forever(
     return body()
 
 
-@pytest.mark.parametrize("scheme", ["git", "http"])
-def test_a_server_that_never_answers_times_out(
-    scheme: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("GTO_REMOTE_TIMEOUT", "1")
-    with raw_server(_silent) as port:
-        url = f"{scheme}://127.0.0.1:{port}/repo.git"
-        code, out, err, seconds = gto_process(["show", "-r", url])
+def assert_gave_up(url: str) -> None:
+    code, out, err, seconds = gto_process(["show", "-r", url])
     assert (code, out) == (1, "")
     assert err == (
         f"❌ {url} sent nothing for 1 s; gave up (set GTO_REMOTE_TIMEOUT to wait longer)\n"
     )
     assert seconds < 15
     assert lock_is_free(url)
+
+
+@pytest.mark.parametrize("scheme", ["git", "http"])
+def test_a_server_that_never_answers_times_out(
+    scheme: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GTO_REMOTE_TIMEOUT", "1")
+    with raw_server(_silent) as port:
+        assert_gave_up(f"{scheme}://127.0.0.1:{port}/repo.git")
 
 
 def test_an_ssh_server_that_never_answers_times_out(
@@ -394,14 +397,7 @@ def test_an_ssh_server_that_never_answers_times_out(
     script.chmod(0o755)
     monkeypatch.setenv("GIT_SSH", str(script))
     monkeypatch.setenv("GTO_REMOTE_TIMEOUT", "1")
-    url = "me@example.invalid:repo.git"
-    code, out, err, seconds = gto_process(["show", "-r", url])
-    assert (code, out) == (1, "")
-    assert err == (
-        f"❌ {url} sent nothing for 1 s; gave up (set GTO_REMOTE_TIMEOUT to wait longer)\n"
-    )
-    assert seconds < 15
-    assert lock_is_free(url)
+    assert_gave_up("me@example.invalid:repo.git")
 
 
 FLOODED = (
@@ -409,19 +405,12 @@ FLOODED = (
 )
 
 
-def test_an_endless_advertisement_is_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("scheme", ["git", "http"])
+def test_an_endless_advertisement_is_cut_off(scheme: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GTO_REMOTE_MAX_SIZE", "100K")
-    with raw_server(_refs_forever) as port:
-        url = f"git://127.0.0.1:{port}/repo.git"
-        code, out, err, _ = gto_process(["show", "-r", url])
-    assert (code, out, err) == (1, "", FLOODED.format(url))
-    assert lock_is_free(url)
-
-
-def test_an_endless_http_advertisement_is_cut_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GTO_REMOTE_MAX_SIZE", "100K")
-    with wsgi_server(_http_refs_forever) as port:
-        url = f"http://127.0.0.1:{port}/repo.git"
+    server = raw_server(_refs_forever) if scheme == "git" else wsgi_server(_http_refs_forever)
+    with server as port:
+        url = f"{scheme}://127.0.0.1:{port}/repo.git"
         code, out, err, _ = gto_process(["show", "-r", url])
     assert (code, out, err) == (1, "", FLOODED.format(url))
     assert lock_is_free(url)
