@@ -8,7 +8,6 @@ bare repository, where there is no work tree, committing is the only way.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +23,9 @@ from gto.annotations import (
     annotate as merge_annotation,
 )
 from gto.config import check_type
-from gto.exceptions import ArtifactNotFound, GTOException, RepoError, WrongArgs
-from gto.session import RepoLike, Session
+from gto.dvcyaml import dvc_folder, dvc_yaml_path
+from gto.exceptions import ArtifactNotFound, GTOException, NoFile, RepoError, WrongArgs
+from gto.session import RepoLike, Session, opened
 from gto.tags import check_artifact_name
 
 
@@ -55,12 +55,15 @@ def annotate(
 ) -> IndexChange:
     """Create or update an artifact's entry in artifacts.yaml (behaviour reference, 4.5)."""
     check_artifact_name(name)
-    with closing(Session.open(repo, for_writing=True)) as session:
+    with opened(repo, for_writing=True) as session:
         if type:
             check_type(session.config, type)
-        index = dict(session.worktree_index())
+        # The artifact's annotation so far may come from a dvc.yaml; it is written to
+        # artifacts.yaml, whose entry wins from then on (gto never changes dvc.yaml).
+        annotations = session.worktree_annotations()
+        index = dict(annotations.index())
         updated = merge_annotation(
-            index.get(name),
+            annotations.get(name),
             type=type,
             path=path,
             must_exist=must_exist,
@@ -71,9 +74,9 @@ def annotate(
         if must_exist and path:
             head = session.git.head()
             if head is None or not session.git.path_exists_at(head, path):
-                raise WrongArgs(f"Nothing found in '{path}' for checked out commit")
+                raise NoFile(path)
         if path and not allow_same_path:
-            check_path_conflict(index, name, path)
+            check_path_conflict(annotations, name, path)
         index[name] = updated
         return _save(
             session,
@@ -97,9 +100,15 @@ def remove(
     author_email: str | None = None,
 ) -> IndexChange:
     """Drop an artifact's entry from artifacts.yaml; its tags are left alone."""
-    with closing(Session.open(repo, for_writing=True)) as session:
-        index = dict(session.worktree_index())
+    with opened(repo, for_writing=True) as session:
+        annotations = session.worktree_annotations()
+        index = dict(annotations.index())
         if name not in index:
+            if name in annotations:
+                raise WrongArgs(
+                    f"'{name}' is annotated in {dvc_yaml_path(dvc_folder(name) or '')}, "
+                    "which gto does not change: edit that file"
+                )
             raise ArtifactNotFound(name)
         del index[name]
         return _save(

@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from gto.exceptions import ValidationError, WrongAnnotations, WrongArgs
+from gto.exceptions import (
+    PathIsUsed,
+    ValidationError,
+    WrongAnnotations,
+    WrongArgs,
+    WrongArtifactsYaml,
+)
 from gto.tags import check_artifact_name, check_name, is_valid_name
 from gto.yamlio import YamlError, YamlTooLarge, dump_yaml, entry_spans, load_yaml
 
@@ -113,7 +119,7 @@ description='', custom=None)}
 
     Raises:
         ValidationError: an artifact name that the grammar forbids.
-        WrongAnnotations: anything else that does not fit the format.
+        WrongArtifactsYaml: anything else that does not fit the format.
     """
     try:
         data = load_yaml(text, what=index_name)
@@ -141,9 +147,7 @@ description='', custom=None)}
         # Upstream's message, then where and why: the YAML's line and column, or the field.
         reason = err.reason if isinstance(err, YamlError) else str(err)
         place = f" ({where})" if where else ""
-        raise WrongAnnotations(
-            f"{index_name} file doesn't conform to GTO format{place}: {reason}"
-        ) from err
+        raise WrongArtifactsYaml(index_name, f"{place}: {reason}") from err
     return index
 
 
@@ -254,14 +258,12 @@ def check_path_conflict(index: Mapping[str, Annotation], name: str, path: str) -
 
     >>> check_path_conflict({"a": Annotation(type="model", path="m")}, "b", "m/x")
     Traceback (most recent call last):
-    gto.exceptions.ValidationError: Provided path conflicts with 'm' ('model' 'a')
+    gto.exceptions.PathIsUsed: Provided path conflicts with 'm' ('model' 'a')
     """
     other = find_path_conflict(index, name, path)
     if other is not None:
         entry = index[other]
-        raise ValidationError(
-            f"Provided path conflicts with '{entry.path}' ('{entry.type}' '{other}')"
-        )
+        raise PathIsUsed(entry.type, other, entry.path or path)
 
 
 def commit_message_annotate(name: str, type: str | None, path: str | None) -> str:

@@ -23,7 +23,7 @@ def registry_words(kind: str, repo: str, artifact: str | None) -> list[str]:
     if kind == "tags":
         return [name for name, _ in parsed]
     if kind == "artifacts":
-        return sorted({tag.artifact for _, tag in parsed} | set(session.worktree_index()))
+        return sorted({tag.artifact for _, tag in parsed} | set(session.worktree_annotations()))
     if kind == "versions":
         return sorted(
             {

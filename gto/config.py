@@ -17,7 +17,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gto.exceptions import ValidationError, WrongConfig
+from gto.exceptions import UnknownStage, UnknownType, ValidationError, WrongConfig
 from gto.tags import check_name
 from gto.yamlio import YamlError, load_yaml
 
@@ -252,11 +252,11 @@ def check_stage(config: Config, stage: str) -> str:
 
     >>> check_stage(Config(stages=("dev",)), "prod")
     Traceback (most recent call last):
-    gto.exceptions.ValidationError: Allowed stages are: '['dev']'
+    gto.exceptions.UnknownStage: Allowed stages are: '['dev']'
     """
     check_name(stage)
     if config.stages is not None and stage not in config.stages:
-        raise ValidationError(f"Allowed stages are: '{list(config.stages)}'")
+        raise UnknownStage(stage, config.stages)
     return stage
 
 
@@ -264,5 +264,5 @@ def check_type(config: Config, type: str) -> str:
     """Validate an artifact type name, then the project's allowed types."""
     check_name(type)
     if config.types is not None and type not in config.types:
-        raise ValidationError(f"Allowed types are: '{list(config.types)}'")
+        raise UnknownType(type, config.types)
     return type

@@ -40,7 +40,7 @@ def diagnose(repo: RepoLike, *, all_commits: bool = False) -> list[Problem]:
     session.prefetch(commits)  # a remote's cache gets their artifacts.yaml in one request
     for commit in commits:
         try:
-            session.index_at(commit)
+            dict(session.annotations_at(commit))  # artifacts.yaml and every dvc.yaml
         except WrongAnnotations as e:
             problems.append(Problem("annotations", e.message))  # names the commit itself
         except GTOException as e:

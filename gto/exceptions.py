@@ -2,20 +2,60 @@
 
 Each carries the one-line message the CLI prints; anything that is not a
 GTOException is a bug in gto and keeps its traceback.
+
+Every class upstream GTO's `gto.exceptions` defines exists here under the same
+name and takes the same constructor arguments, so code written against upstream
+(`except gto.exceptions.UnknownStage`, DVC's `except ValidationError`) keeps
+working. Where gto raises a more specific error than upstream, its class is a
+subclass of the one upstream raises in that situation (VersionIsOld is a
+WrongArgs, as upstream raises WrongArgs there).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class GTOException(Exception):
-    """Root of every error gto reports to a user."""
+    """Root of every error gto reports to a user; `message` (and upstream's `msg`) is its text."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, msg: str, *args: object) -> None:
+        super().__init__(msg, *args)
+        self.msg = msg
+        self.message = msg
 
     def __str__(self) -> str:
         return self.message
+
+
+# --- upstream's classes that carry the caller's text -------------------------------
+
+
+class NotFound(GTOException):
+    """Something asked for does not exist."""
+
+
+class WrongArgs(GTOException):
+    """A combination of options that cannot work together."""
+
+
+class ValidationError(GTOException):
+    """A name, stage, type or label that the grammar does not allow."""
+
+
+class InvalidVersion(WrongArgs):
+    """A version string that is not `v` + strict SemVer (a WrongArgs, as upstream raises both)."""
+
+
+class AmbiguousArg(GTOException):
+    """An argument that names more than one thing."""
+
+
+class NotImplementedInGTO(GTOException):
+    """A feature gto (like upstream) does not provide."""
+
+
+# --- upstream's classes that format their own text ----------------------------------
 
 
 class NoRepo(GTOException):
@@ -23,7 +63,110 @@ class NoRepo(GTOException):
         super().__init__(f"No Git repo found in '{path}'")
 
 
-class RefNotFound(GTOException):
+class WrongConfig(GTOException):
+    def __init__(self, path: str, reason: str = "") -> None:
+        suffix = f": {reason}" if reason else ""
+        super().__init__(f"Wrong config file '{path}'{suffix}")
+        self.path = path
+
+
+class WrongAnnotations(GTOException):
+    """An annotation file (artifacts.yaml, the `artifacts:` of a dvc.yaml) gto cannot read."""
+
+
+class WrongArtifactsYaml(WrongAnnotations):
+    """artifacts.yaml (or the file `.gto` names as the index) is not a GTO index."""
+
+    def __init__(self, index_name: str = "artifacts.yaml", detail: str = "") -> None:
+        super().__init__(f"{index_name} file doesn't conform to GTO format{detail}")
+
+
+class WrongDvcYaml(WrongAnnotations):
+    """The `artifacts:` section of a dvc.yaml does not fit DVC's format."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: 'artifacts' doesn't conform to DVC's format: {reason}")
+
+
+class NoFile(WrongArgs):
+    def __init__(self, path: str) -> None:
+        super().__init__(f"Nothing found in '{path}' for checked out commit")
+
+
+class UnknownType(ValidationError):
+    def __init__(self, type: str, types: Sequence[str]) -> None:
+        super().__init__(f"Allowed types are: '{list(types)}'")
+
+
+class UnknownStage(ValidationError):
+    def __init__(self, stage: str, stages: Sequence[str]) -> None:
+        super().__init__(f"Allowed stages are: '{list(stages)}'")
+
+
+class ArtifactExists(GTOException):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Enrichment for '{name}' already exists")
+
+
+class ArtifactNotFound(NotFound):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Cannot find artifact '{name}'")
+
+
+class PathIsUsed(ValidationError):
+    """An artifact path that overlaps another artifact's (gto names the other one)."""
+
+    def __init__(self, type: str | None, name: str, path: str) -> None:
+        super().__init__(f"Provided path conflicts with '{path}' ('{type}' '{name}')")
+
+
+class VersionRequired(NotFound):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"No versions found for '{name}'")
+
+
+class VersionNotFound(VersionRequired):
+    """A named version that the artifact does not have (upstream: VersionRequired)."""
+
+    def __init__(self, name: str, version: str) -> None:
+        GTOException.__init__(self, f"Version '{version}' of artifact '{name}' is not found")
+
+
+class VersionAlreadyRegistered(GTOException):
+    def __init__(self, version: str) -> None:
+        super().__init__(f"Version '{version}' already was registered.")
+
+
+class VersionExistsForCommit(GTOException):
+    def __init__(self, model: str, version: str) -> None:
+        super().__init__(f"'{model}' is already registered in this commit with version '{version}'")
+
+
+class ManyVersions(VersionExistsForCommit):
+    """Two versions already on one commit: a stage tag there cannot be resolved."""
+
+    def __init__(self, name: str, versions: Sequence[str]) -> None:
+        GTOException.__init__(
+            self,
+            "Multiple versions are not allowed on the same Git commit. "
+            f"Violation detected for artifact '{name}', versions '{list(versions)}'.",
+        )
+
+
+MultipleVersionsOnCommit = ManyVersions  # gto's earlier name
+
+
+class NoActiveAssignment(GTOException):
+    def __init__(self, stage: str, name: str) -> None:
+        super().__init__(f"No version in stage '{stage}' was found for '{name}'")
+
+
+class NoStageForVersion(GTOException):
+    def __init__(self, artifact: str, version: str, stage: str) -> None:
+        super().__init__(f"The artifact '{artifact}' version '{version}' is not in stage '{stage}'")
+
+
+class RefNotFound(NotFound):
     def __init__(self, ref: str) -> None:
         super().__init__(f"Ref '{ref}' was not found in the repository history")
 
@@ -38,73 +181,47 @@ class NoCommits(RefNotFound):
         )
 
 
-class ArtifactNotFound(GTOException):
-    def __init__(self, name: str) -> None:
-        super().__init__(f"Cannot find artifact '{name}'")
+class IncomparableVersions(GTOException):
+    def __init__(self, this: str, that: str) -> None:
+        super().__init__(
+            f"You can compare only versions of the same system, but not '{this}' and '{that}'"
+        )
+
+
+class UnknownAction(GTOException):
+    def __init__(self, action: str) -> None:
+        super().__init__(f"Unknown action '{action}' was requested")
+
+
+class MissingArg(GTOException):
+    def __init__(self, arg: str) -> None:
+        super().__init__(f"'{arg}' is required")
 
 
 class InvalidTagName(GTOException):
+    def __init__(self, tag: str) -> None:
+        super().__init__(f"Cannot parse tag name '{tag}'")
+
+
+class TagExists(GTOException):
     def __init__(self, name: str) -> None:
-        super().__init__(f"Cannot parse tag name '{name}'")
+        super().__init__(f"tag '{name}' already exists")
 
 
-class ValidationError(GTOException):
-    """A name, stage, type or label that the grammar does not allow."""
+class TagNotFound(NotFound):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"tag '{name}' is not found")
 
 
-class InvalidVersion(GTOException):
-    """A version string that is not `v` + strict SemVer."""
+# --- gto's own ----------------------------------------------------------------------
 
 
-class WrongArgs(GTOException):
-    """A combination of options that cannot work together."""
-
-
-class WrongConfig(GTOException):
-    def __init__(self, path: str, reason: str = "") -> None:
-        suffix = f": {reason}" if reason else ""
-        super().__init__(f"Wrong config file '{path}'{suffix}")
-        self.path = path
-
-
-class WrongAnnotations(GTOException):
-    """artifacts.yaml exists but is not a valid GTO annotation index."""
+class VersionIsOld(WrongArgs):
+    """A stage or version operation that the current state forbids (upstream: WrongArgs)."""
 
 
 class RepoError(GTOException):
     """The repository could not be read (broken objects, locks, I/O)."""
-
-
-class TagExists(GTOException):
-    def __init__(self, tag: str) -> None:
-        super().__init__(f"tag '{tag}' already exists")
-
-
-class TagNotFound(GTOException):
-    def __init__(self, tag: str) -> None:
-        super().__init__(f"tag '{tag}' is not found")
-
-
-class VersionAlreadyRegistered(GTOException):
-    """Registering a version name that already exists."""
-
-
-class VersionExistsForCommit(GTOException):
-    """A second version of one artifact on one commit."""
-
-
-class MultipleVersionsOnCommit(VersionExistsForCommit):
-    """Two versions already on one commit: a stage tag there cannot be resolved."""
-
-    def __init__(self, artifact: str, versions: list[str]) -> None:
-        super().__init__(
-            "Multiple versions are not allowed on the same Git commit. "
-            f"Violation detected for artifact '{artifact}', versions '{versions}'."
-        )
-
-
-class VersionIsOld(GTOException):
-    """A stage or version operation that the current state forbids."""
 
 
 class IdentityNotFound(GTOException):

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gto.exceptions import NoRepo, RefNotFound, RepoError
-from gto.tags import CommitRecord, TagRecord
+from gto.tags import CommitRecord, GitTag, TagRecord
 from gto.values import build
 
 if TYPE_CHECKING:
@@ -111,6 +111,13 @@ def _signature(value: bytes) -> tuple[str, str, datetime]:
         email.decode("utf-8", "replace"),
         _timestamp(seconds, offset.strip()),
     )
+
+
+def _tagger(fields: dict[bytes, bytes]) -> tuple[str, str, datetime]:
+    """A tag object's tagger name, email and time; very old tags have no tagger."""
+    if b"tagger" in fields:
+        return _signature(fields[b"tagger"])
+    return "", "", datetime.fromtimestamp(0, timezone.utc)
 
 
 def _split_object(body: bytes) -> tuple[dict[bytes, bytes], list[bytes], bytes]:
@@ -574,6 +581,7 @@ class _LazyRepo:
     def close(self) -> None:
         if self._repo is not None:
             self._repo.close()
+            self._repo = None  # opened again if the GitRepo is used after close()
 
 
 def _close(dulwich: _LazyRepo, objects: _Objects) -> None:
@@ -602,6 +610,7 @@ class GitRepo:
         self._commits: dict[str, _Commit] = {}
         self._trees: dict[str, dict[bytes, tuple[int, str]]] = {}
         self._paths: dict[tuple[str, str], tuple[int, str] | None] = {}
+        self._named: dict[tuple[str, bytes], tuple[tuple[str, str], ...]] = {}
         # Packs stay open (mmaps, dulwich's caches) until close() or garbage collection.
         self._finalizer = weakref.finalize(self, _close, dulwich, self._objects)
 
@@ -632,8 +641,18 @@ class GitRepo:
         return cls(layout, dulwich)
 
     def close(self) -> None:
-        """Release the pack files now rather than at garbage collection."""
-        self._finalizer()
+        """Release the pack files now rather than at garbage collection.
+
+        A read that failed inside a pack can leave views of its mapping in a traceback
+        that is still alive; then the files are released when the GitRepo is collected.
+        """
+        if not self._finalizer.alive:
+            return
+        try:
+            _close(self._dulwich, self._objects)
+        except BufferError:
+            return
+        self._finalizer.detach()
 
     def __enter__(self) -> GitRepo:
         return self
@@ -723,6 +742,41 @@ class GitRepo:
             result.append((name, tag))
         return result
 
+    def read_git_tags(self, names: Iterable[str]) -> list[GitTag]:
+        """The annotated tags among `names` as git stores them (unpeeled), in the order given.
+
+        Lightweight tags, broken refs and malformed tag objects are skipped.
+        """
+        refs = self._tag_refs
+        if refs is None:
+            refs = self._tag_refs = self._scan_tag_refs()
+        found = []
+        for name in names:
+            oid = refs.get(name)
+            raw = None if oid is None else self._objects.raw(oid)
+            if oid is None or raw is None or raw[0] != _TAG:
+                continue
+            fields, _, message = _split_object(raw[1])
+            try:
+                tagger, email, created_at = _tagger(fields)
+                target = fields[b"object"].decode("ascii")
+            except (KeyError, ValueError, OverflowError, OSError):
+                continue
+            offset = created_at.utcoffset()
+            found.append(
+                GitTag(
+                    name=name,
+                    hexsha=oid,
+                    target=target,
+                    tagger_name=tagger,
+                    tagger_email=email,
+                    tag_time=int(created_at.timestamp()),
+                    tag_time_offset=0 if offset is None else int(offset.total_seconds()),
+                    message=message.decode("utf-8", "replace"),
+                )
+            )
+        return found
+
     def _peel_tag(self, name: str, oid: str) -> TagRecord | str:
         """The tag object `oid`, peeled through tags of tags to a commit, or a reason to skip."""
         raw = self._objects.raw(oid)
@@ -732,10 +786,7 @@ class GitRepo:
             return _LIGHTWEIGHT
         fields, _, message = _split_object(raw[1])
         try:
-            if b"tagger" in fields:
-                tagger, email, created_at = _signature(fields[b"tagger"])
-            else:  # very old tags have no tagger
-                tagger, email, created_at = "", "", datetime.fromtimestamp(0, timezone.utc)
+            tagger, email, created_at = _tagger(fields)
             target, kind = fields[b"object"].decode("ascii"), fields[b"type"]
         except (KeyError, ValueError, OverflowError, OSError):
             return "malformed tag object"
@@ -868,6 +919,36 @@ class GitRepo:
             entry = self._tree(entry[1]).get(part) if stat.S_ISDIR(entry[0]) else None
         self._paths[key] = entry
         return entry
+
+    def files_named(self, commit: str, filename: str) -> list[tuple[str, str]]:
+        """(path, blob id) of every file called `filename` in the commit, in any folder, by path.
+
+        Each tree is walked once per GitRepo: commits share most of their trees.
+        """
+        data = self._commit(commit)
+        if data is None:
+            raise RepoError(f"Commit {commit} is missing from the repository")
+        name = filename.encode()
+        found = self._named
+        todo: list[tuple[str, bool]] = [(data.tree, False)]
+        while todo:  # depth first, children before their tree; no recursion limit to hit
+            oid, children_done = todo.pop()
+            if (oid, name) in found:
+                continue
+            entries = self._tree(oid)
+            if not children_done:
+                todo.append((oid, True))
+                todo.extend((sub, False) for mode, sub in entries.values() if stat.S_ISDIR(mode))
+                continue
+            files: list[tuple[str, str]] = []
+            for entry, (mode, child) in entries.items():
+                if stat.S_ISDIR(mode):
+                    folder = entry.decode("utf-8", "replace")
+                    files.extend((f"{folder}/{path}", blob) for path, blob in found[(child, name)])
+                elif entry == name and stat.S_ISREG(mode):
+                    files.append((filename, child))
+            found[(oid, name)] = tuple(files)
+        return sorted(found[(data.tree, name)])
 
     def _tree(self, oid: str) -> dict[bytes, tuple[int, str]]:
         tree = self._trees.get(oid)

@@ -20,7 +20,7 @@ from gto.events import (
     Unassignment,
     commit_event,
 )
-from gto.exceptions import MultipleVersionsOnCommit
+from gto.exceptions import ManyVersions
 from gto.state import Artifact, Registry, Version, VStage
 from gto.tags import CommitRecord
 from gto.values import build
@@ -92,7 +92,7 @@ class _ArtifactDraft:
         """
         direct = self.direct_by_commit.get(commit, ())
         if len(direct) > 1:
-            raise MultipleVersionsOnCommit(self.name, [v.name for v in direct])
+            raise ManyVersions(self.name, [v.name for v in direct])
         return direct[0] if direct else self.version(commit, commit)
 
 

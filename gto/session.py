@@ -11,13 +11,16 @@ asks for the blobs it is about to read first, all in one request.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from gto.annotations import Annotation, parse_index
 from gto.config import Config, load_config
+from gto.dvcyaml import DVC_YAML, Annotations, dvc_yaml_path, parse_dvc_yaml
 from gto.events import Deprecation, TagEvent, event_from_tag
 from gto.exceptions import NoCommits, RefNotFound
 from gto.gitrepo import GitRepo
@@ -66,12 +69,17 @@ class Session:
     git: GitRepo
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     remote: Remote | None = None
+    owns_git: bool = False  # opened by `open()`, so `close()` closes it
     _config: Config | None = None
     _indexes: dict[str, dict[str, Annotation]] = field(default_factory=dict)
+    _dvc_files: dict[tuple[str, str], dict[str, Annotation]] = field(default_factory=dict)
+    _annotations: dict[str, Annotations] = field(default_factory=dict)
 
     @classmethod
     def open(cls, repo: RepoLike, *, for_writing: bool = False) -> Session:
         """A Session on a path, a GitRepo, a URL (through its cache), or the Session itself.
+
+        A scmrepo `Git` (what DVC holds) or a dulwich `Repo` is opened by its folder.
 
         A URL-like location that is not an existing path is remote: its cache is
         brought up to date first. `for_writing` keeps the cache locked until `close()`,
@@ -81,10 +89,10 @@ class Session:
             return repo
         if isinstance(repo, GitRepo):
             return cls(repo)
-        spec = repo if isinstance(repo, RepoSpec) else RepoSpec(os.fspath(repo))
+        spec = repo if isinstance(repo, RepoSpec) else RepoSpec(_folder(repo))
         environ = dict(os.environ)
         if not is_remote(spec.location):
-            return cls(GitRepo.open(spec.location), environ)
+            return cls(GitRepo.open(spec.location), environ, owns_git=True)
         from gto.remote import Remote  # only remote repositories need it
 
         remote = Remote.open(
@@ -98,12 +106,13 @@ class Session:
         except BaseException:
             remote.close()
             raise
-        return cls(git, environ, remote)
+        return cls(git, environ, remote, owns_git=True)
 
     def close(self) -> None:
-        """Release a remote's cache (its lock, a temporary folder); nothing to do for a path."""
-        if self.remote is not None:
+        """Release the repository this Session opened, and a remote's cache (lock, folder)."""
+        if self.owns_git:
             self.git.close()
+        if self.remote is not None:
             self.remote.close()
 
     @property
@@ -142,20 +151,21 @@ class Session:
         if self.remote is None:
             return
         commits = list(commits)
+        dvc = [blob for commit in commits for _, blob in self._dvc_yaml_files(commit)]
         if self._config is None:
             head = self.git.head()
             files = [(commit, self._guessed_index()) for commit in commits]
-            self._fetch_files(files if head is None else [(head, ".gto"), *files])
-        self._fetch_files((commit, self.config.index) for commit in commits)
+            self._fetch_files(files if head is None else [(head, ".gto"), *files], dvc)
+        self._fetch_files(((commit, self.config.index) for commit in commits), dvc)
 
     def _guessed_index(self) -> str:
         return load_config(None, path=".gto", environ=self.environ).index
 
-    def _fetch_files(self, files: Iterable[tuple[str, str]]) -> None:
-        """Fetch the blobs of these (commit, path) files that a remote's cache lacks."""
+    def _fetch_files(self, files: Iterable[tuple[str, str]], blobs: Iterable[str] = ()) -> None:
+        """Fetch the blobs of these (commit, path) files, and `blobs`, that the cache lacks."""
         assert self.remote is not None
-        blobs = (self.git.blob_id_at(commit, path) for commit, path in files)
-        self.remote.fetch_blobs(blob for blob in blobs if blob is not None)
+        found = (self.git.blob_id_at(commit, path) for commit, path in files)
+        self.remote.fetch_blobs([*(blob for blob in found if blob is not None), *blobs])
 
     def index_at(self, commit: str) -> dict[str, Annotation]:
         """artifacts.yaml at a commit, parsed once per distinct blob."""
@@ -181,6 +191,66 @@ class Session:
             return self.index_at(head)
         text = self.git.read_worktree_file(self.config.index)
         return {} if text is None else parse_index(text, index_name=self.config.index)
+
+    def annotations_at(self, commit: str) -> Annotations:
+        """artifacts.yaml over the commit's dvc.yaml files (gto.dvcyaml), each read once."""
+        found = self._annotations.get(commit)
+        if found is None:
+            found = self._annotations[commit] = Annotations(
+                index=lambda: self.index_at(commit),
+                dvc_file=lambda folder: self._dvc_yaml_at(commit, folder),
+                folders=lambda: self._dvc_folders_at(commit),
+            )
+        return found
+
+    def _dvc_yaml_files(self, commit: str) -> list[tuple[str, str]]:
+        """(path, blob id) of every dvc.yaml in a DVC project's commit; none elsewhere.
+
+        Finding them means walking the whole tree, so only a commit whose root holds
+        `.dvc/` or a `dvc.yaml` is searched: big repositories that do not use DVC pay
+        nothing. Names still find the dvc.yaml of their folder in any repository.
+        """
+        if not self.git.path_exists_at(commit, ".dvc") and not self.git.blob_id_at(
+            commit, DVC_YAML
+        ):
+            return []
+        return self.git.files_named(commit, DVC_YAML)
+
+    def _dvc_folders_at(self, commit: str) -> list[str]:
+        return [posixpath.dirname(path) for path, _ in self._dvc_yaml_files(commit)]
+
+    def _dvc_yaml_at(self, commit: str, folder: str) -> dict[str, Annotation]:
+        blob = self.git.blob_id_at(commit, dvc_yaml_path(folder))
+        if blob is None:
+            return {}
+        if (blob, folder) not in self._dvc_files:
+            if self.remote is not None:
+                self.remote.fetch_blobs([blob])
+            text = self.git.read_blob(blob)
+            self._dvc_files[(blob, folder)] = parse_dvc_yaml(text, folder)
+        return self._dvc_files[(blob, folder)]
+
+    def worktree_annotations(self) -> Annotations:
+        """artifacts.yaml and the dvc.yaml files as the user sees them: the work tree, else HEAD.
+
+        In a work tree gto reads the dvc.yaml files HEAD tracks, the root one and the one
+        a name looked up points to; it does not search untracked folders.
+        """
+        head = self.git.head()
+        if self.git.workdir is None:
+            if head is None:
+                return Annotations(dict, lambda folder: {}, list)
+            self.prefetch([head])
+            return self.annotations_at(head)
+
+        def read(folder: str) -> dict[str, Annotation]:
+            text = self.git.read_worktree_file(dvc_yaml_path(folder))
+            return {} if text is None else parse_dvc_yaml(text, folder)
+
+        def folders() -> list[str]:
+            return ["", *([] if head is None else self._dvc_folders_at(head))]
+
+        return Annotations(self.worktree_index, read, folders)
 
     def resolve(self, ref: str) -> str:
         """A revision -> commit id; a remote's cache fetches the history for revisions beyond it.
@@ -243,8 +313,50 @@ class Session:
         needed.update(discovery)
         self.prefetch(needed)
         commits = {sha: self.git.read_commit(sha) for sha in needed}
-        annotations = {sha: index for sha in needed if (index := self.index_at(sha))}
+        annotations = {sha: self.annotations_at(sha) for sha in needed}
         return replay(events, commits, annotations, discovery)
 
 
-RepoLike = str | os.PathLike[str] | GitRepo | RepoSpec | Session
+class HasRootDir(Protocol):
+    """scmrepo's `Git`, as DVC passes it: only its work-tree root is used."""
+
+    @property
+    def root_dir(self) -> str: ...
+
+
+class HasPath(Protocol):
+    """dulwich's `Repo`: only its path is used; gto reads the repository itself."""
+
+    @property
+    def path(self) -> str: ...
+
+
+RepoLike = str | os.PathLike[str] | GitRepo | RepoSpec | Session | HasRootDir | HasPath
+
+
+def _folder(repo: str | os.PathLike[str] | HasRootDir | HasPath) -> str:
+    if isinstance(repo, (str, os.PathLike)):
+        return os.fspath(repo)
+    for attribute in ("root_dir", "path"):  # scmrepo's Git, dulwich's Repo
+        folder = getattr(repo, attribute, None)
+        if isinstance(folder, str):
+            return folder
+    raise TypeError(f"Cannot open a repository from {type(repo).__name__}: pass its path")
+
+
+@contextmanager
+def opened(repo: RepoLike, *, for_writing: bool = False) -> Iterator[Session]:
+    """A Session for one call, closed at the end unless the caller passed a Session in."""
+    if isinstance(repo, Session):
+        yield repo
+        return
+    session = Session.open(repo, for_writing=for_writing)
+    try:
+        yield session
+    except BaseException:
+        # A read that failed inside a pack can leave views of its mapping in the traceback,
+        # and closing now would fail: a local repository is released when it is collected.
+        if session.remote is not None:
+            session.close()
+        raise
+    session.close()

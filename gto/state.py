@@ -35,6 +35,9 @@ from gto.versions import is_version, semver_key
 class VersionSort(str, Enum):
     SEMVER = "semver"
     TIMESTAMP = "timestamp"
+    # Upstream's spellings, aliases of the same members: `VersionSort.SemVer is VersionSort.SEMVER`.
+    SemVer = "semver"
+    Timestamp = "timestamp"
 
 
 _T = TypeVar("_T")

@@ -92,6 +92,26 @@ class TagRecord:
 
 
 @dataclass(frozen=True)
+class GitTag:
+    """An annotated tag object as git stores it: not peeled, its message as written.
+
+    The attribute names are those of scmrepo's `GitTag`, which DVC and upstream GTO's
+    users read (`gto.tag.find`): `target` is the object the tag names (a commit, or a
+    tree or another tag for odd tags), `tag_time` epoch seconds and `tag_time_offset`
+    seconds east of UTC.
+    """
+
+    name: str
+    hexsha: str
+    target: str
+    tagger_name: str
+    tagger_email: str
+    tag_time: int
+    tag_time_offset: int
+    message: str
+
+
+@dataclass(frozen=True)
 class CommitRecord:
     """A commit as read from git: what commit events and version authorship need."""
 
@@ -222,9 +242,14 @@ def check_name(value: str) -> str:
     return value
 
 
+def is_valid_artifact_name(value: str) -> bool:
+    """Artifact names, which may carry a `dirname:` prefix."""
+    return bool(_FULLNAME_RE.match(value))
+
+
 def check_artifact_name(value: str) -> str:
     """Validate an artifact name, which may carry a `dirname:` prefix."""
-    if not _FULLNAME_RE.match(value):
+    if not is_valid_artifact_name(value):
         raise _invalid(value)
     return value
 

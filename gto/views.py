@@ -7,13 +7,103 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import fields
-from typing import Any
+from datetime import datetime
+from typing import Any, TypedDict
 
 from gto.annotations import Annotation
 from gto.events import Event
 from gto.state import Artifact, Registry, Version, VersionSort, VStage
 
 HEXSHA_LEN = 40
+
+
+class RegistryEntry(TypedDict):
+    """One artifact in `show`'s registry (`--json`): the stage values list versions."""
+
+    version: str | None
+    stage: dict[str, str | None]
+    registered: bool
+    active: bool
+
+
+class VStageDict(TypedDict):
+    """A version's stage in `show NAME --json`; the event fields are its latest assignment's."""
+
+    artifact: str
+    commit_hexsha: str
+    version: str
+    stage: str
+    assignments: list[dict[str, Any]]
+    unassignments: list[dict[str, Any]]
+    is_active: bool
+    activated_at: datetime | None
+    created_at: datetime | None
+    author: str | None
+    author_email: str | None
+    message: str | None
+    ref: str | None
+
+
+class VersionDict(TypedDict):
+    """One version in `show NAME --json`."""
+
+    artifact: str
+    commit_hexsha: str
+    version: str
+    enrichments: list[dict[str, Any]]
+    registrations: list[dict[str, Any]]
+    deregistrations: list[dict[str, Any]]
+    stages: list[VStageDict]
+    is_active: bool
+    activated_at: datetime
+    created_at: datetime
+    author: str
+    author_email: str
+    message: str
+    ref: str
+    discovered: bool
+
+
+class VersionRow(TypedDict):
+    """A row of `show NAME`'s table."""
+
+    artifact: str
+    version: str | None
+    stage: str
+    created_at: datetime
+    ref: str | None
+
+
+class HistoryEntry(TypedDict):
+    """One event in `history --json`."""
+
+    timestamp: datetime
+    artifact: str
+    event: str
+    priority: int
+    version: str | None
+    stage: str | None
+    commit: str
+    author: str
+    author_email: str
+    message: str
+    ref: str
+
+
+class HistoryRow(TypedDict):
+    """A row of `history`'s table."""
+
+    timestamp: datetime
+    artifact: str
+    event: str
+    version: str | None
+    stage: str | None
+    commit: str | None
+    ref: str | None
+
+
+# `show`'s registry table: name, latest, then one `#stage` column per stage.
+RegistryRow = dict[str, str | None]
 
 
 def is_hexsha(value: str | None) -> bool:
@@ -82,9 +172,9 @@ def registry_view(
     assignments_per_version: int = -1,
     versions_per_stage: int = 1,
     sort: VersionSort = VersionSort.TIMESTAMP,
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, RegistryEntry]:
     """`{name: {version, stage: {stage: "v1, v2" | None}, registered, active}}`."""
-    result: dict[str, dict[str, Any]] = {}
+    result: dict[str, RegistryEntry] = {}
     for name, artifact in registry.artifacts.items():
         if not deprecated and not artifact.is_active:
             continue
@@ -107,14 +197,12 @@ def registry_view(
     return result
 
 
-def registry_rows(
-    view: dict[str, dict[str, Any]], *, truncate: bool = True
-) -> list[dict[str, Any]]:
+def registry_rows(view: dict[str, RegistryEntry], *, truncate: bool = True) -> list[RegistryRow]:
     """Table rows sorted by name; annotation-only artifacts are marked `*`."""
     rows = []
     for name in sorted(view):
         entry = view[name]
-        row: dict[str, Any] = {
+        row: RegistryRow = {
             "name": name if entry["registered"] else f"*{name}",
             "latest": _cut(entry["version"], truncate),
         }
@@ -133,7 +221,7 @@ def _cut(value: str | None, truncate: bool) -> str | None:
 # --- artifact view (`gto show NAME`) ----------------------------------------------
 
 
-def version_dict(version: Version, vstages: Sequence[VStage]) -> dict[str, Any]:
+def version_dict(version: Version, vstages: Sequence[VStage]) -> VersionDict:
     authoring = version.authoring
     return {
         "artifact": version.artifact,
@@ -154,7 +242,7 @@ def version_dict(version: Version, vstages: Sequence[VStage]) -> dict[str, Any]:
     }
 
 
-def vstage_dict(vstage: VStage) -> dict[str, Any]:
+def vstage_dict(vstage: VStage) -> VStageDict:
     authoring = vstage.authoring
     return {
         "artifact": vstage.artifact,
@@ -202,7 +290,7 @@ def artifact_versions(
 
 def version_rows(
     artifact: Artifact, listed: Sequence[tuple[Version, Sequence[VStage]]], *, truncate: bool = True
-) -> list[dict[str, Any]]:
+) -> list[VersionRow]:
     name = artifact.name if artifact.is_registered else f"*{artifact.name}"
     cut = short if truncate else (lambda v: v)
     return [
@@ -222,7 +310,7 @@ def version_rows(
 
 def history_view(
     registry: Registry, artifact: str | None = None, *, ascending: bool = False
-) -> list[dict[str, Any]]:
+) -> list[HistoryEntry]:
     """Every event, newest first; within one second as `Event.order_key` says."""
     events = [
         e
@@ -251,7 +339,7 @@ def history_view(
     ]
 
 
-def history_rows(view: Sequence[dict[str, Any]], *, truncate: bool = True) -> list[dict[str, Any]]:
+def history_rows(view: Sequence[HistoryEntry], *, truncate: bool = True) -> list[HistoryRow]:
     cut = short if truncate else (lambda v: v)
     return [
         {

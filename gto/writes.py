@@ -30,14 +30,17 @@ from gto.events import (
 from gto.exceptions import (
     ArtifactNotFound,
     GTOException,
-    MultipleVersionsOnCommit,
+    InvalidVersion,
+    ManyVersions,
     TagExists,
     VersionAlreadyRegistered,
     VersionExistsForCommit,
     VersionIsOld,
+    VersionNotFound,
+    VersionRequired,
     WrongArgs,
 )
-from gto.session import RepoLike, Session
+from gto.session import RepoLike, Session, opened
 from gto.state import Artifact, Version
 from gto.tags import (
     Action,
@@ -221,8 +224,7 @@ def _writing(
 ) -> Iterator[_Writer]:
     # A remote's cache stays locked until the push, and remote writes always push
     # (behaviour reference, 6).
-    session = Session.open(repo, for_writing=True)
-    try:
+    with opened(repo, for_writing=True) as session:
         remote = session.remote is not None
         writer = _Writer(session, author=author, author_email=author_email, push=push or remote)
         try:
@@ -231,8 +233,6 @@ def _writing(
         except BaseException:
             writer.rollback()
             raise
-    finally:
-        session.close()
 
 
 def _artifact(writer: _Writer, name: str) -> Artifact | None:
@@ -279,7 +279,7 @@ def _versions_at(artifact: Artifact | None, commit: str) -> list[Version]:
 def _one_version_at(artifact: Artifact | None, commit: str) -> Version | None:
     found = _versions_at(artifact, commit)
     if len(found) > 1:
-        raise MultipleVersionsOnCommit(found[0].artifact, [v.version for v in found])
+        raise ManyVersions(found[0].artifact, [v.version for v in found])
     return found[0] if found else None
 
 
@@ -325,19 +325,17 @@ def _register(
     existing = _one_version_at(artifact, commit)
     if existing is not None:
         if existing.is_registered and existing.is_active and not force:
-            raise VersionExistsForCommit(
-                f"'{name}' is already registered in this commit with version '{existing.version}'"
-            )
+            raise VersionExistsForCommit(name, existing.version)
         if version is None:
             version = existing.version
         elif version != existing.version:
-            raise VersionExistsForCommit(f"For this REF you can only register {existing.version}")
+            raise WrongArgs(f"For this REF you can only register {existing.version}")
     if version is not None:
         if not is_version(version):
-            raise WrongArgs(f"Supplied version '{version}' cannot be parsed")
+            raise InvalidVersion(f"Supplied version '{version}' cannot be parsed")
         other = artifact.find_version(version) if artifact else None
         if other is not None and other.commit_hexsha != commit:
-            raise VersionAlreadyRegistered(f"Version '{version}' already was registered.")
+            raise VersionAlreadyRegistered(version)
     else:
         version = _next_version(artifact, part)
     assert version is not None
@@ -379,9 +377,7 @@ def _check_alone(writer: _Writer, name: str, commit: str, version: str) -> None:
     artifact = writer.session.registry(name).find_artifact(name)
     others = [v.version for v in _versions_at(artifact, commit) if v.version != version]
     if others:
-        raise VersionExistsForCommit(
-            f"'{name}' is already registered in this commit with version '{others[0]}'"
-        )
+        raise VersionExistsForCommit(name, others[0])
 
 
 def _check_input(
@@ -397,7 +393,7 @@ def _check_input(
         check_name(stage)
     if version is not None and not is_version(version):
         if action is Action.REGISTER:
-            raise WrongArgs(f"Supplied version '{version}' cannot be parsed")
+            raise InvalidVersion(f"Supplied version '{version}' cannot be parsed")
         check_version(version)
     counter = 1 if action in (Action.ASSIGN, Action.UNASSIGN) else None
     sample = (version or FIRST_VERSION) if action in (Action.REGISTER, Action.DEREGISTER) else None
@@ -489,7 +485,7 @@ def assign(
             target = _one_version_at(artifact, commit)
             if target is not None:
                 if name_version is not None and name_version != target.version:
-                    raise VersionExistsForCommit(
+                    raise WrongArgs(
                         f"Can't register '{name_version}', since '{target.version}' "
                         "is registered already at this ref"
                     )
@@ -544,14 +540,24 @@ def _unassigned_already(version: str, stage: str) -> str:
     )
 
 
-def _find_version(artifact: Artifact | None, name: str, version: str) -> tuple[Artifact, Version]:
-    check_version(version)
+def _find_version(writer: _Writer, name: str, version: str | None, ref: str | None) -> Version:
+    """The version named `version`, or the one registered at the commit `ref` names."""
+    if (version is None) == (ref is None):
+        raise WrongArgs("One and only one of (version, ref) must be specified.")
+    artifact = _artifact(writer, name)
     if artifact is None:
         raise ArtifactNotFound(name)
-    found = artifact.find_version(version)
-    if found is None:
-        raise VersionIsOld(f"Version '{version}' of artifact '{name}' is not found")
-    return artifact, found
+    if ref is not None:
+        found = _one_version_at(artifact, writer.session.resolve(ref))
+        if found is None:
+            raise VersionRequired(name)
+        return found
+    assert version is not None
+    check_version(version)
+    named = artifact.find_version(version)
+    if named is None:
+        raise VersionNotFound(name, version)
+    return named
 
 
 def _deletion_rank(event: TagEvent) -> int:
@@ -580,7 +586,7 @@ def _delete_all(writer: _Writer, events: list[TagEvent]) -> None:
 def unassign(
     repo: RepoLike,
     name: str,
-    version: str,
+    version: str | None,
     stage: str,
     message: str | None = None,
     simple: Simple = None,
@@ -589,17 +595,20 @@ def unassign(
     push: bool = False,
     author: str | None = None,
     author_email: str | None = None,
+    *,
+    ref: str | None = None,
 ) -> Outcome:
-    """Take a stage away from a version: a `#stage!` tag, or delete its stage tags."""
+    """Take a stage away from a version (by name or `ref`): a `#stage!` tag, or delete its tags."""
     _check_input(name, Action.UNASSIGN, stage=stage, version=version)
     with _writing(repo, author=author, author_email=author_email, push=push) as writer:
         check_stage(writer.session.config, stage)
-        _, found = _find_version(_artifact(writer, name), name, version)
+        found = _find_version(writer, name, version, ref)
+        version_name = found.version
         vstage = found.stages.get(stage)
         if vstage is None:
-            raise VersionIsOld(f"Stage '{stage}' is not assigned to a version '{version}'")
+            raise VersionIsOld(f"Stage '{stage}' is not assigned to a version '{version_name}'")
         if not vstage.is_active and not force and not delete:
-            raise VersionIsOld(_unassigned_already(version, stage))
+            raise VersionIsOld(_unassigned_already(version_name, stage))
         if delete:
             _delete_all(writer, [*vstage.assignments, *vstage.unassignments])
         else:
@@ -610,18 +619,19 @@ def unassign(
                 artifact=name,
                 commit=found.commit_hexsha,
                 message=message
-                or f"Unassigning stage '{stage}' to artifact '{name}' version '{version}'",
-                event=lambda **kw: Unassignment(version=version, stage=stage, **kw),
+                or f"Unassigning stage '{stage}' to artifact '{name}' version '{version_name}'",
+                event=lambda **kw: Unassignment(version=version_name, stage=stage, **kw),
             )
             if not force:
-                _check_not_repeated(writer, created, stage, _unassigned_already(version, stage))
+                error = _unassigned_already(version_name, stage)
+                _check_not_repeated(writer, created, stage, error)
     return writer.outcome
 
 
 def deregister(
     repo: RepoLike,
     name: str,
-    version: str,
+    version: str | None,
     message: str | None = None,
     simple: Simple = None,
     force: bool = False,
@@ -629,11 +639,14 @@ def deregister(
     push: bool = False,
     author: str | None = None,
     author_email: str | None = None,
+    *,
+    ref: str | None = None,
 ) -> Outcome:
-    """Mark a version as withdrawn: a `@v!` tag, or delete every tag of the version."""
+    """Withdraw a version (by name or `ref`): a `@v!` tag, or delete every tag of the version."""
     _check_input(name, Action.DEREGISTER, version=version)
     with _writing(repo, author=author, author_email=author_email, push=push) as writer:
-        _, found = _find_version(_artifact(writer, name), name, version)
+        found = _find_version(writer, name, version, ref)
+        version_name = found.version
         if not force:
             if not found.is_registered:
                 raise VersionIsOld(f"The version at ref '{found.commit_hexsha}' is not registered")
@@ -645,13 +658,15 @@ def deregister(
             _delete_all(writer, [*found.registrations, *found.deregistrations, *found.stage_events])
         else:
             writer.create(
-                format_tag(name, Action.DEREGISTER, version=version)
+                format_tag(name, Action.DEREGISTER, version=version_name)
                 if _simple(simple, True)
-                else (lambda n: format_tag(name, Action.DEREGISTER, version=version, counter=n)),
+                else (
+                    lambda n: format_tag(name, Action.DEREGISTER, version=version_name, counter=n)
+                ),
                 artifact=name,
                 commit=found.commit_hexsha,
-                message=message or f"Deregistering artifact {name} version {version}",
-                event=lambda **kw: Deregistration(version=version, **kw),
+                message=message or f"Deregistering artifact {name} version {version_name}",
+                event=lambda **kw: Deregistration(version=version_name, **kw),
             )
     return writer.outcome
 

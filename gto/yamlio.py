@@ -10,6 +10,8 @@ so refusing them outright is simpler and safer than counting expansions.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 import yaml
@@ -79,6 +81,7 @@ class _Mark(Protocol):
 
     line: int
     column: int
+    index: int
 
 
 def _at(mark: _Mark | None) -> str:
@@ -89,18 +92,82 @@ class _Refused(ValueError):
     """What the parse-event walk refuses; load_yaml names the document."""
 
 
-def _refuse_aliases_and_depth(text: str | bytes) -> None:
-    """Walk the parse events (cheap) before building any object."""
+def _refuse_aliases_and_depth(text: str | bytes, *, aliases: bool = False) -> list[_Mark]:
+    """Walk the parse events (cheap) before building any object; where the aliases are."""
     depth = 0
+    found: list[_Mark] = []
     for event in yaml.parse(text, Loader=_SafeLoader):
         if isinstance(event, yaml.AliasEvent):
-            raise _Refused(f"aliases are not allowed{_at(event.start_mark)}")
+            if not aliases:
+                raise _Refused(f"aliases are not allowed{_at(event.start_mark)}")
+            if event.start_mark is not None:
+                found.append(event.start_mark)
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
                 raise _Refused(f"nesting deeper than {MAX_DEPTH} levels{_at(event.start_mark)}")
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
+    return found
+
+
+def _check_size(text: str | bytes, what: str, limit: int) -> None:
+    size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise YamlTooLarge(what, size, limit)
+
+
+@contextmanager
+def _named_errors(what: str, text: str | bytes) -> Iterator[None]:
+    """Every parse error as one YamlError that names the document."""
+    try:
+        yield
+    except _Refused as err:
+        raise YamlError(what, str(err)) from err
+    except yaml.YAMLError as err:
+        raise YamlError(what, _describe(err, text)) from err
+
+
+def load_yaml_key(text: str | bytes, key: str, *, what: str, limit: int = MAX_BYTES) -> Any:
+    """The value of one top-level `key`, built alone; None when the document lacks it.
+
+    For files gto shares with another tool (dvc.yaml): the rest of the document may
+    use aliases, which gto never expands; the value read must not.
+
+    >>> load_yaml_key("base: &b {x: 1}\\nstages: {s: *b}\\nartifacts: {m: {path: m.pkl}}",
+    ...               "artifacts", what="dvc.yaml")
+    {'m': {'path': 'm.pkl'}}
+
+    Raises:
+        YamlError: as `load_yaml`, and for a document that is not a mapping or holds
+            `key` twice.
+    """
+    _check_size(text, what, limit)
+    with _named_errors(what, text):
+        aliases = _refuse_aliases_and_depth(text, aliases=True)
+        loader = _Loader(text)
+        try:
+            root = loader.get_single_node()
+            if root is None:
+                return None
+            if not isinstance(root, yaml.MappingNode):
+                raise _Refused(f"the top level is not a mapping{_at(root.start_mark)}")
+            values = [
+                value
+                for name, value in root.value
+                if isinstance(name, yaml.ScalarNode) and name.value == key
+            ]
+            if len(values) > 1:
+                raise _Refused(f"duplicate key {key!r}{_at(values[1].start_mark)}")
+            if not values:
+                return None
+            start, end = values[0].start_mark, values[0].end_mark
+            inside = [mark for mark in aliases if start.index <= mark.index < end.index]
+            if inside:
+                raise _Refused(f"aliases are not allowed{_at(inside[0])}")
+            return loader.construct_object(values[0], deep=True)
+        finally:
+            loader.dispose()
 
 
 def load_yaml(text: str | bytes, *, what: str, limit: int = MAX_BYTES) -> Any:
@@ -115,20 +182,14 @@ def load_yaml(text: str | bytes, *, what: str, limit: int = MAX_BYTES) -> Any:
         YamlError: the input is over `limit` bytes, is not valid YAML, holds
             more than one document, uses aliases, or nests deeper than `MAX_DEPTH`.
     """
-    size = len(text) if isinstance(text, bytes) else len(text.encode("utf-8", "surrogatepass"))
-    if size > limit:
-        raise YamlTooLarge(what, size, limit)
-    try:
+    _check_size(text, what, limit)
+    with _named_errors(what, text):
         _refuse_aliases_and_depth(text)
         loader = _Loader(text)
         try:
             return loader.get_single_data()
         finally:
             loader.dispose()
-    except _Refused as err:
-        raise YamlError(what, str(err)) from err
-    except yaml.YAMLError as err:
-        raise YamlError(what, _describe(err, text)) from err
 
 
 def _describe(err: yaml.YAMLError, text: str | bytes) -> str:

@@ -684,3 +684,57 @@ def test_init_repo_ignores_user_config(tmp_path: Path) -> None:
     config.write_text("[init]\n\tdefaultBranch = trunk\n")
     with init_repo(tmp_path / "repo") as repo:
         assert repo.refs.read_ref(Ref(b"HEAD")) == b"ref: refs/heads/main"
+
+
+def test_files_named(tmp_path: Path) -> None:
+    """Every regular file of that name, in any folder, by path; folders and links are not files."""
+    repo = build_registry(
+        tmp_path / "repo",
+        [
+            Commit(
+                "c1",
+                {
+                    "dvc.yaml": "root",
+                    "a/dvc.yaml": "a",
+                    "a/b/c/dvc.yaml": "c",
+                    "b/dvc.yaml/inner.txt": "not a dvc.yaml",
+                    "b/x.yaml": "x",
+                },
+            ),
+            Commit("c2", {"a/dvc.yaml": None}),
+        ],
+    )
+    with repo, GitRepo.open(repo.path) as git:
+        found = git.files_named(repo.commits["c1"], "dvc.yaml")
+        assert [path for path, _ in found] == ["a/b/c/dvc.yaml", "a/dvc.yaml", "dvc.yaml"]
+        assert [git.read_blob(blob) for _, blob in found] == [b"c", b"a", b"root"]
+        assert [path for path, _ in git.files_named(repo.commits["c2"], "dvc.yaml")] == [
+            "a/b/c/dvc.yaml",
+            "dvc.yaml",
+        ]
+
+
+def test_files_named_in_a_very_deep_tree(tmp_path: Path) -> None:
+    """Folders nested deeper than Python's recursion limit are walked all the same."""
+    with init_repo(tmp_path / "repo") as repo:
+        blob = Blob.from_string(b"deep")
+        repo.object_store.add_object(blob)
+        tree = Tree()
+        tree.add(b"dvc.yaml", 0o100644, blob.id)
+        repo.object_store.add_object(tree)
+        for _ in range(sys.getrecursionlimit() + 100):
+            parent = Tree()
+            parent.add(b"d", 0o040000, tree.id)
+            repo.object_store.add_object(parent)
+            tree = parent
+        commit = make_commit(repo, {}, parents=[])
+        commit_obj = repo[commit.encode()]
+        commit_obj.tree = tree.id  # type: ignore[attr-defined]
+        repo.object_store.add_object(commit_obj)
+        with GitRepo.open(repo.path) as git:
+            [(path, found)] = git.files_named(commit_obj.id.decode(), "dvc.yaml")
+    assert (path.count("d/"), path.endswith("/dvc.yaml"), found) == (
+        sys.getrecursionlimit() + 100,
+        True,
+        blob.id.decode(),
+    )

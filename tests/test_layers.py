@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-import gto.api
-
 GTO = Path(__file__).resolve().parent.parent / "gto"
 CORE = [
     "tags",
@@ -19,6 +17,9 @@ CORE = [
     "replay",
     "state",
     "annotations",
+    "dvcyaml",
+    "constants",
+    "base",
     "config",
     "yamlio",
     "views",
@@ -73,24 +74,3 @@ def test_help_imports_no_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip().splitlines()[-1] == "[]"
-
-
-def test_public_api_names() -> None:
-    assert set(gto.api.__all__) == {
-        "VersionSort",
-        "annotate",
-        "assign",
-        "check_ref",
-        "deprecate",
-        "deregister",
-        "describe",
-        "find_latest_version",
-        "find_versions_in_stage",
-        "get_stages",
-        "history",
-        "parse_tag",
-        "register",
-        "remove",
-        "show",
-        "unassign",
-    }
