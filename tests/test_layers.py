@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+import gto
+
 GTO = Path(__file__).resolve().parent.parent / "gto"
 CORE = [
     "tags",
@@ -74,3 +76,10 @@ def test_help_imports_no_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_version_satisfies_dvc_and_sorts_above_upstream() -> None:
+    """DVC 3.x requires gto>=1.6.0,<2; upstream's last release is 1.10.1."""
+    version = tuple(int(part) for part in gto.__version__.split("."))
+    assert (1, 6, 0) <= version < (2,)
+    assert version > (1, 10, 1)
