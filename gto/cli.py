@@ -9,7 +9,7 @@ import argparse
 import io
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TextIO
 
 from gto import __version__
@@ -155,7 +155,7 @@ def _output_format(args: argparse.Namespace, flags: Sequence[str]) -> str | None
     return chosen[0] if chosen else None
 
 
-def _render_rows(rows: Sequence[dict[str, Any]], output: str | None) -> str:
+def _render_rows(rows: Sequence[Mapping[str, Any]], output: str | None) -> str:
     from gto.render import NOTHING_FOUND, render_table
 
     if output == "markdown":

@@ -82,12 +82,14 @@ def _annotation(folder: str, entry: object) -> Annotation:
     )
 
 
-def parse_dvc_yaml(text: str | bytes, folder: str = "") -> dict[str, Annotation]:
+def parse_dvc_yaml(
+    text: str | bytes, folder: str = "", *, where: str = ""
+) -> dict[str, Annotation]:
     """The artifacts a dvc.yaml annotates, by gto name, in the file's order.
 
     IDs that cannot be artifact names (DVC only warns about those; `${...}` templates,
     which DVC resolves and gto does not) are left out. Keys other than DVC's five are
-    ignored, as artifacts.yaml's unknown keys are.
+    ignored, as artifacts.yaml's unknown keys are. `where` (a commit) is named in errors.
 
     >>> parse_dvc_yaml("artifacts:\\n  clf: {path: clf.pt, desc: A classifier}\\n", "sub/dir")
     {'sub/dir:clf': Annotation(type=None, path='sub/dir/clf.pt', virtual=True, labels=(), \
@@ -111,9 +113,9 @@ description='A classifier', custom=None)}
             found[name] = _annotation(folder, entry)
         return found
     except YamlError as err:
-        raise WrongDvcYaml(path, str(err).removeprefix(f"{path}: ")) from err
+        raise WrongDvcYaml(path, err.reason, where) from err
     except ValueError as err:
-        raise WrongDvcYaml(path, str(err)) from err
+        raise WrongDvcYaml(path, str(err), where) from err
 
 
 class Annotations(Mapping[str, Annotation]):

@@ -84,8 +84,9 @@ class WrongArtifactsYaml(WrongAnnotations):
 class WrongDvcYaml(WrongAnnotations):
     """The `artifacts:` section of a dvc.yaml does not fit DVC's format."""
 
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(f"{path}: 'artifacts' doesn't conform to DVC's format: {reason}")
+    def __init__(self, path: str, reason: str, where: str = "") -> None:
+        place = f" ({where})" if where else ""
+        super().__init__(f"{path}: 'artifacts' doesn't conform to DVC's format{place}: {reason}")
 
 
 class NoFile(WrongArgs):

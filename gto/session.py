@@ -227,7 +227,8 @@ class Session:
             if self.remote is not None:
                 self.remote.fetch_blobs([blob])
             text = self.git.read_blob(blob)
-            self._dvc_files[(blob, folder)] = parse_dvc_yaml(text, folder)
+            where = f"commit {commit[:7]}"
+            self._dvc_files[(blob, folder)] = parse_dvc_yaml(text, folder, where=where)
         return self._dvc_files[(blob, folder)]
 
     def worktree_annotations(self) -> Annotations:

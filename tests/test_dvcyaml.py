@@ -428,8 +428,8 @@ def test_doctor_reports_a_bad_dvc_yaml(example: Path, capsys: pytest.CaptureFixt
             "issues": [
                 {
                     "check": "annotations",
-                    "message": "sub/dir/dvc.yaml: 'artifacts' doesn't conform to DVC's format: "
-                    f"it is not a mapping (commit {head_of(example)[:7]})",
+                    "message": "sub/dir/dvc.yaml: 'artifacts' doesn't conform to DVC's format "
+                    f"(commit {head_of(example)[:7]}): it is not a mapping",
                     "tags": [],
                 }
             ]
