@@ -595,3 +595,12 @@ def test_dvc_latest(tags_repo: tuple[Repo, dict[str, str]]) -> None:
     assert [t.tag.name for t in by_time] == [
         "model@v1.1.0", "model@v2.0.0-rc.1", "model@v0.0.2", "model@v1.0.0", "model@v0.0.1",
     ]  # fmt: skip
+
+
+def test_name_re() -> None:
+    assert [bool(constants.name_re.match(v)) for v in ["m", "model-1", "dir/sub:name", "m/"]] == [
+        True,
+        True,
+        False,
+        False,
+    ]
