@@ -21,6 +21,7 @@ from builders import EPOCH, build_registry
 
 import gto.api as api
 from gto.annotations import Annotation
+from gto.constants import Action
 from gto.events import Assignment, Deprecation, Deregistration, Registration, Unassignment
 from gto.exceptions import (
     ArtifactNotFound,
@@ -370,7 +371,7 @@ def test_small_functions() -> None:
     assert api.parse_tag("dir/sub=clf#prod!#2") == {
         "name": "dir/sub:clf",
         "stage": "prod",
-        "action": api._Action.UNASSIGN,
+        "action": Action.UNASSIGN,
         "counter": 2,
     }
     assert api.parse_tag_name("release-1", raise_on_fail=False) == {}

@@ -1,0 +1,189 @@
+"""The other reading functions: check_ref, versions in a stage, stages, describe, tag names."""
+
+from __future__ import annotations
+
+from typing import Literal, overload
+
+from gto.annotations import Annotation
+from gto.api._show import show
+from gto.events import (
+    TagEvent,
+)
+from gto.exceptions import ArtifactNotFound, RepoError, WrongArgs
+from gto.replay import replay
+from gto.session import RepoLike as Repo
+from gto.session import Session, opened
+from gto.state import Artifact, Registry, Version, VersionSort, VStage
+from gto.tag import TagFields, parse_name
+from gto.tags import Action, parse_shortcut, try_parse_tag
+
+
+def _artifact_of(registry: Registry, name: str) -> Artifact:
+    artifact = registry.find_artifact(name)
+    if artifact is None:
+        raise ArtifactNotFound(name)
+    return artifact
+
+
+def _get_state(repo: Repo) -> Registry:
+    """The replayed registry (upstream's private `_get_state`)."""
+    with opened(repo) as session:
+        return session.registry()
+
+
+def _is_gto_repo(repo: Repo) -> bool:
+    """`.gto` or an index file in the work tree, or any artifact in the registry."""
+    with opened(repo) as session:
+        workdir = session.git.workdir
+        if workdir is not None and (
+            (workdir / ".gto").exists() or (workdir / session.config.index).exists()
+        ):
+            return True
+        return bool(session.registry().artifacts)
+
+
+def parse_tag(name: str) -> TagFields:
+    """The fields of a GTO tag name, with `action` as an Action.
+
+    >>> parse_tag("dir/sub=clf@v1.0.0")
+    {'name': 'dir/sub:clf', 'version': 'v1.0.0', 'action': <Action.REGISTER: 'register'>}
+    """
+    return parse_name(name)
+
+
+def parse_tag_name(name: str, raise_on_fail: bool = True) -> TagFields:
+    """`parse_tag`, or `{}` for a name that is not a GTO tag unless `raise_on_fail`."""
+    return parse_name(name, raise_on_fail)
+
+
+def check_ref(repo: Repo, ref: str) -> list[TagEvent]:
+    """The events a tag created; empty for refs that are not annotated GTO tags.
+
+    Only the tags needed are read: the tag itself, plus the artifact's version
+    tags when an assignment has to be resolved to a version.
+    """
+    name = ref.removeprefix("refs/tags/")
+    parsed = try_parse_tag(name)
+    if parsed is None or parsed.action is Action.CREATE:
+        return []
+    with opened(repo) as session:
+        return _check_ref(session, name, parsed.artifact, parsed.action)
+
+
+def _check_ref(session: Session, name: str, artifact: str, action: Action) -> list[TagEvent]:
+    if name not in session.git.tag_names():
+        return []
+    # A GTO tag that exists but cannot be read is damage, not "not ours": a CI job
+    # must not skip its deployment silently. Lightweight tags and tags of trees or
+    # blobs are simply not GTO events (behaviour reference, Q24).
+    problem = session.git.problem_tags([name]).get(name)
+    if problem is not None and problem != "lightweight" and not problem.startswith("not a"):
+        raise RepoError(f"Tag '{name}' cannot be read: {problem}")
+    if action not in (Action.ASSIGN, Action.UNASSIGN):
+        return list(session.tag_events(lambda tag: tag == name))
+
+    def keep(tag: str) -> bool:
+        other = try_parse_tag(tag)
+        return tag == name or (
+            other is not None
+            and other.artifact == artifact
+            and other.action in (Action.REGISTER, Action.DEREGISTER)
+        )
+
+    events = session.tag_events(keep)
+    if not any(e.tag == name for e in events):
+        return []
+    registry = replay(
+        events,
+        {sha: session.git.read_commit(sha) for sha in {e.commit_hexsha for e in events}},
+        {},
+    )
+    return [
+        e
+        for version in _artifact_of(registry, artifact).versions
+        for vstage in version.stages.values()
+        for e in (*vstage.assignments, *vstage.unassignments)
+        if e.tag == name
+    ]
+
+
+@overload
+def find_latest_version(
+    repo: Repo, name: str, all: Literal[False] = False, registered: bool = True
+) -> Version | None: ...
+@overload
+def find_latest_version(
+    repo: Repo, name: str, all: Literal[True], registered: bool = True
+) -> list[Version]: ...
+def find_latest_version(
+    repo: Repo, name: str, all: bool = False, registered: bool = True
+) -> Version | list[Version] | None:
+    """The greatest (SemVer) active version, or all of them, greatest first.
+
+    `registered=False` also counts versions that only a stage tag or an annotation made.
+    """
+    with opened(repo) as session:
+        artifact = _artifact_of(session.registry(name), name)
+    versions: list[Version] = artifact.get_versions(
+        include_non_explicit=not registered, include_discovered=not registered
+    )
+    if all:
+        return versions
+    return versions[0] if versions else None
+
+
+def find_versions_in_stage(
+    repo: Repo,
+    name: str,
+    stage: str,
+    assignments_per_version: int = -1,
+    versions_per_stage: int = 1,
+    registered_only: bool = False,
+) -> list[VStage] | None:
+    """Versions holding `stage`, by SemVer (behaviour reference, quirk Q22)."""
+    with opened(repo) as session:
+        artifact = _artifact_of(session.registry(name), name)
+    holders: dict[str, list[VStage]] = artifact.stages(
+        registered_only=registered_only,
+        assignments_per_version=assignments_per_version,
+        versions_per_stage=versions_per_stage,
+        sort=VersionSort.SEMVER,
+    )
+    return holders.get(stage)
+
+
+def get_stages(repo: Repo, allowed: bool = False, used: bool = False) -> list[str] | None:
+    """Allowed stages (from config), stages in use, or the first when configured."""
+    if allowed and used:
+        raise WrongArgs('Either "allowed" or "used" can be set')
+    with opened(repo) as session:
+        configured = session.config.stages
+        if allowed:
+            return None if configured is None else list(configured)
+        if not used and configured is not None:
+            return list(configured)
+        return session.registry().used_stages()
+
+
+def describe(repo: Repo, name: str, rev: str | None = None) -> Annotation | None:
+    """An artifact's annotation, from artifacts.yaml or a dvc.yaml; None when it has none.
+
+    artifacts.yaml's entry wins over a dvc.yaml's. A shortcut (`name@latest`,
+    `name#prod`) reads the files at that version's commit; `rev` reads them at a
+    commit; otherwise the work tree is read.
+    """
+    shortcut = parse_shortcut(name)
+    with opened(repo) as session:
+        if not shortcut.is_plain:
+            if rev is not None:
+                raise WrongArgs("Either specify revision or use naming shortcut.")
+            versions = show(session, name)
+            if not versions:
+                return None
+            if len(versions) > 1:
+                raise WrongArgs("Ambiguous naming shortcut: multiple variants found.")
+            commit = versions[0]["commit_hexsha"]
+            return session.annotations_at(commit).get(shortcut.artifact)
+        if rev is not None:
+            return session.annotations_at(session.resolve(rev)).get(name)
+        return session.worktree_annotations().get(name)

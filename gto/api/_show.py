@@ -1,0 +1,214 @@
+"""`show` and `history`: the registry, an artifact's versions, the events (upstream's shapes)."""
+
+from __future__ import annotations
+
+from typing import Literal, overload
+
+from gto import views
+from gto.exceptions import ArtifactNotFound, GTOException, ValidationError, WrongArgs
+from gto.session import RepoLike as Repo
+from gto.session import Session, opened
+from gto.state import Version, VersionSort, VStage, check_limits
+from gto.tags import Shortcut, check_name, parse_shortcut, shortcut_mistake
+from gto.views import (
+    HistoryEntry,
+    HistoryRow,
+    RegistryEntry,
+    RegistryRow,
+    VersionDict,
+    VersionRow,
+)
+
+
+def _sort(sort: VersionSort | str) -> VersionSort:
+    try:
+        return VersionSort(sort)
+    except ValueError:
+        raise WrongArgs(f"Only one of ['timestamp', 'semver'] is allowed, got '{sort}'") from None
+
+
+@overload
+def show(
+    repo: Repo,
+    name: None = None,
+    truncate_hexsha: bool = False,
+    registered_only: bool = False,
+    deprecated: bool = False,
+    assignments_per_version: int = -1,
+    versions_per_stage: int = 1,
+    sort: VersionSort | str = VersionSort.Timestamp,
+    table: Literal[False] = False,
+    *,
+    all_branches: bool = False,
+    all_commits: bool = False,
+) -> dict[str, RegistryEntry]: ...
+@overload
+def show(
+    repo: Repo,
+    name: str,
+    truncate_hexsha: bool = False,
+    registered_only: bool = False,
+    deprecated: bool = False,
+    assignments_per_version: int = -1,
+    versions_per_stage: int = 1,
+    sort: VersionSort | str = VersionSort.Timestamp,
+    table: Literal[False] = False,
+    *,
+    all_branches: bool = False,
+    all_commits: bool = False,
+) -> list[VersionDict]: ...
+@overload
+def show(
+    repo: Repo,
+    name: None = None,
+    truncate_hexsha: bool = False,
+    registered_only: bool = False,
+    deprecated: bool = False,
+    assignments_per_version: int = -1,
+    versions_per_stage: int = 1,
+    sort: VersionSort | str = VersionSort.Timestamp,
+    *,
+    table: Literal[True],
+    all_branches: bool = False,
+    all_commits: bool = False,
+) -> tuple[list[RegistryRow], str]: ...
+@overload
+def show(
+    repo: Repo,
+    name: str,
+    truncate_hexsha: bool = False,
+    registered_only: bool = False,
+    deprecated: bool = False,
+    assignments_per_version: int = -1,
+    versions_per_stage: int = 1,
+    sort: VersionSort | str = VersionSort.Timestamp,
+    *,
+    table: Literal[True],
+    all_branches: bool = False,
+    all_commits: bool = False,
+) -> tuple[list[VersionRow], str]: ...
+def show(
+    repo: Repo,
+    name: str | None = None,
+    truncate_hexsha: bool = False,
+    registered_only: bool = False,
+    deprecated: bool = False,
+    assignments_per_version: int = -1,
+    versions_per_stage: int = 1,
+    sort: VersionSort | str = VersionSort.Timestamp,
+    table: bool = False,
+    *,
+    all_branches: bool = False,
+    all_commits: bool = False,
+) -> (
+    dict[str, RegistryEntry]
+    | list[VersionDict]
+    | tuple[list[RegistryRow], str]
+    | tuple[list[VersionRow], str]
+):
+    """The registry (no `name`) or one artifact's versions (`name` or a shortcut).
+
+    Returns the registry dict or a list of version dicts; with `table=True`,
+    `(rows, "keys")` ready for a table. `all_branches`/`all_commits` also list the
+    artifacts annotated at the heads of all branches / in every commit.
+    """
+    check_limits(assignments_per_version, versions_per_stage)
+    order = _sort(sort)
+    with opened(repo) as session:
+        if name is None:
+            registry = session.registry(all_branches=all_branches, all_commits=all_commits)
+            view = views.registry_view(
+                registry,
+                views.registry_stage_names(registry, session.config.stages),
+                deprecated=deprecated,
+                registered_only=registered_only,
+                assignments_per_version=assignments_per_version,
+                versions_per_stage=versions_per_stage,
+                sort=order,
+            )
+            return (views.registry_rows(view, truncate=truncate_hexsha), "keys") if table else view
+        shortcut = parse_shortcut(name)
+        if shortcut.stage is not None:
+            check_name(shortcut.stage)
+        registry = session.registry(
+            shortcut.artifact, all_branches=all_branches, all_commits=all_commits
+        )
+        artifact = registry.find_artifact(shortcut.artifact)
+        if artifact is None:
+            raise _not_found(session, name)
+        listed = _select(
+            views.artifact_versions(
+                artifact,
+                deprecated=deprecated,
+                registered_only=registered_only,
+                assignments_per_version=assignments_per_version,
+                versions_per_stage=versions_per_stage,
+                sort=order,
+            ),
+            shortcut,
+        )
+    if table:
+        return views.version_rows(artifact, listed, truncate=truncate_hexsha), "keys"
+    return [views.version_dict(version, vstages) for version, vstages in listed]
+
+
+def _not_found(session: Session, name: str) -> GTOException:
+    """`churn@v9` when `churn` exists says what is wrong with the shortcut, not "no artifact"."""
+    mistake = shortcut_mistake(name)
+    if mistake is not None and session.registry(mistake[0]).find_artifact(mistake[0]):
+        return ValidationError(mistake[1])
+    return ArtifactNotFound(name)
+
+
+def _select(
+    listed: list[tuple[Version, list[VStage]]], shortcut: Shortcut
+) -> list[tuple[Version, list[VStage]]]:
+    if shortcut.latest:
+        return listed[:1]
+    if shortcut.version is not None:
+        return [item for item in listed if item[0].version == shortcut.version]
+    if shortcut.stage is not None:
+        # The versions holding the stage, each shown as `show NAME` shows it: all its stages.
+        return [item for item in listed if any(s.stage == shortcut.stage for s in item[1])]
+    return listed
+
+
+@overload
+def history(
+    repo: Repo,
+    artifact: str | None = None,
+    ascending: bool = False,
+    table: Literal[False] = False,
+    truncate_hexsha: bool = False,
+    *,
+    all_branches: bool = False,
+    all_commits: bool = False,
+) -> list[HistoryEntry]: ...
+@overload
+def history(
+    repo: Repo,
+    artifact: str | None = None,
+    ascending: bool = False,
+    *,
+    table: Literal[True],
+    truncate_hexsha: bool = False,
+    all_branches: bool = False,
+    all_commits: bool = False,
+) -> tuple[list[HistoryRow], str]: ...
+def history(
+    repo: Repo,
+    artifact: str | None = None,
+    ascending: bool = False,
+    table: bool = False,
+    truncate_hexsha: bool = False,
+    *,
+    all_branches: bool = False,
+    all_commits: bool = False,
+) -> list[HistoryEntry] | tuple[list[HistoryRow], str]:
+    """Every event (tags and version commits), newest first unless `ascending`."""
+    with opened(repo) as session:
+        registry = session.registry(artifact, all_branches=all_branches, all_commits=all_commits)
+    view = views.history_view(registry, artifact, ascending=ascending)
+    if table:
+        return views.history_rows(view, truncate=truncate_hexsha), "keys"
+    return view

@@ -1,0 +1,254 @@
+"""The writing functions: wrappers over gto.writes and gto.annotating returning what they made."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeVar
+
+from gto import writes
+from gto.annotations import Annotation
+from gto.events import (
+    Assignment,
+    Deprecation,
+    Deregistration,
+    Registration,
+    TagEvent,
+    Unassignment,
+)
+from gto.exceptions import MissingArg, WrongArgs
+from gto.session import RepoLike as Repo
+
+_ONE_OF = "One and only one of (version, ref) must be specified."
+_E = TypeVar("_E", bound=TagEvent)
+
+
+def register(
+    repo: Repo,
+    name: str,
+    ref: str,
+    version: str | None = None,
+    message: str | None = None,
+    simple: bool | None = None,
+    force: bool = False,
+    bump_major: bool = False,
+    bump_minor: bool = False,
+    bump_patch: bool = False,
+    push: bool = False,
+    stdout: bool = False,
+    author: str | None = None,
+    author_email: str | None = None,
+) -> Registration:
+    """Register the commit `ref` as a version (the next one unless `version` or `bump_*`)."""
+    outcome = writes.register(
+        repo,
+        name,
+        ref,
+        version=version,
+        message=message,
+        simple=simple,
+        force=force,
+        bump_major=bump_major,
+        bump_minor=bump_minor,
+        bump_patch=bump_patch,
+        push=push,
+        author=author,
+        author_email=author_email,
+    )
+    return _created(outcome, Registration)
+
+
+def assign(
+    repo: Repo,
+    name: str,
+    stage: str,
+    version: str | None = None,
+    ref: str | None = None,
+    name_version: str | None = None,
+    message: str | None = None,
+    simple: bool | None = False,
+    force: bool = False,
+    push: bool = False,
+    skip_registration: bool = False,
+    stdout: bool = False,
+    author: str | None = None,
+    author_email: str | None = None,
+) -> Assignment:
+    """Assign `stage` to `version`, or to the version at `ref` (registered first if need be)."""
+    if (version is None) == (ref is None):
+        raise WrongArgs(_ONE_OF)
+    outcome = writes.assign(
+        repo,
+        name,
+        stage,
+        version=version,
+        ref=ref,
+        name_version=name_version,
+        message=message,
+        simple=simple,
+        force=force,
+        push=push,
+        skip_registration=skip_registration,
+        author=author,
+        author_email=author_email,
+    )
+    return _created(outcome, Assignment)
+
+
+def unassign(
+    repo: Repo,
+    name: str,
+    ref: str | None = None,
+    version: str | None = None,
+    stage: str | None = None,
+    message: str | None = None,
+    stdout: bool = False,
+    simple: bool | None = None,
+    force: bool = False,
+    delete: bool = False,
+    push: bool = False,
+    author: str | None = None,
+    author_email: str | None = None,
+) -> Unassignment | None:
+    """Take `stage` from a version (by `version` or `ref`); None with `delete=True`."""
+    if stage is None:
+        raise MissingArg("stage")
+    outcome = writes.unassign(
+        repo,
+        name,
+        version,
+        stage,
+        ref=ref,
+        message=message,
+        simple=simple,
+        force=force,
+        delete=delete,
+        push=push,
+        author=author,
+        author_email=author_email,
+    )
+    return None if delete else _created(outcome, Unassignment)
+
+
+def deregister(
+    repo: Repo,
+    name: str,
+    ref: str | None = None,
+    version: str | None = None,
+    message: str | None = None,
+    stdout: bool = False,
+    simple: bool | None = None,
+    force: bool = False,
+    delete: bool = False,
+    push: bool = False,
+    author: str | None = None,
+    author_email: str | None = None,
+) -> Deregistration | None:
+    """Deregister a version (by `version` or `ref`); None with `delete=True`."""
+    outcome = writes.deregister(
+        repo,
+        name,
+        version,
+        ref=ref,
+        message=message,
+        simple=simple,
+        force=force,
+        delete=delete,
+        push=push,
+        author=author,
+        author_email=author_email,
+    )
+    return None if delete else _created(outcome, Deregistration)
+
+
+def deprecate(
+    repo: Repo,
+    name: str,
+    ref: str | None = None,
+    message: str | None = None,
+    stdout: bool = False,
+    simple: bool | None = None,
+    force: bool = False,
+    delete: bool = False,
+    push: bool = False,
+    author: str | None = None,
+    author_email: str | None = None,
+) -> Deprecation | None:
+    """Deprecate an artifact (its tag on `ref`, else on its latest event's commit)."""
+    outcome = writes.deprecate(
+        repo,
+        name,
+        ref=ref,
+        message=message,
+        simple=simple,
+        force=force,
+        delete=delete,
+        push=push,
+        author=author,
+        author_email=author_email,
+    )
+    return None if delete else _created(outcome, Deprecation)
+
+
+def _created(outcome: writes.Outcome, kind: type[_E]) -> _E:
+    """The main event a command created: its last tag."""
+    event = outcome.created[-1]
+    assert isinstance(event, kind)
+    return event
+
+
+# --- gto's additions: annotations in artifacts.yaml -------------------------------
+
+
+def annotate(
+    repo: Repo,
+    name: str,
+    type: str | None = None,
+    path: str | None = None,
+    must_exist: bool = False,
+    allow_same_path: bool = False,
+    labels: Iterable[str] | None = None,
+    description: str = "",
+    custom: object = None,
+    commit: bool = False,
+    push: bool = False,
+    *,
+    author: str | None = None,
+    author_email: str | None = None,
+) -> Annotation:
+    """Create or update an artifact's entry in artifacts.yaml (upstream 0.2.8's order)."""
+    from gto import annotating
+
+    change = annotating.annotate(
+        repo,
+        name,
+        type=type,
+        path=path,
+        must_exist=must_exist,
+        allow_same_path=allow_same_path,
+        labels=labels,
+        description=description,
+        custom=custom,
+        commit=commit,
+        push=push,
+        author=author,
+        author_email=author_email,
+    )
+    assert change.annotation is not None
+    return change.annotation
+
+
+def remove(
+    repo: Repo,
+    name: str,
+    commit: bool = False,
+    push: bool = False,
+    *,
+    author: str | None = None,
+    author_email: str | None = None,
+) -> None:
+    """Remove an artifact's entry from artifacts.yaml; its tags are left alone."""
+    from gto import annotating
+
+    annotating.remove(
+        repo, name, commit=commit, push=push, author=author, author_email=author_email
+    )
