@@ -1,8 +1,8 @@
 """One command's view of one repository: config, annotations and replay, each read once.
 
 Every command, reading or writing, works through a Session so that `.gto` is
-parsed once, each tag object is read once and each distinct artifacts.yaml blob
-is parsed once per command. A Session also decides whether `-r` names a local
+parsed once, each tag object is read once and each distinct artifacts.yaml or
+dvc.yaml blob is parsed once per command. A Session also decides whether `-r` names a local
 repository or a remote one; a remote is read through its cache (gto.remote), which
 holds the tags and commits but only the blobs that were asked for, so the Session
 asks for the blobs it is about to read first, all in one request.

@@ -21,6 +21,7 @@ from builders import EPOCH, build_registry
 
 import gto.api as api
 from gto.annotations import Annotation
+from gto.base import VersionSort, sort_versions
 from gto.constants import Action
 from gto.events import Assignment, Deprecation, Deregistration, Registration, Unassignment
 from gto.exceptions import (
@@ -356,6 +357,14 @@ def test_reading_functions(repo: Path, clock: Callable[[int], None]) -> None:
     assert [v.version for v in api.find_latest_version(repo, "churn", all=True)] == [
         "v0.0.2",
         "v0.0.1",
+    ]
+    # gto.base.sort_versions (DVC's) takes gto's own Version values too.
+    versions = api.find_latest_version(repo, "churn", all=True)
+    assert [v.version for v in sort_versions(versions, ascending=True)] == ["v0.0.1", "v0.0.2"]
+    by_time = sort_versions(versions, sort=VersionSort.Timestamp)
+    assert [(v.version, v.created_at) for v in by_time] == [
+        ("v0.0.2", at(1001)),
+        ("v0.0.1", at(1000)),
     ]
     in_prod = api.find_versions_in_stage(repo, "churn", "prod")
     assert in_prod is not None and [s.version for s in in_prod] == ["v0.0.2"]

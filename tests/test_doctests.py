@@ -17,6 +17,11 @@ MODULES = [
     "render_markdown",
     "ci_view",
     "complete",
+    "constants",
+    "tag",
+    "base",
+    "dvcyaml",
+    "api._query",
 ]
 
 
