@@ -173,7 +173,7 @@ def test_parse_dvc_yaml_refuses(text: str, reason: str) -> None:
 
 
 def test_load_yaml_key_limits() -> None:
-    with pytest.raises(YamlError, match=r"^f: 12 bytes is over the 10 byte limit$"):
+    with pytest.raises(YamlError, match=r"^f: too large: 12 bytes, over the limit of 10 bytes$"):
         load_yaml_key("artifacts: 1", "artifacts", what="f", limit=10)
     deep = "artifacts: " + "[" * 100 + "]" * 100
     with pytest.raises(YamlError, match=r"^f: nesting deeper than 64 levels"):
