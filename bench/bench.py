@@ -1,16 +1,18 @@
 """Benchmark gto against synthetic GTO registries built with dulwich.
 
-    python bench/bench.py [--sizes 10000,50000] [--runs 5] [--rebuild]
+    python bench/bench.py [--sizes 10000,50000,200000] [--runs 5]
+                          [--modes no-cache,cold,warm] [--rebuild] [--build-only]
 
 Each registry is a bare repository under bench/out/<size>/ holding one pack and a
 `packed-refs` file; it is built once and reused until --rebuild. Timings are the
-wall time of `python -m gto ...` subprocesses; the Markdown table goes to stdout,
-progress and warnings to stderr.
+wall time of `python -m gto ...` subprocesses, beside git reading the same tag
+objects; the Markdown table goes to stdout, progress and warnings to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import random
 import shutil
@@ -19,11 +21,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from zlib import crc32
 
-from dulwich.objects import Blob, Commit, ShaFile, Tag, Tree
-from dulwich.pack import write_pack
+from dulwich.object_format import DEFAULT_OBJECT_FORMAT as OBJECT_FORMAT
+from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tag, Tree
+from dulwich.pack import pack_header_chunks, pack_object_chunks, write_pack_index_v2
 from dulwich.repo import Repo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +40,7 @@ DEPRECATED = ("model-48", "model-49")
 STAGES = ("dev", "staging", "prod")
 STAGE_WEIGHTS = (5, 3, 2)
 SPEC_EVERY = 50  # every SPEC_EVERY-th commit also rewrites artifacts.yaml
+TAG_TYPE = Tag.type_num
 IDENTITY = b"GTO Bench <bench@example.com>"
 EPOCH = 1_700_000_000
 PACKED_REFS_HEADER = b"# pack-refs with: peeled fully-peeled sorted \n"
@@ -105,11 +111,11 @@ def artifacts_yaml(revision: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def build_history(n_commits: int, size: int) -> tuple[list[ShaFile], list[bytes]]:
+def build_history(n_commits: int, size: int) -> tuple[list[ShaFile], list[ObjectID]]:
     """A linear history on main; returns all objects and the commit ids in order."""
     readme = Blob.from_string(b"Synthetic GTO registry for benchmarks.\n")
     objects: list[ShaFile] = [readme]
-    commits: list[bytes] = []
+    commits: list[ObjectID] = []
     spec = readme
     for i in range(n_commits):
         message = f"Step {i}\n"
@@ -197,7 +203,7 @@ def _deregister(art: _Artifact, rng: random.Random) -> _PlannedTag:
     )
 
 
-def plan_tags(size: int, commits: list[bytes], rng: random.Random) -> list[_PlannedTag]:
+def plan_tags(size: int, commits: Sequence[bytes], rng: random.Random) -> list[_PlannedTag]:
     """`size` tags in time order: tag k points at or before commit k*commits/size.
 
     About 41% registrations, 50% assignments, 5% unassignments, 4% deregistrations
@@ -225,28 +231,63 @@ def plan_tags(size: int, commits: list[bytes], rng: random.Random) -> list[_Plan
     return planned
 
 
-def build_repo(path: Path, size: int, seed: int = 7) -> None:
-    """Write a bare GTO registry with `size` annotated tags to `path` (must not exist)."""
-    objects, commits = build_history(commit_count(size), size)
-    refs: list[bytes] = [b"%s refs/heads/main\n" % commits[-1]]
-    for k, planned in enumerate(plan_tags(size, commits, random.Random(seed))):
-        tag = Tag()
-        tag.name = planned.name.encode()
-        tag.object = (Commit, planned.commit)
-        tag.tagger = IDENTITY
-        tag.tag_time = EPOCH + k + 1
-        tag.tag_timezone = 0
-        tag.message = planned.message.encode() + b"\n"
-        objects.append(tag)
-        refs.append(b"%s refs/tags/%s\n^%s\n" % (tag.id, tag.name, planned.commit))
-    repo = Repo.init_bare(str(path), mkdir=True, default_branch=b"main")
-    try:
-        pack_dir = Path(repo.object_store.pack_dir)
-        checksum, _ = write_pack(str(pack_dir / "tmp"), objects, repo.object_format)
-    finally:
-        repo.close()
+def tag_object(name: str, commit: bytes, time: int, message: str) -> bytes:
+    """The raw annotated tag object dulwich's `Tag` would write (UTC tagger time)."""
+    return b"object %s\ntype commit\ntag %s\ntagger %s %d +0000\n\n%s\n" % (
+        commit,
+        name.encode(),
+        IDENTITY,
+        time,
+        message.encode(),
+    )
+
+
+def write_raw_pack(pack_dir: Path, objects: list[tuple[int, bytes, bytes]]) -> None:
+    """Write (type number, id, raw bytes) objects as one undeltified pack and its v2 index.
+
+    Builds on dulwich's own object and index writers, but from raw bytes: going through
+    `ShaFile` objects costs several times more at 200,000 tags.
+    """
+    hasher = hashlib.sha1()
+    entries: list[tuple[bytes, int, int | None]] = []
+    tmp = pack_dir / "tmp.pack"
+    with open(tmp, "wb") as f:
+
+        def write(data: bytes) -> int:
+            hasher.update(data)
+            return f.write(data)
+
+        offset = 0
+        for chunk in pack_header_chunks(len(objects)):
+            offset += write(chunk)
+        for type_num, hex_id, raw in objects:
+            chunks = list(pack_object_chunks(type_num, [raw], OBJECT_FORMAT))
+            entries.append((bytes.fromhex(hex_id.decode()), offset, crc32(b"".join(chunks))))
+            for chunk in chunks:
+                offset += write(chunk)
+        checksum = hasher.digest()
+        f.write(checksum)
+    entries.sort()
+    with open(pack_dir / "tmp.idx", "wb") as f:
+        write_pack_index_v2(f, entries, checksum)
     for ext in (".pack", ".idx"):  # git names packs after their checksum
         os.replace(pack_dir / f"tmp{ext}", pack_dir / f"pack-{checksum.hex()}{ext}")
+
+
+def build_repo(path: Path, size: int, seed: int = 7) -> None:
+    """Write a bare GTO registry with `size` annotated tags to `path` (must not exist)."""
+    history, commits = build_history(commit_count(size), size)
+    objects: list[tuple[int, bytes, bytes]] = [
+        (obj.type_num, bytes(obj.id), obj.as_raw_string()) for obj in history
+    ]
+    refs: list[bytes] = [b"%s refs/heads/main\n" % commits[-1]]
+    for k, planned in enumerate(plan_tags(size, commits, random.Random(seed))):
+        raw = tag_object(planned.name, planned.commit, EPOCH + k + 1, planned.message)
+        tag_id = hashlib.sha1(b"tag %d\0%s" % (len(raw), raw)).hexdigest().encode()
+        objects.append((TAG_TYPE, tag_id, raw))
+        refs.append(b"%s refs/tags/%s\n^%s\n" % (tag_id, planned.name.encode(), planned.commit))
+    Repo.init_bare(str(path), mkdir=True, default_branch=b"main").close()
+    write_raw_pack(path / "objects" / "pack", objects)
     refs.sort(key=lambda entry: entry.split(b" ", 1)[1].split(b"\n", 1)[0])
     (path / "packed-refs").write_bytes(PACKED_REFS_HEADER + b"".join(refs))
 
@@ -282,30 +323,62 @@ def pick_assignment(repo: Path, artifact: str) -> str:
 
 # --- timing -----------------------------------------------------------------
 
+MODES = ("no-cache", "cold", "warm")
+CACHE_HOME = OUT / "cache"  # XDG_CACHE_HOME of every timed gto run; gto's cache is in gto/
+
 
 @dataclass(frozen=True)
 class Sample:
     seconds: float
-    max_rss_mb: float
+    max_rss_mib: float
     returncode: int
     stderr: str
 
 
 @dataclass(frozen=True)
-class Row:
-    command: str
-    tags: str
+class Timing:
     median: float
-    minimum: float
-    max_rss_mb: float
+    max_rss_mib: float
 
 
-def run_once(argv: list[str]) -> Sample:
+@dataclass(frozen=True)
+class Command:
+    """A gto command timed at one size, the git floor beside it, and its targets."""
+
+    label: str
+    args: tuple[str, ...]
+    floor: str  # key of the git floor in `floor_commands`
+    target_s: float | None = None
+    target_mib: float | None = None
+
+
+@dataclass
+class Row:
+    size: int
+    command: Command
+    target_s: float | None
+    gto: dict[str, Timing]  # mode -> timing
+    floor: Timing | None
+
+
+def clear_cache() -> None:
+    shutil.rmtree(CACHE_HOME / "gto", ignore_errors=True)
+
+
+def gto_env(mode: str) -> dict[str, str]:
+    """The environment of a timed gto run; bytecode may be written (warm-up runs do)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE",)}
+    env["XDG_CACHE_HOME"] = str(CACHE_HOME)
+    env.pop("GTO_NO_CACHE", None)
+    if mode == "no-cache":
+        env["GTO_NO_CACHE"] = "1"
+    return env
+
+
+def run_once(argv: list[str], env: dict[str, str]) -> Sample:
     """Run `argv` from the project root through `LAUNCHER`; wall time and peak RSS."""
     with tempfile.TemporaryFile() as err:
         launcher = [sys.executable, "-S", "-c", LAUNCHER, *argv]
-        # Installed packages run from bytecode; let the warm-up run write it for gto too.
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         out = subprocess.run(
             launcher, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=err, check=True
         )
@@ -316,65 +389,147 @@ def run_once(argv: list[str]) -> Sample:
     return Sample(float(seconds), int(maxrss) / rss_unit, int(returncode), stderr)
 
 
-def measure(label: str, tags: str, argv: list[str], runs: int) -> Row:
-    """One warm-up run, then `runs` timed runs; warns on a non-zero exit."""
-    print(f"timing {label} ({tags} tags)", file=sys.stderr)
-    samples = [run_once(argv) for _ in range(runs + 1)][1:]
+def measure(label: str, argv: list[str], runs: int, mode: str | None = None) -> Timing:
+    """Median wall time and peak RSS of `runs` runs; warns on a non-zero exit.
+
+    A gto `mode` sets the environment: `no-cache` and `warm` runs (and git's) follow one
+    untimed warm-up run, which fills the cache for `warm`; every `cold` run starts with
+    gto's cache folder removed.
+    """
+    env = gto_env(mode or "warm")
+    if mode == "cold":
+        samples = []
+        for _ in range(runs):
+            clear_cache()
+            samples.append(run_once(argv, env))
+    else:
+        samples = [run_once(argv, env) for _ in range(runs + 1)][1:]
     failed = next((s for s in samples if s.returncode != 0), None)
     if failed is not None:
         lines = failed.stderr.strip().splitlines() or [""]
         first = lines[-1] if lines[0].startswith("Traceback") else lines[0]
         print(f"WARNING: {label} exited {failed.returncode}: {first}", file=sys.stderr)
     times = [s.seconds for s in samples]
-    rss = max(s.max_rss_mb for s in samples)
-    return Row(label, tags, statistics.median(times), min(times), rss)
+    timing = Timing(statistics.median(times), max(s.max_rss_mib for s in samples))
+    tag = f" [{mode}]" if mode else ""
+    print(f"  {label}{tag}: median {timing.median:.3f} s, min {min(times):.3f} s, "
+          f"{timing.max_rss_mib:.1f} MiB", file=sys.stderr)  # fmt: skip
+    return timing
 
 
-def bench_size(size: int, repo: Path, runs: int, git: str | None) -> list[Row]:
-    """The per-registry commands (gto and, if available, the git reference)."""
+def floor_commands(git: str, repo: Path, ref: str) -> dict[str, list[str]]:
+    """git reading the same tag objects as the gto command: all, one artifact's, one."""
+    base = [git, "-C", str(repo), "for-each-ref", f"--format={GIT_FORMAT}"]
+    return {
+        "all tags": [*base, "refs/tags"],
+        "artifact": [*base, f"refs/tags/{TARGET}@*", f"refs/tags/{TARGET}#*"],
+        "one ref": [*base, f"refs/tags/{ref}"],
+    }
+
+
+def commands_for(size: int, ref: str) -> list[Command]:
+    """The timed gto commands with the targets of issue 14 (None: no target at this size)."""
+    show_s = {10_000: 0.3, 50_000: 1.2}.get(size)
+    history_s = 1.5 if size == 50_000 else None
+    rss = 80.0 if size == 50_000 else None
+    check_s = 0.3 if size == 200_000 else None
+    return [
+        Command("gto show", ("show",), "all tags", show_s, rss),
+        Command("gto history", ("history",), "all tags", history_s, rss),
+        Command(f"gto show {TARGET}", ("show", TARGET), "artifact"),
+        Command(f"gto history {TARGET}", ("history", TARGET), "artifact"),
+        Command(f"gto check-ref {ref}", ("check-ref", ref), "one ref", check_s),
+    ]
+
+
+def bench_size(size: int, repo: Path, runs: int, modes: list[str], git: str | None) -> list[Row]:
+    """Every command at one registry size, in every mode, with its git floor."""
+    print(f"registry of {size} tags", file=sys.stderr)
     gto = [sys.executable, "-m", "gto"]
     ref = pick_assignment(repo, TARGET)
-    commands: list[tuple[str, list[str]]] = [
-        ("gto show", ["show"]),
-        (f"gto show {TARGET}", ["show", TARGET]),
-        (f"gto history {TARGET}", ["history", TARGET]),
-        (f"gto check-ref {ref}", ["check-ref", ref]),
-    ]
-    rows = [
-        measure(label, str(size), [*gto, *args, "-r", str(repo)], runs) for label, args in commands
-    ]
+    floors: dict[str, Timing] = {}
     if git is not None:
-        argv = [git, "-C", str(repo), "for-each-ref", f"--format={GIT_FORMAT}", "refs/tags"]
-        rows.append(measure("git for-each-ref (reference)", str(size), argv, runs))
+        for key, argv in floor_commands(git, repo, ref).items():
+            floors[key] = measure(f"git floor ({key})", argv, runs)
+    rows = []
+    for command in commands_for(size, ref):
+        argv = [*gto, *command.args, "-r", str(repo)]
+        timings = {mode: measure(command.label, argv, runs, mode) for mode in modes}
+        rows.append(Row(size, command, command.target_s, timings, floors.get(command.floor)))
     return rows
 
 
-def markdown(rows: list[Row]) -> str:
-    lines = ["| command | tags | median s | min s | max RSS MB |", "|---|---:|---:|---:|---:|"]
-    lines += [
-        f"| `{r.command}` | {r.tags} | {r.median:.3f} | {r.minimum:.3f} | {r.max_rss_mb:.1f} |"
-        for r in rows
-    ]
+def link_linear_targets(rows: list[Row]) -> None:
+    """200k `gto show` may grow at most linearly from the 50k figure (4x its median)."""
+    base = {r.command.label: r for r in rows if r.size == 50_000}
+    for row in rows:
+        if row.size == 200_000 and row.command.label == "gto show" and "gto show" in base:
+            timings = base["gto show"].gto
+            mode = "warm" if "warm" in timings else next(iter(timings))
+            row.target_s = 4 * timings[mode].median
+
+
+def _cell(value: float | None, target: float | None, digits: int) -> str:
+    """A number, marked with ✗ when it misses its target."""
+    if value is None:
+        return "-"
+    over = " ✗" if target is not None and value > target else ""
+    return f"{value:.{digits}f}{over}"
+
+
+def markdown(rows: list[Row], modes: list[str], help_timing: Timing) -> str:
+    """One row per (size, command): target, time per mode, git floor, then the same for RSS."""
+    times = [f"{m} s" for m in modes]
+    sizes = [f"{m} MiB" for m in modes]
+    head = ["tags", "command", "target s", *times, "git floor s"]
+    head += ["target MiB", *sizes, "git floor MiB", "git floor reads"]
+    lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 3) + "---|"]
+    for row in rows:
+        c = row.command
+        floor = row.floor
+        cells = [
+            f"{row.size:,}",
+            f"`{c.label}`",
+            _cell(row.target_s, None, 2),
+            *(_cell(row.gto[m].median, row.target_s, 3) for m in modes),
+            _cell(floor.median if floor else None, None, 3),
+            _cell(c.target_mib, None, 0),
+            *(_cell(row.gto[m].max_rss_mib, c.target_mib, 1) for m in modes),
+            _cell(floor.max_rss_mib if floor else None, None, 1),
+            c.floor,
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append(
+        f"| - | `gto --help` | 0.15 | {_cell(help_timing.median, 0.15, 3)} |"
+        + " |" * (len(head) - 4)
+    )
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10000,50000", help="comma-separated tag counts")
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per command")
+    parser.add_argument("--sizes", default="10000,50000,200000", help="comma-separated tag counts")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per command and mode")
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help="comma-separated subset of no-cache,cold,warm")  # fmt: skip
     parser.add_argument("--rebuild", action="store_true", help="rebuild cached registries")
     parser.add_argument("--build-only", action="store_true", help="build, do not time")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    modes = [m for m in MODES if m in args.modes.split(",")]
     if min(sizes, default=0) < 100 or args.runs < 1:
         parser.error("every size must be at least 100 and --runs at least 1")
+    if not modes or set(args.modes.split(",")) - set(MODES):
+        parser.error(f"--modes takes a comma-separated subset of {','.join(MODES)}")
     repos = {size: ensure_repo(size, args.rebuild) for size in sizes}
     if args.build_only:
         return 0
     git = os.environ.get("GTO_BENCH_GIT") or shutil.which("git")
-    rows = [row for size in sizes for row in bench_size(size, repos[size], args.runs, git)]
-    rows.append(measure("gto --help", "-", [sys.executable, "-m", "gto", "--help"], args.runs))
-    print(markdown(rows))
+    rows = [row for size in sizes for row in bench_size(size, repos[size], args.runs, modes, git)]
+    link_linear_targets(rows)
+    help_timing = measure("gto --help", [sys.executable, "-m", "gto", "--help"], args.runs)
+    clear_cache()
+    print(markdown(rows, modes, help_timing))
     return 0
 
 
