@@ -1,13 +1,16 @@
 """Benchmark `gto show -r URL` against a full clone: bytes on the wire and wall time.
 
-    python bench/remote.py [--commits 2000] [--tags 300] [--big-mb 30] [--runs 3]
+    python bench/remote.py [--registry files|tags|both] [--commits 2000] [--tags 300]
+                           [--big-mb 30] [--runs 3]
 
-Builds (with dulwich) a bare repository with a long linear history, large files spread
-over it and a few hundred GTO tags, serves it on loopback with git's own server
-(`git daemon`, protocol v2, `uploadpack.allowFilter=true`; git comes from
-$GTO_BENCH_GIT or PATH and is used only to serve and for the `git clone` baseline, never
-by gto), and counts the bytes through a small TCP proxy in front of it. The Markdown
-table goes to stdout, progress to stderr.
+`files`: builds (with dulwich) a bare repository with a long linear history, large files
+spread over it and a few hundred GTO tags. `tags`: bench.py's registry of 10,000 tags
+(built there if missing), where the ref listing is most of what moves. Each is served
+on loopback with git's own server (`git daemon`, protocol v2,
+`uploadpack.allowFilter=true`; git comes from $GTO_BENCH_GIT or PATH and is used only to
+serve and for the `git clone` baseline, never by gto), and the bytes are counted both
+ways by a small TCP proxy in front of it. The Markdown tables go to stdout, progress to
+stderr.
 """
 
 from __future__ import annotations
@@ -202,6 +205,9 @@ def git_daemon(git: str, base: Path) -> Iterator[int]:
     port = _free_port()
     env = {**os.environ, "PATH": os.path.dirname(git) + os.pathsep + os.environ.get("PATH", "")}
     env["GIT_CONFIG_NOSYSTEM"] = "1"
+    # Partial fetches for every repository served, without writing to its config.
+    env.update(GIT_CONFIG_COUNT="1", GIT_CONFIG_KEY_0="uploadpack.allowFilter",
+               GIT_CONFIG_VALUE_0="true")  # fmt: skip
     process = subprocess.Popen(
         [git, "daemon", "--reuseaddr", f"--base-path={base}", "--export-all",
          "--listen=127.0.0.1", f"--port={port}", str(base)],
@@ -243,6 +249,7 @@ class Row:
     what: str
     bytes: int
     seconds: float
+    target: str = ""  # issue 14's limit on the bytes, if any
 
 
 def run_gto(args: list[str], cache: Path) -> float:
@@ -289,8 +296,112 @@ def git_clone(git: str, url: str, work: Path) -> float:
     return seconds
 
 
+def bench_files(git: str, work: Path, args: argparse.Namespace) -> list[Row]:
+    """The registry with large files: a few hundred tags over 30 MB of history."""
+    repo = work / "registry.git"
+    start = time.perf_counter()
+    build_repo(repo, args.commits, args.tags, args.big_mb)
+    print(f"built {repo} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    rows: list[Row] = []
+    caches = iter(range(10**6))
+    with git_daemon(git, work) as port:
+        proxy = CountingProxy(port)
+        url = f"git://127.0.0.1:{proxy.port}/registry.git"
+
+        def cold() -> float:
+            return run_gto(["show", "-r", url], work / f"cache-{next(caches)}")
+
+        warm_cache = work / "cache-warm"
+        run_gto(["show", "-r", url], warm_cache)
+        rows.append(measure(proxy, "`gto show -r URL`, cold cache", args.runs, cold))
+        rows.append(measure(proxy, "`gto show -r URL`, warm cache, nothing new", args.runs,
+                            lambda: run_gto(["show", "-r", url], warm_cache)))  # fmt: skip
+        tags = iter(range(10**6))
+
+        def one_new_tag() -> float:
+            add_tag(repo, f"model-00#prod#{1000 + next(tags)}")
+            return run_gto(["show", "-r", url], warm_cache)
+
+        rows.append(measure(proxy, "`gto show -r URL`, warm cache, one new tag", args.runs,
+                            one_new_tag))  # fmt: skip
+        rows.append(measure(proxy, "`gto history -A -r URL`, cold cache (whole history)", 1,
+                            lambda: run_gto(["history", "-A", "-r", url],
+                                            work / f"cache-{next(caches)}")))  # fmt: skip
+        rows.append(measure(proxy, "full clone: dulwich fetch of everything", args.runs,
+                            lambda: dulwich_full_fetch(url, work)))  # fmt: skip
+        rows.append(measure(proxy, "full clone: `git clone --bare`", args.runs,
+                            lambda: git_clone(git, url, work)))  # fmt: skip
+        proxy.close()
+    with dulwich_http(repo) as port:
+        proxy = CountingProxy(port)
+        url = f"http://127.0.0.1:{proxy.port}/registry.git"
+        rows.append(measure(proxy, "`gto show -r URL`, cold, dulwich HTTP server (no filters)",
+                            1, lambda: run_gto(["show", "-r", url],
+                                               work / f"cache-{next(caches)}")))  # fmt: skip
+        proxy.close()
+    return rows
+
+
+WARM_LIMIT = 66_500  # bytes: 5% of 1.33 MB
+
+
+def bench_tags(git: str, work: Path, args: argparse.Namespace) -> list[Row]:
+    """bench.py's 10,000-tag registry (no large files): what a ref listing costs."""
+    import bench  # bench/bench.py, beside this script
+
+    source = bench.ensure_repo(10_000, rebuild=False)
+    repo = work / "tags-10000.git"
+    shutil.copytree(source, repo)
+    ref = bench.pick_assignment(repo, bench.TARGET)
+    rows: list[Row] = []
+    caches = iter(range(10**6))
+    with git_daemon(git, work) as port:
+        proxy = CountingProxy(port)
+        url = f"git://127.0.0.1:{proxy.port}/{repo.name}"
+        warm_cache = work / "cache-tags-warm"
+        run_gto(["show", "-r", url], warm_cache)
+        # Issue 14: a cold read moves no more than a clone; a warm one-artifact read at
+        # most 5% of the 1.33 MB ref listing the issue measured.
+        few = f"≤ {WARM_LIMIT:,}"
+        for label, argv, cache, target in [
+            ("`gto show -r URL`, cold cache", ["show"], None, "≤ clone"),
+            ("`gto show -r URL`, warm cache", ["show"], warm_cache, ""),
+            (f"`gto check-ref {ref} -r URL`, warm cache", ["check-ref", ref], warm_cache, few),
+            (f"`gto show {bench.TARGET} -r URL`, warm cache", ["show", bench.TARGET], warm_cache,
+             few),
+        ]:  # fmt: skip
+
+            def action(argv: list[str] = argv, cache: Path | None = cache) -> float:
+                return run_gto([*argv, "-r", url], cache or work / f"cache-t{next(caches)}")
+
+            row = measure(proxy, label, args.runs, action)
+            row.target = target
+            rows.append(row)
+        rows.append(measure(proxy, "full clone: `git clone --bare`", args.runs,
+                            lambda: git_clone(git, url, work)))  # fmt: skip
+        proxy.close()
+    return rows
+
+
+def print_table(title: str, rows: list[Row], full_label: str) -> None:
+    """A Markdown table of `rows`, each beside the bytes of the row named `full_label`."""
+    full = next(r.bytes for r in rows if r.what.startswith(full_label))
+    targets = any(row.target for row in rows)
+    print(f"{title}\n")
+    print("| operation | bytes | share of a full clone | time |" + (" target |" if targets else ""))
+    print("|---|---:|---:|---:|" + ("---|" if targets else ""))
+    for row in rows:
+        target = f" {row.target} |" if targets else ""
+        print(f"| {row.what} | {row.bytes:,} | {100 * row.bytes / full:.2f}% | "
+              f"{row.seconds:.2f} s |{target}")  # fmt: skip
+    print()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    registries = ("files", "tags", "both")
+    help_text = "files: large files, few tags; tags: bench.py's 10,000 tags"
+    parser.add_argument("--registry", choices=registries, default="both", help=help_text)
     parser.add_argument("--commits", type=int, default=2000)
     parser.add_argument("--tags", type=int, default=300)
     parser.add_argument("--big-mb", type=int, default=30)
@@ -302,55 +413,15 @@ def main() -> int:
         return 2
     work = Path(tempfile.mkdtemp(prefix="gto-bench-remote-"))
     try:
-        repo = work / "registry.git"
-        start = time.perf_counter()
-        build_repo(repo, args.commits, args.tags, args.big_mb)
-        print(f"built {repo} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
-        rows: list[Row] = []
-        with git_daemon(git, work) as port:
-            proxy = CountingProxy(port)
-            url = f"git://127.0.0.1:{proxy.port}/registry.git"
-            caches = iter(range(10**6))
-
-            def cold() -> float:
-                return run_gto(["show", "-r", url], work / f"cache-{next(caches)}")
-
-            warm_cache = work / "cache-warm"
-            run_gto(["show", "-r", url], warm_cache)
-            rows.append(measure(proxy, "`gto show -r URL`, cold cache", args.runs, cold))
-            rows.append(measure(proxy, "`gto show -r URL`, warm cache, nothing new", args.runs,
-                                lambda: run_gto(["show", "-r", url], warm_cache)))  # fmt: skip
-            tags = iter(range(10**6))
-
-            def one_new_tag() -> float:
-                add_tag(repo, f"model-00#prod#{1000 + next(tags)}")
-                return run_gto(["show", "-r", url], warm_cache)
-
-            rows.append(measure(proxy, "`gto show -r URL`, warm cache, one new tag", args.runs,
-                                one_new_tag))  # fmt: skip
-            rows.append(measure(proxy, "`gto history -A -r URL`, cold cache (whole history)", 1,
-                                lambda: run_gto(["history", "-A", "-r", url],
-                                                work / f"cache-{next(caches)}")))  # fmt: skip
-            rows.append(measure(proxy, "full clone: dulwich fetch of everything", args.runs,
-                                lambda: dulwich_full_fetch(url, work)))  # fmt: skip
-            rows.append(measure(proxy, "full clone: `git clone --bare`", args.runs,
-                                lambda: git_clone(git, url, work)))  # fmt: skip
-            proxy.close()
-        with dulwich_http(repo) as port:
-            proxy = CountingProxy(port)
-            url = f"http://127.0.0.1:{proxy.port}/registry.git"
-            rows.append(measure(proxy, "`gto show -r URL`, cold, dulwich HTTP server (no filters)",
-                                1, lambda: run_gto(["show", "-r", url],
-                                                   work / f"cache-{next(caches)}")))  # fmt: skip
-            proxy.close()
-        full = next(r.bytes for r in rows if r.what.startswith("full clone: dulwich"))
-        print(f"{args.commits} commits, {args.tags} tags, {args.big_mb} MB of large files; "
-              f"medians of {args.runs} runs\n")  # fmt: skip
-        print("| operation | bytes | share of a full clone | time |")
-        print("|---|---:|---:|---:|")
-        for row in rows:
-            print(f"| {row.what} | {row.bytes:,} | {100 * row.bytes / full:.2f}% | "
-                  f"{row.seconds:.2f} s |")  # fmt: skip
+        if args.registry in ("files", "both"):
+            rows = bench_files(git, work, args)
+            print_table(f"{args.commits} commits, {args.tags} tags, {args.big_mb} MB of large "
+                        f"files; medians of {args.runs} runs", rows,
+                        "full clone: dulwich")  # fmt: skip
+        if args.registry in ("tags", "both"):
+            rows = bench_tags(git, work, args)
+            print_table(f"bench.py's registry of 10,000 tags; medians of {args.runs} runs", rows,
+                        "full clone: `git clone")  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
