@@ -12,21 +12,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from gto import gitfiles, gitwrite
-from gto.annotations import (
+from gto.core.annotations import (
     Annotation,
     check_path_conflict,
     commit_message_annotate,
     commit_message_remove,
     update_index_text,
 )
-from gto.annotations import (
+from gto.core.annotations import (
     annotate as merge_annotation,
 )
-from gto.config import check_type
-from gto.dvcyaml import dvc_folder, dvc_yaml_path
+from gto.core.config import check_type
+from gto.core.dvcyaml import dvc_folder, dvc_yaml_path
+from gto.core.tags import check_artifact_name
 from gto.exceptions import ArtifactNotFound, GTOException, NoFile, RepoError, WrongArgs
 from gto.session import RepoLike, Session, opened
-from gto.tags import check_artifact_name
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
-from gto.state import VersionSort
-from gto.versions import is_version, semver_key
+from gto.core.state import VersionSort
+from gto.core.versions import is_version, semver_key
 
 __all__ = ["VersionSort", "sort_versions"]
 

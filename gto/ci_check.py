@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Literal
 
-from gto.ci_view import ref_document, ref_fields, ref_headline
+from gto.core.ci_view import ref_document, ref_fields, ref_headline
 from gto.exceptions import CIOutputError
 from gto.ref_report import ref_report
 from gto.render import render_json

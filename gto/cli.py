@@ -310,8 +310,8 @@ def _add_history(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 def _run_check_ref(args: argparse.Namespace) -> str | None:
     from gto import api
+    from gto.core.views import event_dict
     from gto.render import render_json
-    from gto.views import event_dict
 
     output = _one_of(
         args,
@@ -402,7 +402,7 @@ def _add_stages(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 def _run_describe(args: argparse.Namespace) -> str | None:
     from gto import api
-    from gto.annotations import annotation_json
+    from gto.core.annotations import annotation_json
     from gto.render import render_json
 
     key = _one_of(args, ["type", "path", "description"], "Can output one key only")
@@ -496,8 +496,8 @@ def _add_doctor(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _run_parse_tag(args: argparse.Namespace) -> str | None:
+    from gto.core.tags import parse_tag
     from gto.render import render_json
-    from gto.tags import parse_tag
 
     parsed = parse_tag(args.name).to_dict()
     if args.key is None:
@@ -522,8 +522,8 @@ def _add_parse_tag(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 def _run_print_state(args: argparse.Namespace) -> str | None:
     from gto import api
+    from gto.core.views import state_dict
     from gto.render import render_json
-    from gto.views import state_dict
 
     return render_json(state_dict(api._get_state(args.repo)))
 

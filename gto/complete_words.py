@@ -6,8 +6,8 @@ so a TAB costs about what `gto --help` costs plus one scan of the refs.
 
 from __future__ import annotations
 
+from gto.core.tags import Action, try_parse_tag
 from gto.session import Session, is_remote
-from gto.tags import Action, try_parse_tag
 
 
 def registry_words(kind: str, repo: str, artifact: str | None) -> list[str]:

@@ -1,4 +1,4 @@
-"""Upstream GTO's `gto.constants`, for code that imports it (DVC does): names over gto.tags.
+"""Upstream GTO's `gto.constants`, for code that imports it (DVC does): names over gto.core.tags.
 
 DVC reads `SEPARATOR_IN_NAME`, `fullname_re` (groups `dirname`, with its trailing
 `:`, and `name`) and `assert_name_is_valid`; `gto.api` re-exports `is_hexsha`,
@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from gto.state import VersionSort
-from gto.tags import DIRNAME as _DIRNAME
-from gto.tags import NAME as _NAME
-from gto.tags import Action, check_artifact_name, check_name
-from gto.tags import parse_shortcut as _parse_shortcut
+from gto.core.state import VersionSort
+from gto.core.tags import DIRNAME as _DIRNAME
+from gto.core.tags import NAME as _NAME
+from gto.core.tags import Action, check_artifact_name, check_name
+from gto.core.tags import parse_shortcut as _parse_shortcut
 
 __all__ = [
     "ACTION",
@@ -65,7 +65,7 @@ VERSION = "version"
 ASSIGNMENTS_PER_VERSION = -1
 VERSIONS_PER_STAGE = 1
 
-# `\Z`, not `$`: "m\n" is no name (gto.tags says why).
+# `\Z`, not `$`: "m\n" is no name (gto.core.tags says why).
 name_re = re.compile(rf"^{_NAME}\Z")
 fullname_re = re.compile(rf"^(?P<dirname>{_DIRNAME}:)?(?P<name>{_NAME})\Z")
 _HEXSHA_RE = re.compile(r"^[0-9a-fA-F]{40}\Z")

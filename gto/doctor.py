@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from gto import __version__
-from gto.checks import (
+from gto.core.checks import (
     Problem,
     assignments_to_deregistered,
     counters_going_backwards,
@@ -17,12 +17,12 @@ from gto.checks import (
     unreadable_tags,
     versions_on_one_commit,
 )
-from gto.config import env_config_lines
-from gto.events import event_from_tag
+from gto.core.config import env_config_lines
+from gto.core.events import event_from_tag
+from gto.core.tags import TagRecord
 from gto.exceptions import GTOException, VersionExistsForCommit, WrongAnnotations
 from gto.gitrepo import GitRepo
 from gto.session import RepoLike, Session
-from gto.tags import TagRecord
 
 RULE = "-" * 33
 

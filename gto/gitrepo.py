@@ -29,14 +29,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gto.core.tags import CommitRecord, GitTag, TagRecord
+from gto.core.values import build
 from gto.exceptions import NoRepo, RefNotFound, RepoError
-from gto.tags import CommitRecord, GitTag, TagRecord
-from gto.values import build
 
 if TYPE_CHECKING:
     from dulwich.repo import Repo
 
-# CommitRecord lives in gto.tags, with TagRecord.
+# CommitRecord lives in gto.core.tags, with TagRecord.
 __all__ = ["CommitRecord", "GitRepo", "is_ref_name"]
 
 _COMMIT, _TREE, _BLOB, _TAG = 1, 2, 3, 4

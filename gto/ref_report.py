@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gto.api import check_ref
-from gto.events import Assignment, TagEvent, Unassignment
-from gto.replay import replay, replay_order
+from gto.core.events import Assignment, TagEvent, Unassignment
+from gto.core.replay import replay, replay_order
+from gto.core.tags import Action, try_parse_tag
 from gto.session import RepoLike, Session
-from gto.tags import Action, try_parse_tag
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from gto.ci_view import ref_document
+from gto.core.ci_view import ref_document
 from gto.exceptions import CIOutputError
 from gto.render_markdown import escape_markdown
 

@@ -18,15 +18,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from gto.annotations import Annotation, parse_index
-from gto.config import Config, load_config
-from gto.dvcyaml import DVC_YAML, Annotations, dvc_yaml_path, parse_dvc_yaml
-from gto.events import Deprecation, TagEvent, event_from_tag
+from gto.core.annotations import Annotation, parse_index
+from gto.core.config import Config, load_config
+from gto.core.dvcyaml import DVC_YAML, Annotations, dvc_yaml_path, parse_dvc_yaml
+from gto.core.events import Deprecation, TagEvent, event_from_tag
+from gto.core.replay import replay
+from gto.core.state import Registry
+from gto.core.tags import tag_artifact
 from gto.exceptions import NoCommits, RefNotFound
 from gto.gitrepo import GitRepo
-from gto.replay import replay
-from gto.state import Registry
-from gto.tags import tag_artifact
 
 if TYPE_CHECKING:
     from gto.remote import Remote
@@ -193,7 +193,7 @@ class Session:
         return {} if text is None else parse_index(text, index_name=self.config.index)
 
     def annotations_at(self, commit: str) -> Annotations:
-        """artifacts.yaml over the commit's dvc.yaml files (gto.dvcyaml), each read once."""
+        """artifacts.yaml over the commit's dvc.yaml files (gto.core.dvcyaml), each read once."""
         found = self._annotations.get(commit)
         if found is None:
             found = self._annotations[commit] = Annotations(

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Generic, Protocol, TypedDict, TypeVar, overload
 
+from gto.core.tags import Action, GitTag, ParsedTag, try_parse_tag
+from gto.core.tags import parse_tag as _parse_name
 from gto.exceptions import MissingArg, UnknownAction
 from gto.session import RepoLike, opened
-from gto.tags import Action, GitTag, ParsedTag, try_parse_tag
-from gto.tags import parse_tag as _parse_name
 
 __all__ = ["Action", "GitTag", "Tag", "TagFields", "TagLike", "find", "parse_name", "parse_tag"]
 

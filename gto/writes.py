@@ -18,8 +18,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from gto import gitwrite
-from gto.config import check_stage
-from gto.events import (
+from gto.core.config import check_stage
+from gto.core.events import (
     Assignment,
     Deprecation,
     Deregistration,
@@ -27,6 +27,16 @@ from gto.events import (
     TagEvent,
     Unassignment,
 )
+from gto.core.state import Artifact, Version
+from gto.core.tags import (
+    Action,
+    check_artifact_name,
+    check_name,
+    format_tag,
+    next_counter,
+    try_parse_tag,
+)
+from gto.core.versions import FIRST_VERSION, Bump, bump, check_version, is_version
 from gto.exceptions import (
     ArtifactNotFound,
     GTOException,
@@ -41,16 +51,6 @@ from gto.exceptions import (
     WrongArgs,
 )
 from gto.session import RepoLike, Session, opened
-from gto.state import Artifact, Version
-from gto.tags import (
-    Action,
-    check_artifact_name,
-    check_name,
-    format_tag,
-    next_counter,
-    try_parse_tag,
-)
-from gto.versions import FIRST_VERSION, Bump, bump, check_version, is_version
 
 Simple = bool | Literal["auto", "true", "false"] | None
 

@@ -25,8 +25,8 @@ from dulwich.repo import Repo
 from servers import REAL_GIT, dulwich_http_server
 
 from gto import annotating
-from gto.annotations import Annotation
 from gto.cli import main
+from gto.core.annotations import Annotation
 from gto.gitrepo import GitRepo
 from gto.gitwrite import push
 

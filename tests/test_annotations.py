@@ -1,6 +1,6 @@
 """artifacts.yaml text in, `Annotation` values or errors out (behaviour reference, 4.5).
 
-The guarded YAML reader (`gto.yamlio`) is tested here too: annotations are
+The guarded YAML reader (`gto.core.yamlio`) is tested here too: annotations are
 its main customer.
 """
 
@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-import gto.yamlio
-from gto.annotations import (
+import gto.core.yamlio
+from gto.core.annotations import (
     Annotation,
     annotate,
     annotation_json,
@@ -23,8 +23,8 @@ from gto.annotations import (
     find_path_conflict,
     parse_index,
 )
+from gto.core.yamlio import MAX_DEPTH, YamlError, dump_yaml, load_yaml
 from gto.exceptions import ValidationError, WrongAnnotations, WrongArgs
-from gto.yamlio import MAX_DEPTH, YamlError, dump_yaml, load_yaml
 
 NAME_ERROR = (
     "Invalid value '{}'. Only letters, numbers, '_', '-', '/' are allowed. "
@@ -54,14 +54,14 @@ def nested_value(depth: int) -> list[Any]:
     return value
 
 
-# --- gto.yamlio -------------------------------------------------------------------------
+# --- gto.core.yamlio -------------------------------------------------------------------------
 
 
 @pytest.fixture(params=["libyaml", "pure-python"])
 def yaml_parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run the guards against both parsers PyYAML may use."""
     if request.param == "pure-python":
-        monkeypatch.setattr(gto.yamlio, "_SafeLoader", yaml.SafeLoader)
+        monkeypatch.setattr(gto.core.yamlio, "_SafeLoader", yaml.SafeLoader)
     elif not yaml.__with_libyaml__:
         pytest.skip("PyYAML was built without libyaml")
 

@@ -20,10 +20,10 @@ import pytest
 from builders import EPOCH, build_registry
 
 import gto.api as api
-from gto.annotations import Annotation
 from gto.base import VersionSort, sort_versions
 from gto.constants import Action
-from gto.events import Assignment, Deprecation, Deregistration, Registration, Unassignment
+from gto.core.annotations import Annotation
+from gto.core.events import Assignment, Deprecation, Deregistration, Registration, Unassignment
 from gto.exceptions import (
     ArtifactNotFound,
     InvalidVersion,

@@ -15,8 +15,8 @@ import pytest
 from builders import build_registry
 from github_files import DELIMITER, normalise_delimiters, parse_outputs
 
-from gto.ci_view import ref_fields
 from gto.cli import main
+from gto.core.ci_view import ref_fields
 from gto.exceptions import CIOutputError
 from gto.render_ci import GITLAB_DOTENV_LIMIT, render_github_outputs, render_gitlab_dotenv
 

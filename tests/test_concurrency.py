@@ -22,10 +22,10 @@ from dulwich.repo import Repo
 
 import gto
 from gto import gitwrite, writes
+from gto.core.tags import Action, parse_tag
 from gto.doctor import diagnose
 from gto.gitrepo import GitRepo
 from gto.session import Session
-from gto.tags import Action, parse_tag
 
 PROCESSES = 8
 TIMEOUT = 60

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from gto.config import (
+from gto.core.config import (
     Config,
     EnrichmentConfig,
     check_stage,

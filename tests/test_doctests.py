@@ -8,19 +8,19 @@ import importlib
 import pytest
 
 MODULES = [
-    "tags",
-    "versions",
-    "annotations",
-    "yamlio",
-    "config",
-    "values",
+    "core.tags",
+    "core.versions",
+    "core.annotations",
+    "core.yamlio",
+    "core.config",
+    "core.values",
     "render_markdown",
-    "ci_view",
+    "core.ci_view",
     "complete",
     "constants",
     "tag",
     "base",
-    "dvcyaml",
+    "core.dvcyaml",
     "api._query",
 ]
 

@@ -14,12 +14,12 @@ import pytest
 from builders import Commit, Tag, build_registry, make_commit
 
 from gto import api
-from gto.annotations import Annotation
 from gto.cli import main
-from gto.dvcyaml import Annotations, dvc_folder, dvc_yaml_path, parse_dvc_yaml
+from gto.core.annotations import Annotation
+from gto.core.dvcyaml import Annotations, dvc_folder, dvc_yaml_path, parse_dvc_yaml
+from gto.core.yamlio import YamlError, load_yaml_key
 from gto.exceptions import PathIsUsed, WrongArgs, WrongDvcYaml
 from gto.gitrepo import GitRepo
-from gto.yamlio import YamlError, load_yaml_key
 
 ROOT_DVC_YAML = """\
 stages:

@@ -32,9 +32,9 @@ from dulwich.refs import Ref, check_ref_format
 from dulwich.repo import Repo
 
 import gto
+from gto.core.tags import TagRecord
 from gto.exceptions import NoRepo, RefNotFound, RepoError
 from gto.gitrepo import CommitRecord, GitRepo, is_ref_name
-from gto.tags import TagRecord
 
 UTC = timezone.utc
 PLUS_0545 = timezone(timedelta(hours=5, minutes=45))

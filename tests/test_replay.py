@@ -6,12 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from gto.annotations import Annotation
-from gto.events import TagEvent, event_from_tag
+from gto.core.annotations import Annotation
+from gto.core.events import TagEvent, event_from_tag
+from gto.core.replay import replay
+from gto.core.state import Registry, VersionSort
+from gto.core.tags import CommitRecord, TagRecord
 from gto.exceptions import VersionExistsForCommit
-from gto.replay import replay
-from gto.state import Registry, VersionSort
-from gto.tags import CommitRecord, TagRecord
 
 T0 = datetime(2022, 8, 20, tzinfo=timezone.utc)
 A, B, C = "a" * 40, "b" * 40, "c" * 40

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gto.exceptions import InvalidTagName, ValidationError
-from gto.tags import (
+from gto.core.tags import (
     Action,
     ParsedTag,
     Shortcut,
@@ -16,6 +15,7 @@ from gto.tags import (
     parse_tag,
     tag_artifact,
 )
+from gto.exceptions import InvalidTagName, ValidationError
 
 VALID = [
     pytest.param(

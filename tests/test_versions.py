@@ -6,8 +6,8 @@ import random
 
 import pytest
 
+from gto.core.versions import bump, check_version, is_version, semver_key
 from gto.exceptions import InvalidVersion
-from gto.versions import bump, check_version, is_version, semver_key
 
 VERSIONS = [
     "v0.0.1",

@@ -32,12 +32,12 @@ from dulwich.repo import Repo
 from servers import dulwich_http_server, git_daemon
 
 from gto import writes
-from gto.events import Assignment, Deprecation, Deregistration, Registration, Unassignment
+from gto.core.events import Assignment, Deprecation, Deregistration, Registration, Unassignment
+from gto.core.tags import parse_tag
 from gto.exceptions import GTOException, IdentityNotFound, PushError
 from gto.gitrepo import GitRepo
 from gto.gitwrite import push
 from gto.session import Session
-from gto.tags import parse_tag
 
 NAME, EMAIL = "Tess Tagger", "tess@example.com"
 UTC = timezone.utc

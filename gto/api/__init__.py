@@ -15,7 +15,6 @@ returned event.
 
 from __future__ import annotations
 
-from gto.annotations import Annotation
 from gto.api._query import _get_state as _get_state  # upstream's private helpers
 from gto.api._query import _is_gto_repo as _is_gto_repo
 from gto.api._query import (
@@ -41,7 +40,8 @@ from gto.constants import (
     mark_artifact_unregistered,
     parse_shortcut,
 )
-from gto.events import (
+from gto.core.annotations import Annotation
+from gto.core.events import (
     Assignment,
     Deprecation,
     Deregistration,
@@ -49,11 +49,8 @@ from gto.events import (
     TagEvent,
     Unassignment,
 )
-from gto.exceptions import NoRepo, NotImplementedInGTO, RefNotFound, WrongArgs
-from gto.session import RepoLike as Repo
-from gto.state import Version, VersionSort, VStage
-from gto.tag import TagFields
-from gto.views import (
+from gto.core.state import Version, VersionSort, VStage
+from gto.core.views import (
     HistoryEntry,
     HistoryRow,
     RegistryEntry,
@@ -61,6 +58,9 @@ from gto.views import (
     VersionDict,
     VersionRow,
 )
+from gto.exceptions import NoRepo, NotImplementedInGTO, RefNotFound, WrongArgs
+from gto.session import RepoLike as Repo
+from gto.tag import TagFields
 
 __all__ = [
     "ARTIFACT",

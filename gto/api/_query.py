@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Literal, overload
 
-from gto.annotations import Annotation
 from gto.api._show import show
-from gto.events import (
+from gto.core.annotations import Annotation
+from gto.core.events import (
     TagEvent,
 )
+from gto.core.replay import replay
+from gto.core.state import Artifact, Registry, Version, VersionSort, VStage
+from gto.core.tags import Action, parse_shortcut, try_parse_tag
 from gto.exceptions import ArtifactNotFound, RepoError, WrongArgs
-from gto.replay import replay
 from gto.session import RepoLike as Repo
 from gto.session import Session, opened
-from gto.state import Artifact, Registry, Version, VersionSort, VStage
 from gto.tag import TagFields, parse_name
-from gto.tags import Action, parse_shortcut, try_parse_tag
 
 
 def _artifact_of(registry: Registry, name: str) -> Artifact:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import Literal, overload
 
-from gto import views
-from gto.exceptions import ArtifactNotFound, GTOException, ValidationError, WrongArgs
-from gto.session import RepoLike as Repo
-from gto.session import Session, opened
-from gto.state import Version, VersionSort, VStage, check_limits
-from gto.tags import Shortcut, check_name, parse_shortcut, shortcut_mistake
-from gto.views import (
+from gto.core import views
+from gto.core.state import Version, VersionSort, VStage, check_limits
+from gto.core.tags import Shortcut, check_name, parse_shortcut, shortcut_mistake
+from gto.core.views import (
     HistoryEntry,
     HistoryRow,
     RegistryEntry,
@@ -18,6 +15,9 @@ from gto.views import (
     VersionDict,
     VersionRow,
 )
+from gto.exceptions import ArtifactNotFound, GTOException, ValidationError, WrongArgs
+from gto.session import RepoLike as Repo
+from gto.session import Session, opened
 
 
 def _sort(sort: VersionSort | str) -> VersionSort:

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from typing import TypeVar
 
 from gto import writes
-from gto.annotations import Annotation
-from gto.events import (
+from gto.core.annotations import Annotation
+from gto.core.events import (
     Assignment,
     Deprecation,
     Deregistration,

@@ -8,11 +8,11 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gto.events import TagEvent, event_from_tag
-from gto.replay import replay
-from gto.tags import Action, TagRecord, format_tag, parse_tag
-from gto.versions import semver_key
-from gto.views import registry_view
+from gto.core.events import TagEvent, event_from_tag
+from gto.core.replay import replay
+from gto.core.tags import Action, TagRecord, format_tag, parse_tag
+from gto.core.versions import semver_key
+from gto.core.views import registry_view
 
 ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 INNER = ALNUM + "-_/"
@@ -122,7 +122,7 @@ def registries(draw: st.DrawFn) -> list[TagEvent]:
 
 @given(registries(), st.randoms())
 def test_replay_does_not_depend_on_listing_order(events: list[TagEvent], rnd: object) -> None:
-    from gto.tags import CommitRecord
+    from gto.core.tags import CommitRecord
 
     commits = {c: CommitRecord(c, "a", "a@x", "c", "c@x", T0, "m\n") for c in COMMITS}
     shuffled = events[:]

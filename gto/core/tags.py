@@ -13,8 +13,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from gto.core.values import build
 from gto.exceptions import InvalidTagName, ValidationError
-from gto.values import build
 
 NAME = r"[a-zA-Z0-9](?:[a-zA-Z0-9\-/_]*[a-zA-Z0-9])?"
 DIRNAME = r"[a-zA-Z0-9\-_./]+"

@@ -15,7 +15,7 @@ _T = TypeVar("_T")
 def build(cls: type[_T], **fields: Any) -> _T:
     """An instance of the frozen dataclass `cls` with exactly `fields` (every field given).
 
-    >>> from gto.tags import ParsedTag, Action
+    >>> from gto.core.tags import ParsedTag, Action
     >>> build(ParsedTag, artifact="m", action=Action.DEPRECATE, version=None, stage=None,
     ...       counter=None) == ParsedTag("m", Action.DEPRECATE)
     True

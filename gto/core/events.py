@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from gto.annotations import Annotation
-from gto.tags import Action, CommitRecord, TagRecord, try_parse_tag
-from gto.values import build
+from gto.core.annotations import Annotation
+from gto.core.tags import Action, CommitRecord, TagRecord, try_parse_tag
+from gto.core.values import build
 
 # Where an event falls among the events of its second (the tie rule, README "Same second").
 # Kinds: commits, then deprecations, then version events, then stage events, so a version

@@ -10,9 +10,9 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any, TypedDict
 
-from gto.annotations import Annotation
-from gto.events import Event
-from gto.state import Artifact, Registry, Version, VersionSort, VStage
+from gto.core.annotations import Annotation
+from gto.core.events import Event
+from gto.core.state import Artifact, Registry, Version, VersionSort, VStage
 
 HEXSHA_LEN = 40
 

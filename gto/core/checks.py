@@ -13,10 +13,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from gto.events import Assignment, Deregistration, Registration, TagEvent, Unassignment
+from gto.core.events import Assignment, Deregistration, Registration, TagEvent, Unassignment
+from gto.core.state import Registry
+from gto.core.tags import Action, check_artifact_name, tag_artifact, try_parse_tag
 from gto.exceptions import ValidationError
-from gto.state import Registry
-from gto.tags import Action, check_artifact_name, tag_artifact, try_parse_tag
 
 
 @dataclass(frozen=True)

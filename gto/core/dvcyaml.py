@@ -13,10 +13,10 @@ import posixpath
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from gto.annotations import Annotation
+from gto.core.annotations import Annotation
+from gto.core.tags import is_valid_artifact_name
+from gto.core.yamlio import YamlError, load_yaml_key
 from gto.exceptions import WrongDvcYaml
-from gto.tags import is_valid_artifact_name
-from gto.yamlio import YamlError, load_yaml_key
 
 DVC_YAML = "dvc.yaml"
 _FIELDS = {"path": str, "type": str, "desc": str, "labels": list}

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from gto.annotations import Annotation
-from gto.events import (
+from gto.core.annotations import Annotation
+from gto.core.events import (
     Assignment,
     Deprecation,
     Deregistration,
@@ -20,10 +20,10 @@ from gto.events import (
     Unassignment,
     commit_event,
 )
+from gto.core.state import Artifact, Registry, Version, VStage
+from gto.core.tags import CommitRecord
+from gto.core.values import build
 from gto.exceptions import ManyVersions
-from gto.state import Artifact, Registry, Version, VStage
-from gto.tags import CommitRecord
-from gto.values import build
 
 # Deprecations first, then version events, then stage events: every registration is
 # known before an assignment is resolved to a version (behaviour reference, 2.3).

@@ -17,9 +17,9 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gto.core.tags import check_name
+from gto.core.yamlio import YamlError, load_yaml
 from gto.exceptions import UnknownStage, UnknownType, ValidationError, WrongConfig
-from gto.tags import check_name
-from gto.yamlio import YamlError, load_yaml
 
 _ENV_PREFIX = "GTO_"
 _ENV_ONLY = frozenset({"emojis", "log_level", "debug"})
@@ -68,7 +68,7 @@ def _index_file(value: object) -> str:
 
     >>> _index_file("../secrets.yaml")
     Traceback (most recent call last):
-    gto.config._BadValue: expected a relative path inside the repository, without '..' or \
+    gto.core.config._BadValue: expected a relative path inside the repository, without '..' or \
 '.git' parts, got '../secrets.yaml'
     """
     text = _text(value)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from gto.core.tags import check_artifact_name, check_name, is_valid_name
+from gto.core.yamlio import YamlError, YamlTooLarge, dump_yaml, entry_spans, load_yaml
 from gto.exceptions import (
     PathIsUsed,
     ValidationError,
@@ -20,8 +22,6 @@ from gto.exceptions import (
     WrongArgs,
     WrongArtifactsYaml,
 )
-from gto.tags import check_artifact_name, check_name, is_valid_name
-from gto.yamlio import YamlError, YamlTooLarge, dump_yaml, entry_spans, load_yaml
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gto.events import TagEvent
+from gto.core.events import TagEvent
 
 SCHEMA_VERSION = 1
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
-from gto.events import (
+from gto.core.events import (
     Assignment,
     CommitEvent,
     Deprecation,
@@ -28,8 +28,8 @@ from gto.events import (
     Registration,
     Unassignment,
 )
+from gto.core.versions import is_version, semver_key
 from gto.exceptions import WrongArgs
-from gto.versions import is_version, semver_key
 
 
 class VersionSort(str, Enum):

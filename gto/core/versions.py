@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from gto.core.tags import SEMVER
 from gto.exceptions import InvalidVersion
-from gto.tags import SEMVER
 
 _VERSION_RE = re.compile(rf"^v{SEMVER}\Z")  # not `$`: "v1.0.0\n"
 _PARTS_RE = re.compile(r"^v(\d+)\.(\d+)\.(\d+)(?:-([^+]*))?(?:\+.*)?\Z")
