@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from gto import gitfiles, gitwrite
 from gto.core.annotations import (
     Annotation,
     check_path_conflict,
@@ -26,6 +25,7 @@ from gto.core.config import check_type
 from gto.core.dvcyaml import dvc_folder, dvc_yaml_path
 from gto.core.tags import check_artifact_name
 from gto.exceptions import ArtifactNotFound, GTOException, NoFile, RepoError, WrongArgs
+from gto.git import files, identity, write
 from gto.session import RepoLike, Session, opened
 
 
@@ -144,7 +144,7 @@ def _save(
     text = update_index_text(
         None if current is None else current.decode("utf-8", "replace"), index, name
     ).encode()
-    if session.remote is not None:
+    if session.always_pushes:
         commit = push = True  # a remote has no work tree, and its writes push (reference, 6)
     if not commit:
         if git.workdir is None:
@@ -152,7 +152,7 @@ def _save(
                 f"A bare repository has no work tree to write {filename} to: use --commit"
             )
         try:
-            gitfiles.write_atomically(str(git.worktree_path(filename)), text)
+            files.write_atomically(str(git.worktree_path(filename)), text)
         except OSError as e:
             raise RepoError(f"Cannot write '{filename}': {e.strerror or e}") from e
         return IndexChange(annotation)
@@ -168,16 +168,13 @@ def _save(
     branch = git.current_branch() if push else None
     if push and branch is None:
         raise WrongArgs("Cannot push a commit made on a detached HEAD; check out a branch")
-    found = gitwrite.find_identity(git, session.environ)
-    identity = gitwrite.Identity(author or found.name, author_email or found.email)
-    sha = gitwrite.commit_files(
-        git, {filename: text}, message, identity, gitwrite.now(session.environ)
-    )
+    who = identity.writer(git, session.environ, author, author_email)
+    sha = write.commit_files(git, {filename: text}, message, who, identity.now(session.environ))
     if branch is None:
         return IndexChange(annotation, sha)
     try:
         session.push([(branch, branch)])
     except GTOException:
-        gitwrite.undo_commit(git, sha, [filename])
+        write.undo_commit(git, sha, [filename])
         raise
     return IndexChange(annotation, sha, pushed=True)

@@ -9,6 +9,7 @@ import argparse
 import io
 import os
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TextIO
 
@@ -48,6 +49,38 @@ def _colour(stream: TextIO) -> bool:
         return stream.isatty()
     except ValueError:  # closed
         return False
+
+
+# Progress appears only for transfers that take longer than this (seconds).
+PROGRESS_DELAY = 1.0
+
+
+class _Progress:
+    """Transfer progress on stderr: only on a terminal, and only once a transfer takes a while."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream if stream.isatty() else None
+        self._start: float | None = None
+        self._shown = False
+
+    def __call__(self, transfer: Any) -> None:
+        if self._stream is None:
+            return
+        if transfer.text is None:  # the transfer is over
+            if self._shown:
+                self._stream.write("\n")
+                self._stream.flush()
+            self._start, self._shown = None, False
+            return
+        if self._start is None:
+            self._start = time.monotonic()
+        if time.monotonic() - self._start < PROGRESS_DELAY:
+            return
+        from gto.render import terminal_safe
+
+        self._stream.write(f"\r\033[KFetching {transfer.url}: {terminal_safe(transfer.text)}")
+        self._stream.flush()
+        self._shown = True
 
 
 class _Parser(argparse.ArgumentParser):
@@ -966,10 +999,10 @@ def _main(argv: Sequence[str] | None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
-    if getattr(args, "no_cache", False):
+    if hasattr(args, "repo"):
         from gto.session import RepoSpec
 
-        args.repo = RepoSpec(args.repo, cache=False)
+        args.repo = RepoSpec(args.repo, cache=not args.no_cache, progress=_Progress(sys.stderr))
     try:
         output: Output = args.run(args)
     except GTOException as exc:

@@ -21,7 +21,7 @@ from gto.core.config import env_config_lines
 from gto.core.events import event_from_tag
 from gto.core.tags import TagRecord
 from gto.exceptions import GTOException, VersionExistsForCommit, WrongAnnotations
-from gto.gitrepo import GitRepo
+from gto.git.repo import GitRepo
 from gto.session import RepoLike, Session
 
 RULE = "-" * 33

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from gto.core.controls import terminal_safe
+
+__all__ = ["NOTHING_FOUND", "render_json", "render_lines", "render_table", "terminal_safe"]
+
 NOTHING_FOUND = "Nothing found in the current workspace"
-# What a terminal obeys rather than shows: C0 controls but the line break, DEL, C1
-# controls, line and paragraph separators, and the bidirectional overrides that make
-# text read differently from how it is stored ("Trojan Source").
-_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def terminal_safe(text: str) -> str:
-    r"""`text` with control characters escaped, so repository content cannot drive a terminal.
-
-    Tag names, annotations and messages come from whoever can push: an escape sequence in
-    one could rewrite the screen, or a title, when printed. Line breaks stay.
-
-    >>> terminal_safe("churn\x1b[2J\u202eprod\n")
-    'churn\\x1b[2J\\u202eprod\n'
-    """
-    return _CONTROL.sub(lambda m: m[0].encode("unicode_escape").decode("ascii"), text)
 
 
 def render_table(rows: Sequence[Mapping[str, Any]], *, plain: bool = False) -> str:

@@ -2,20 +2,21 @@
 
 Every command, reading or writing, works through a Session so that `.gto` is
 parsed once, each tag object is read once and each distinct artifacts.yaml or
-dvc.yaml blob is parsed once per command. A Session also decides whether `-r` names a local
-repository or a remote one; a remote is read through its cache (gto.remote), which
-holds the tags and commits but only the blobs that were asked for, so the Session
-asks for the blobs it is about to read first, all in one request.
+dvc.yaml blob is parsed once per command. Opening a Session decides whether `-r` names
+a local repository or a remote one; a remote is read through its cache
+(gto.remote), whose object store fetches what it lacks. The Session reads both the
+same way: before reading many blobs it names them (`prefetch`), so a cache gets
+them in one request, and a local repository does nothing at all.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import TYPE_CHECKING, Protocol
 
 from gto.core.annotations import Annotation, parse_index
@@ -26,40 +27,25 @@ from gto.core.replay import replay
 from gto.core.state import Registry
 from gto.core.tags import tag_artifact
 from gto.exceptions import NoCommits, RefNotFound
-from gto.gitrepo import GitRepo
+from gto.git.repo import GitRepo
+from gto.remote.urls import is_remote
+from gto.settings import Settings, current
 
 if TYPE_CHECKING:
-    from gto.remote import Remote
+    from gto.remote.source import Remote
+    from gto.remote.transport import Progress
 
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
-_SCP = re.compile(r"[^@/:\s]+@[^@/:\s]+:\S+")  # user@host:path, as git and ssh spell it
-# Revisions that can name a commit beyond a remote's cache: ancestry, or a commit id.
-_HISTORY_REF = re.compile(r"[~^]|^[0-9a-fA-F]{4,40}$")
-
-
-def is_remote(location: str) -> bool:
-    """Whether `-r` names a remote: URL-like (`scheme://`, `user@host:path`), not a local path.
-
-    >>> is_remote("https://example.com/org/repo"), is_remote("git@example.com:org/repo.git")
-    (True, True)
-    >>> is_remote("path/to/repo")
-    False
-    """
-    if os.path.exists(location):
-        return False
-    return bool(_URL.match(location) or _SCP.fullmatch(location))
+__all__ = ["RepoLike", "RepoSpec", "Session", "is_remote", "opened"]
 
 
 @dataclass(frozen=True)
 class RepoSpec:
-    """A repository path or URL plus how to reach it: `cache=False` is `--no-cache`."""
+    """A repository path or URL plus how to reach it: `cache=False` is `--no-cache`;
+    `progress` is told how a transfer from a remote goes (the CLI draws it)."""
 
     location: str
     cache: bool = True
-
-
-def _no_cache(environ: Mapping[str, str]) -> bool:
-    return environ.get("GTO_NO_CACHE", "").strip().lower() in ("1", "true", "yes", "on")
+    progress: Progress | None = None
 
 
 @dataclass
@@ -67,8 +53,8 @@ class Session:
     """One command's view of one repository: config and annotation caches live here."""
 
     git: GitRepo
-    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    remote: Remote | None = None
+    settings: Settings = field(default_factory=current)
+    remote: Remote | None = None  # the remote whose cache `git` is
     owns_git: bool = False  # opened by `open()`, so `close()` closes it
     _config: Config | None = None
     _indexes: dict[str, dict[str, Annotation]] = field(default_factory=dict)
@@ -90,28 +76,33 @@ class Session:
         if isinstance(repo, GitRepo):
             return cls(repo)
         spec = repo if isinstance(repo, RepoSpec) else RepoSpec(_folder(repo))
-        environ = dict(os.environ)
+        settings = current()
         if not is_remote(spec.location):
-            return cls(GitRepo.open(spec.location), environ, owns_git=True)
-        from gto.remote import Remote  # only remote repositories need it
+            return cls(GitRepo.open(spec.location), settings, owns_git=True)
+        from gto.remote.source import Remote  # only remote repositories need it
 
         remote = Remote.open(
             spec.location,
-            environ=environ,
-            cache=spec.cache and not _no_cache(environ),
+            settings=settings,
+            cache=spec.cache and not settings.no_cache,
             hold_lock=for_writing,
+            progress=spec.progress,
         )
         try:
-            git = GitRepo.open(remote.path)
+            git = GitRepo.open(remote.path, source=remote)
         except BaseException:
             remote.close()
             raise
-        return cls(git, environ, remote, owns_git=True)
+        return cls(git, settings, remote, owns_git=True)
 
-    def close(self) -> None:
-        """Release the repository this Session opened, and a remote's cache (lock, folder)."""
+    def close(self, *, failed: bool = False) -> None:
+        """Release the repository this Session opened, and a remote's cache (lock, folder).
+
+        After a failure (`failed`) pack files an exception may still read from are released
+        when the repository is collected (gto.git.repo.GitRepo.close).
+        """
         if self.owns_git:
-            self.git.close()
+            self.git.close(failed=failed)
         if self.remote is not None:
             self.remote.close()
 
@@ -124,8 +115,8 @@ class Session:
                 text = self.git.read_worktree_file(".gto")
             else:
                 head = self.git.head()
-                if head is not None and self.remote is not None:  # HEAD's index comes along
-                    self._fetch_files([(head, ".gto"), (head, self._guessed_index())])
+                if head is not None:  # HEAD's index comes along
+                    self.git.prefetch(self._blobs([(head, ".gto"), (head, self._guessed_index())]))
                 text = self.committed_file(head, ".gto")
             self._config = load_config(text, path=str(path.resolve()), environ=self.environ)
         return self._config
@@ -135,37 +126,51 @@ class Session:
         if commit is None:
             return None
         blob = self.git.blob_id_at(commit, path)
-        if blob is None:
-            return None
-        if self.remote is not None:
-            self.remote.fetch_blobs([blob])
-        return self.git.read_blob(blob)
+        return None if blob is None else self.git.read_blob(blob)
+
+    @property
+    def environ(self) -> Mapping[str, str]:
+        """The environment this Session was opened in (gto.settings)."""
+        return self.settings.environ
 
     def prefetch(self, commits: Iterable[str]) -> None:
-        """Fetch, in one request, the blobs that reading artifacts.yaml at `commits` needs.
+        """Name the blobs that reading artifacts.yaml at `commits` needs, before reading them.
 
-        Only a remote's cache lacks blobs. Until `.gto` is read, the index file name is
-        a guess (the environment's, else the default) and `.gto` at HEAD comes along;
-        a `.gto` that names another index file costs a second request.
+        A remote's cache fetches those it lacks in one request; a local repository
+        does nothing (the generators below are never run). Until `.gto` is read, the
+        index file name is a guess (the environment's, else the default) and `.gto`
+        at HEAD comes along; a `.gto` that names another index costs a second request.
         """
-        if self.remote is None:
-            return
         commits = list(commits)
-        dvc = [blob for commit in commits for _, blob in self._dvc_yaml_files(commit)]
         if self._config is None:
-            head = self.git.head()
-            files = [(commit, self._guessed_index()) for commit in commits]
-            self._fetch_files(files if head is None else [(head, ".gto"), *files], dvc)
-        self._fetch_files(((commit, self.config.index) for commit in commits), dvc)
+
+            def first() -> Iterator[str]:
+                head = self.git.head()
+                files = [(commit, self._guessed_index()) for commit in commits]
+                yield from self._blobs(files if head is None else [(head, ".gto"), *files])
+                yield from self._dvc_blobs(commits)
+
+            self.git.prefetch(first())
+        self.git.prefetch(
+            chain(
+                self._blobs((commit, self.config.index) for commit in commits),
+                self._dvc_blobs(commits),
+            )
+        )
 
     def _guessed_index(self) -> str:
         return load_config(None, path=".gto", environ=self.environ).index
 
-    def _fetch_files(self, files: Iterable[tuple[str, str]], blobs: Iterable[str] = ()) -> None:
-        """Fetch the blobs of these (commit, path) files, and `blobs`, that the cache lacks."""
-        assert self.remote is not None
-        found = (self.git.blob_id_at(commit, path) for commit, path in files)
-        self.remote.fetch_blobs([*(blob for blob in found if blob is not None), *blobs])
+    def _blobs(self, files: Iterable[tuple[str, str]]) -> Iterator[str]:
+        """The blob ids of these (commit, path) files, lazily."""
+        for commit, path in files:
+            blob = self.git.blob_id_at(commit, path)
+            if blob is not None:
+                yield blob
+
+    def _dvc_blobs(self, commits: Iterable[str]) -> Iterator[str]:
+        for commit in commits:
+            yield from (blob for _, blob in self._dvc_yaml_files(commit))
 
     def index_at(self, commit: str) -> dict[str, Annotation]:
         """artifacts.yaml at a commit, parsed once per distinct blob."""
@@ -173,8 +178,6 @@ class Session:
         if blob is None:
             return {}
         if blob not in self._indexes:
-            if self.remote is not None:
-                self.remote.fetch_blobs([blob])
             text = self.git.read_blob(blob)
             self._indexes[blob] = parse_index(
                 text, index_name=self.config.index, where=f"commit {commit[:7]}"
@@ -224,8 +227,6 @@ class Session:
         if blob is None:
             return {}
         if (blob, folder) not in self._dvc_files:
-            if self.remote is not None:
-                self.remote.fetch_blobs([blob])
             text = self.git.read_blob(blob)
             where = f"commit {commit[:7]}"
             self._dvc_files[(blob, folder)] = parse_dvc_yaml(text, folder, where=where)
@@ -254,35 +255,31 @@ class Session:
         return Annotations(self.worktree_index, read, folders)
 
     def resolve(self, ref: str) -> str:
-        """A revision -> commit id; a remote's cache fetches the history for revisions beyond it.
+        """A revision -> commit id (a remote's cache fetches the history it needs).
 
-        Only ancestry (`HEAD~2`) and commit ids can name what the cache lacks: it mirrors
-        every tag and HEAD's branch already.
+        Raises:
+            NoCommits: the repository has no commits yet, so no revision names one.
+            RefNotFound: the revision names no commit.
         """
         try:
             return self.git.resolve(ref)
         except RefNotFound:
             if self.git.head() is None and not self.git.branch_heads():
                 raise NoCommits(ref) from None
-            beyond = _HISTORY_REF.search(ref) is not None
-            if self.remote is None or not beyond or not self.remote.deepen():
-                raise
-        return self.git.resolve(ref)
+            raise
+
+    @property
+    def always_pushes(self) -> bool:
+        """A remote has no other copy of what is written: its writes always push (reference, 6)."""
+        return self.remote is not None
 
     def push(self, refspecs: Sequence[tuple[str | None, str]]) -> None:
-        """Push to `origin`, or to the URL of a remote's cache (see gitwrite.push)."""
-        from gto import gitwrite, transport
-
-        if self.remote is not None:
-            self.remote.push(self.git, refspecs)
-            return
-        config = self.git.dulwich_repo.get_config_stack()  # the user's own repository
-        gitwrite.push(self.git, refspecs, connect=transport.connector(config, self.environ))
+        """Push to the remote whose cache this is, or to a local repository's `origin`."""
+        destination = self.remote if self.remote is not None else _Origin(self.settings)
+        destination.push(self.git, refspecs)
 
     def discovery_commits(self, all_branches: bool = False, all_commits: bool = False) -> list[str]:
         if all_commits:
-            if self.remote is not None:
-                self.remote.deepen()  # a clone walks the whole history, so does the cache
             return self.git.reachable_commits(self.git.branch_heads())
         if all_branches:
             return self.git.branch_heads()
@@ -316,6 +313,18 @@ class Session:
         commits = {sha: self.git.read_commit(sha) for sha in needed}
         annotations = {sha: self.annotations_at(sha) for sha in needed}
         return replay(events, commits, annotations, discovery)
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where a local repository pushes: its `origin`, with the user's own transport settings."""
+
+    settings: Settings
+
+    def push(self, git: GitRepo, refspecs: Sequence[tuple[str | None, str]]) -> None:
+        from gto.remote.transport import push_to_origin
+
+        push_to_origin(git, refspecs, self.settings)
 
 
 class HasRootDir(Protocol):
@@ -355,9 +364,6 @@ def opened(repo: RepoLike, *, for_writing: bool = False) -> Iterator[Session]:
     try:
         yield session
     except BaseException:
-        # A read that failed inside a pack can leave views of its mapping in the traceback,
-        # and closing now would fail: a local repository is released when it is collected.
-        if session.remote is not None:
-            session.close()
+        session.close(failed=True)
         raise
     session.close()

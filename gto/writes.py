@@ -1,7 +1,7 @@
 """The commands that change a registry: register, assign, unassign, deregister, deprecate.
 
 Each command decides everything from the replayed state first (so bad input is
-refused before anything is written), then writes tags through gitwrite inside a
+refused before anything is written), then writes tags through gto.git.write inside a
 transaction: if a later step fails (another tag, a push), every ref it changed
 is put back, so a failing command leaves the repository as it was.
 """
@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Literal
 
-from gto import gitwrite
 from gto.core.config import check_stage
 from gto.core.events import (
     Assignment,
@@ -50,6 +49,10 @@ from gto.exceptions import (
     VersionRequired,
     WrongArgs,
 )
+from gto.git import identity as git_identity
+from gto.git import write
+from gto.git.errors import RefBusy
+from gto.git.refs import check_tag_name
 from gto.session import RepoLike, Session, opened
 
 Simple = bool | Literal["auto", "true", "false"] | None
@@ -97,7 +100,7 @@ class _Writer:
         self.push = push
         self._author = author
         self._author_email = author_email
-        self._identity: gitwrite.Identity | None = None
+        self._identity: git_identity.Identity | None = None
         self.outcome = Outcome()
         self._created: list[str] = []
         self._deleted: list[tuple[str, str]] = []
@@ -105,13 +108,13 @@ class _Writer:
         self.seen: frozenset[str] = frozenset()
 
     @property
-    def identity(self) -> gitwrite.Identity:
+    def identity(self) -> git_identity.Identity:
         if self._identity is None:
             if self._author and self._author_email:
-                self._identity = gitwrite.Identity(self._author, self._author_email)
+                self._identity = git_identity.Identity(self._author, self._author_email)
             else:
-                found = gitwrite.find_identity(self.git, self.environ)
-                self._identity = gitwrite.Identity(
+                found = git_identity.find_identity(self.git, self.environ)
+                self._identity = git_identity.Identity(
                     self._author or found.name, self._author_email or found.email
                 )
         return self._identity
@@ -130,8 +133,8 @@ class _Writer:
         if callable(name):
             tag, when = self._create_counted(name, artifact, commit, message, identity)
         else:
-            tag, when = name, gitwrite.now(self.environ)
-            gitwrite.create_tag(self.git, tag, commit, message, identity, when)
+            tag, when = name, git_identity.now(self.environ)
+            write.create_tag(self.git, tag, commit, message, identity, when)
         self._created.append(tag)
         parsed = try_parse_tag(tag)
         created = event(
@@ -153,7 +156,7 @@ class _Writer:
         artifact: str,
         commit: str,
         message: str,
-        identity: gitwrite.Identity,
+        identity: git_identity.Identity,
     ) -> tuple[str, tuple[int, int]]:
         """Create `name(N)`, N one above every counter of the artifact (reference, 1.4).
 
@@ -168,23 +171,23 @@ class _Writer:
         counter = next_counter(self.git.tag_names(), artifact)
         for attempt in range(_COUNTER_TRIES):
             tag = name(counter)
-            when = gitwrite.now(self.environ)
+            when = git_identity.now(self.environ)
             try:
-                gitwrite.create_tag(self.git, tag, commit, message, identity, when, wait=False)
-            except (TagExists, gitwrite.RefBusy):
+                write.create_tag(self.git, tag, commit, message, identity, when, wait=False)
+            except (TagExists, RefBusy):
                 counter = max(counter + 1, next_counter(self.git.tag_names(), artifact))
                 continue
             names = self.git.tag_names()
             if not _counter_taken(names, artifact, counter, tag):
                 return tag, when
-            gitwrite.delete_tag(self.git, tag)
+            write.delete_tag(self.git, tag)
             # Writers that backed off together would pick the same N again: spread them.
             time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
             counter = max(counter + 1, next_counter(self.git.tag_names(), artifact))
         raise TagExists(name(counter))
 
     def delete(self, tag: str) -> None:
-        self._deleted.append((tag, gitwrite.delete_tag(self.git, tag)))
+        self._deleted.append((tag, write.delete_tag(self.git, tag)))
 
     def finish(self) -> None:
         if not self.push:
@@ -199,9 +202,9 @@ class _Writer:
     def rollback(self) -> None:
         for tag in reversed(self._created):
             with contextlib.suppress(GTOException):  # someone removed it already
-                gitwrite.delete_tag(self.git, tag)
+                write.delete_tag(self.git, tag)
         for tag, object_id in reversed(self._deleted):
-            gitwrite.restore_tag(self.git, tag, object_id)
+            write.restore_tag(self.git, tag, object_id)
 
 
 def _counter_taken(names: list[str], artifact: str, counter: int, mine: str) -> bool:
@@ -225,8 +228,9 @@ def _writing(
     # A remote's cache stays locked until the push, and remote writes always push
     # (behaviour reference, 6).
     with opened(repo, for_writing=True) as session:
-        remote = session.remote is not None
-        writer = _Writer(session, author=author, author_email=author_email, push=push or remote)
+        writer = _Writer(
+            session, author=author, author_email=author_email, push=push or session.always_pushes
+        )
         try:
             yield writer
             writer.finish()
@@ -397,7 +401,7 @@ def _check_input(
         check_version(version)
     counter = 1 if action in (Action.ASSIGN, Action.UNASSIGN) else None
     sample = (version or FIRST_VERSION) if action in (Action.REGISTER, Action.DEREGISTER) else None
-    gitwrite.check_tag_name(format_tag(name, action, stage=stage, version=sample, counter=counter))
+    check_tag_name(format_tag(name, action, stage=stage, version=sample, counter=counter))
 
 
 def _bump_part(bump_major: bool, bump_minor: bool, bump_patch: bool) -> Bump | None:

@@ -33,6 +33,10 @@ from dulwich.repo import Repo
 from dulwich.server import BackendRepo, DictBackend
 from dulwich.web import WSGIRequestHandlerLogger, WSGIServerLogger, make_wsgi_chain
 
+from gto.git.repo import GitRepo
+from gto.remote.transport import push_to_origin
+from gto.settings import current
+
 # Read at import (collection) time: the autouse hermetic_env fixture removes GTO_*
 # variables before each test runs.
 REAL_GIT = os.environ.get("GTO_TEST_REAL_GIT", "")
@@ -233,3 +237,8 @@ def git_http_backend(base_path: str | os.PathLike[str]) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(STOP_TIMEOUT)
+
+
+def push(git: GitRepo, refspecs: list[tuple[str | None, str]]) -> None:
+    """Push to `origin` as a gto write does (the repository's and the user's settings)."""
+    push_to_origin(git, refspecs, current())

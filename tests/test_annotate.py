@@ -22,13 +22,12 @@ from dulwich.object_store import tree_lookup_path
 from dulwich.objects import Commit
 from dulwich.refs import Ref
 from dulwich.repo import Repo
-from servers import REAL_GIT, dulwich_http_server
+from servers import REAL_GIT, dulwich_http_server, push
 
 from gto import annotating
 from gto.cli import main
 from gto.core.annotations import Annotation
-from gto.gitrepo import GitRepo
-from gto.gitwrite import push
+from gto.git.repo import GitRepo
 
 MAIN = Ref(b"refs/heads/main")
 Run = Callable[..., tuple[int, str, str]]

@@ -123,7 +123,7 @@ def at(seconds: int) -> datetime:
 
 
 def commit_of(path: Path, ref: str) -> str:
-    from gto.gitrepo import GitRepo
+    from gto.git.repo import GitRepo
 
     with GitRepo.open(path) as git:
         return git.resolve(ref)

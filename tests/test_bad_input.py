@@ -36,7 +36,7 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 import gto
-import gto.gitwrite
+import gto.git.write
 from gto.cli import main
 
 PROJECT = Path(gto.__file__).resolve().parent.parent
@@ -1551,7 +1551,7 @@ def identity(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Tess Tagger")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "tess@example.com")
     monkeypatch.setenv("GIT_COMMITTER_DATE", f"@{EPOCH + 1000} +0000")
-    monkeypatch.setattr(gto.gitwrite, "_LOCK_TIMEOUT", 0.05)
+    monkeypatch.setattr(gto.git.write, "LOCK_TIMEOUT", 0.05)
 
 
 def run(

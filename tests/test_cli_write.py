@@ -24,11 +24,10 @@ from dulwich.config import ConfigFile
 from dulwich.objects import Tag
 from dulwich.refs import Ref
 from dulwich.repo import Repo
-from servers import dulwich_http_server
+from servers import dulwich_http_server, push
 
 from gto.cli import main
-from gto.gitrepo import GitRepo
-from gto.gitwrite import push
+from gto.git.repo import GitRepo
 
 Run = Callable[..., tuple[int, str, str]]
 

@@ -21,10 +21,12 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 import gto
-from gto import gitwrite, writes
+from gto import writes
 from gto.core.tags import Action, parse_tag
 from gto.doctor import diagnose
-from gto.gitrepo import GitRepo
+from gto.git import identity as git_identity
+from gto.git import write as gitwrite
+from gto.git.repo import GitRepo
 from gto.session import Session
 
 PROCESSES = 8
@@ -32,7 +34,8 @@ TIMEOUT = 60
 # Import everything, say so (GO.<pid>), wait for the start file GO, then run one command.
 _BOOT = """
 import os, sys, time
-from gto import gitwrite, writes
+from gto import writes
+from gto.git import write
 from gto.cli import main
 go = sys.argv[1]
 open(go + "." + str(os.getpid()), "w").close()
@@ -284,7 +287,7 @@ def test_a_stale_counter_lock_moves_on_to_the_next_counter(
     clock = iter(range(EPOCH + 100, EPOCH + 200))
 
     class Clock:
-        """gitwrite's view of the time module: every reading a second later."""
+        """The clock new tags read (gto.git.identity.now): every reading a second later."""
 
         def __getattr__(self, name: str) -> object:
             return getattr(time, name)
@@ -292,10 +295,10 @@ def test_a_stale_counter_lock_moves_on_to_the_next_counter(
         def time(self) -> float:
             return float(next(clock))
 
-    monkeypatch.setattr(gitwrite, "time", Clock())
+    monkeypatch.setattr(git_identity, "time", Clock())
     started = time.monotonic()
     outcome = writes.assign(str(repo_path), "m", "qa", version="v0.0.1")
-    assert time.monotonic() - started < gitwrite._LOCK_TIMEOUT
+    assert time.monotonic() - started < gitwrite.LOCK_TIMEOUT
     assert [e.tag for e in outcome.created] == ["m#qa#2"]
     with Repo(str(repo_path)) as repo:
         made = repo[repo.refs[Ref(b"refs/tags/m#qa#2")]]

@@ -55,7 +55,8 @@ KILL_BUDGET = 45.0
 # Waits until the child has imported everything, then runs the command.
 _BOOT = """
 import sys
-from gto import annotating, gitwrite, writes
+from gto import annotating, writes
+from gto.git import write as gitwrite
 from gto.cli import main
 print("ready", flush=True)
 sys.exit(main(sys.argv[1:]))

@@ -19,7 +19,7 @@ from gto.core.annotations import Annotation
 from gto.core.dvcyaml import Annotations, dvc_folder, dvc_yaml_path, parse_dvc_yaml
 from gto.core.yamlio import YamlError, load_yaml_key
 from gto.exceptions import PathIsUsed, WrongArgs, WrongDvcYaml
-from gto.gitrepo import GitRepo
+from gto.git.repo import GitRepo
 
 ROOT_DVC_YAML = """\
 stages:

@@ -32,9 +32,10 @@ from dulwich.refs import Ref, check_ref_format
 from dulwich.repo import Repo
 
 import gto
-from gto.core.tags import TagRecord
+from gto.core.tags import CommitRecord, TagRecord
 from gto.exceptions import NoRepo, RefNotFound, RepoError
-from gto.gitrepo import CommitRecord, GitRepo, is_ref_name
+from gto.git.refs import is_ref_name
+from gto.git.repo import GitRepo
 
 UTC = timezone.utc
 PLUS_0545 = timezone(timedelta(hours=5, minutes=45))
@@ -165,7 +166,7 @@ def test_reading_a_plain_repo_imports_no_dulwich(fixture_repo: Callable[[str], P
     """Importing dulwich costs more than a small command: ordinary reads do without it."""
     code = (
         "import sys\n"
-        "from gto.gitrepo import GitRepo\n"
+        "from gto.git.repo import GitRepo\n"
         "with GitRepo.open(sys.argv[1]) as repo:\n"
         "    assert repo.read_tags(repo.tag_names())\n"
         "    head = repo.head()\n"
@@ -187,8 +188,8 @@ def test_reading_a_plain_repo_imports_no_dulwich(fixture_repo: Callable[[str], P
 def test_dulwich_repo_is_opened_once_and_closed(simple: BuiltRepo) -> None:
     pack_everything(simple)
     repo = open_repo(simple)
-    dulwich_repo = repo.dulwich_repo
-    assert repo.dulwich_repo is dulwich_repo
+    dulwich_repo = repo.dulwich.get()  # gto.git's own handle: opened on first use
+    assert repo.dulwich.get() is dulwich_repo
     assert dulwich_repo.path == simple.path
     assert len(list(dulwich_repo.object_store.packs)) == 1  # open a pack through dulwich
     del repo, dulwich_repo
@@ -463,13 +464,13 @@ def test_tags_created_after_tag_names_are_still_read(simple: BuiltRepo) -> None:
 def test_each_tag_object_is_read_once(simple: BuiltRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     with open_repo(simple) as repo:
         reads: list[str] = []
-        raw = repo._objects.raw
+        raw = repo.store.raw
 
         def counting_raw(oid: str) -> tuple[int, bytes] | None:
             reads.append(oid)
             return raw(oid)
 
-        monkeypatch.setattr(repo._objects, "raw", counting_raw)
+        monkeypatch.setattr(repo.store, "raw", counting_raw)
         names = repo.tag_names()
         first = repo.read_tags(names)
         assert len(reads) == len(set(reads)) == 4  # three annotated tags, one commit
@@ -667,14 +668,15 @@ def test_unclosed_repo_gives_no_resource_warning(simple: BuiltRepo) -> None:
 
 def test_gitrepo_never_runs_git() -> None:
     """Only dulwich reads the repository: no subprocess anywhere in the adapter."""
-    import gto.gitrepo
+    import gto.git
 
     imported: set[str] = set()
-    for node in ast.walk(ast.parse(Path(gto.gitrepo.__file__).read_text())):
-        if isinstance(node, ast.Import):
-            imported.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
+    for module in Path(gto.git.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module.split(".")[0])
     assert "subprocess" not in imported
     assert imported >= {"dulwich"}
 

@@ -30,7 +30,7 @@ from dulwich.object_store import BaseObjectStore, commit_tree_changes, tree_look
 from dulwich.objects import Commit, ObjectID, Tag, Tree
 from dulwich.refs import Ref
 from dulwich.repo import Repo
-from servers import dulwich_http_server, git_daemon
+from servers import dulwich_http_server, git_daemon, push
 
 from gto.exceptions import (
     IdentityNotFound,
@@ -42,17 +42,9 @@ from gto.exceptions import (
     TagNotFound,
     WrongArgs,
 )
-from gto.gitrepo import GitRepo
-from gto.gitwrite import (
-    Identity,
-    InvalidDate,
-    commit_files,
-    create_tag,
-    delete_tag,
-    find_identity,
-    now,
-    push,
-)
+from gto.git.identity import Identity, InvalidDate, find_identity, now
+from gto.git.repo import GitRepo
+from gto.git.write import commit_files, create_tag, delete_tag
 
 # (path, mode, object id) for commit_tree_changes; None mode and id delete the path.
 TreeChange = tuple[bytes, int | None, ObjectID | None]
@@ -533,7 +525,7 @@ def test_commit_files_fails_when_the_branch_moved(
             make_commit(repo, {"other.txt": "o"}, message="someone else")
         return commit_tree_changes(store, tree, changes)
 
-    monkeypatch.setattr("gto.gitwrite.commit_tree_changes", racing)
+    monkeypatch.setattr("gto.git.worktree.commit_tree_changes", racing)
     theirs_before = head_of(repo_path)
     with pytest.raises(RepoError, match="'refs/heads/main' moved while committing"):
         commit_files(git, {"artifacts.yaml": b"x"}, "Mine", ME, WHEN)

@@ -22,7 +22,7 @@ import pytest
 from builders import EPOCH, Commit, Tag, build_registry, make_tag, pack_everything
 from servers import REAL_GIT
 
-from gto.gitrepo import GitRepo
+from gto.git.repo import GitRepo
 
 STRESS_SECONDS = 4.0
 STRESS_READS = 300
@@ -133,7 +133,7 @@ def test_reads_racing_git_maintenance_never_miss_a_tag(
     path = tmp_path / "r"
     expected = registry(path)
     with GitRepo.open(path) as repo:
-        loose = {n: repo._refs.get(f"refs/tags/{n}".encode()) for n in expected}
+        loose = {n: repo.refs.get(f"refs/tags/{n}".encode()) for n in expected}
     stop = threading.Event()
     rounds = [0]
 

@@ -39,10 +39,12 @@ from dulwich.web import make_wsgi_chain
 from servers import REAL_GIT, dulwich_http_server, git_daemon, git_http_backend, need_real_git
 
 import gto
-from gto import api, remote
+import gto.cli
+from gto import api
 from gto.cli import main
-from gto.gitrepo import GitRepo
-from gto.remote import redact
+from gto.git.repo import GitRepo
+from gto.remote import lock as cache_lock
+from gto.remote.credentials import redact
 from gto.session import RepoSpec, Session, is_remote
 
 pytestmark = pytest.mark.server
@@ -596,7 +598,7 @@ def test_no_cache_through_the_api(demo: Path, demo_clone: Path) -> None:
 
 
 def test_a_busy_cache_times_out_with_one_line(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(remote, "_LOCK_TIMEOUT", 0.3)
+    monkeypatch.setattr(cache_lock, "LOCK_TIMEOUT", 0.3)
     with dulwich_http_server(demo) as url:
         lock = Path(str(cache_of(url)) + ".lock")
         lock.parent.mkdir(parents=True)
@@ -803,7 +805,7 @@ def test_progress_shows_only_on_a_terminal(demo: Path, monkeypatch: pytest.Monke
         def isatty(self) -> bool:
             return True
 
-    monkeypatch.setattr(remote, "_PROGRESS_DELAY", 0.0)
+    monkeypatch.setattr(gto.cli, "PROGRESS_DELAY", 0.0)
     with auth_http_server(demo) as port:
         url = f"http://bob:{TOKEN}@127.0.0.1:{port}/demo.git"
         terminal = Terminal()

@@ -83,7 +83,7 @@ def test_escapes_are_shown_not_dropped(evil: Path, capsys: pytest.CaptureFixture
 
 
 def test_a_planted_ref_name_is_not_read(evil: Path) -> None:
-    from gto.gitrepo import GitRepo
+    from gto.git.repo import GitRepo
 
     with GitRepo.open(evil) as git:
         assert git.tag_names() == ["m#prod#1", "m@v1.0.0"]

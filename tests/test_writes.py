@@ -29,14 +29,13 @@ from dulwich.config import ConfigFile
 from dulwich.objects import Commit, ObjectID, Tag
 from dulwich.refs import Ref
 from dulwich.repo import Repo
-from servers import dulwich_http_server, git_daemon
+from servers import dulwich_http_server, git_daemon, push
 
 from gto import writes
 from gto.core.events import Assignment, Deprecation, Deregistration, Registration, Unassignment
 from gto.core.tags import parse_tag
 from gto.exceptions import GTOException, IdentityNotFound, PushError
-from gto.gitrepo import GitRepo
-from gto.gitwrite import push
+from gto.git.repo import GitRepo
 from gto.session import Session
 
 NAME, EMAIL = "Tess Tagger", "tess@example.com"

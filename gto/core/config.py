@@ -17,14 +17,13 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gto.core.flags import parse_flag
 from gto.core.tags import check_name
 from gto.core.yamlio import YamlError, load_yaml
 from gto.exceptions import UnknownStage, UnknownType, ValidationError, WrongConfig
 
 _ENV_PREFIX = "GTO_"
 _ENV_ONLY = frozenset({"emojis", "log_level", "debug"})
-_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
-_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
 _LOG_LEVELS = frozenset(
     {"CRITICAL", "FATAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG", "NOTSET"}
 )
@@ -99,8 +98,9 @@ def _flag(value: object) -> bool:
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    if isinstance(value, str) and value.lower() in _TRUE | _FALSE:
-        return value.lower() in _TRUE
+    flag = parse_flag(value) if isinstance(value, str) else None
+    if flag is not None:
+        return flag
     raise _BadValue(f"expected true or false, got {value!r}")
 
 

@@ -1,4 +1,4 @@
-"""Connections to servers: dulwich clients that give up on a silent server or a flood.
+"""Clients for servers: dulwich's, made to give up on a silent server or a flood.
 
 A server that never answers, or one that sends an endless ref advertisement or a huge
 pack, must not hang gto or fill the disk. Every network client made here waits at
@@ -15,77 +15,22 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 import select
 import shlex
 import socket
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse, urlsplit
 
-from gto.exceptions import RemoteError, ValidationError
+from gto.exceptions import RemoteError
+from gto.settings import MAX_SIZE_VARIABLE, TIMEOUT_VARIABLE, Limits
 
 if TYPE_CHECKING:
     from dulwich.client import GitClient
     from dulwich.config import StackedConfig
 
-__all__ = [
-    "Limits",
-    "Meter",
-    "TransferTimeout",
-    "TransferTooLarge",
-    "connect",
-    "connector",
-    "user_config",
-]
-
-TIMEOUT_VARIABLE = "GTO_REMOTE_TIMEOUT"
-MAX_SIZE_VARIABLE = "GTO_REMOTE_MAX_SIZE"
-_SIZE = re.compile(r"(\d+)\s*([KMG]?)i?B?", re.IGNORECASE)
-_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How long to wait for a server's next bytes, and how many bytes to take at most."""
-
-    timeout: float = 60.0
-    max_bytes: int = 1 << 30
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> Limits:
-        """GTO_REMOTE_TIMEOUT (seconds) and GTO_REMOTE_MAX_SIZE (bytes; K, M, G suffixes).
-
-        >>> Limits.from_environ({"GTO_REMOTE_TIMEOUT": "2.5", "GTO_REMOTE_MAX_SIZE": "10M"})
-        Limits(timeout=2.5, max_bytes=10485760)
-
-        Raises:
-            ValidationError: a value that is not a positive number (of seconds, of bytes).
-        """
-        limits = cls()
-        timeout, size = environ.get(TIMEOUT_VARIABLE), environ.get(MAX_SIZE_VARIABLE)
-        seconds, max_bytes = limits.timeout, limits.max_bytes
-        if timeout:
-            try:
-                seconds = float(timeout)
-            except ValueError:
-                seconds = -1
-            if not 0 < seconds < float("inf"):
-                raise ValidationError(
-                    f"Invalid value in environment variable {TIMEOUT_VARIABLE}: expected a "
-                    f"number of seconds, got {timeout!r}"
-                )
-        if size:
-            match = _SIZE.fullmatch(size.strip())
-            if match is None or int(match[1]) == 0:
-                raise ValidationError(
-                    f"Invalid value in environment variable {MAX_SIZE_VARIABLE}: expected a "
-                    f"number of bytes (or 500K, 200M, 2G), got {size!r}"
-                )
-            max_bytes = int(match[1]) * _UNITS[match[2].upper()]
-        return cls(seconds, max_bytes)
+__all__ = ["Meter", "TransferTimeout", "TransferTooLarge", "connect"]
 
 
 class TransferTimeout(RemoteError):
@@ -131,20 +76,6 @@ class Meter:
         return metered
 
 
-def user_config(environ: Mapping[str, str]) -> StackedConfig:
-    """The user's git config (~/.gitconfig, $XDG_CONFIG_HOME/git/config, /etc/gitconfig)."""
-    from dulwich.config import ConfigFile, StackedConfig
-
-    from gto.gitwrite import user_configs
-
-    backends = user_configs(environ)
-    if not environ.get("GIT_CONFIG_NOSYSTEM"):
-        system = environ.get("GIT_CONFIG_SYSTEM") or "/etc/gitconfig"
-        with contextlib.suppress(OSError, ValueError):  # none, or unreadable: git goes on
-            backends.append(ConfigFile.from_path(system))
-    return StackedConfig(backends)
-
-
 def _ssh_command(environ: Mapping[str, str]) -> str | None:
     """GIT_SSH_COMMAND (a shell command), else GIT_SSH (a program), as git picks them."""
     if environ.get("GIT_SSH_COMMAND"):
@@ -172,23 +103,6 @@ class _TimedPipe(io.RawIOBase):
         data = os.read(self._fd, len(buffer))
         buffer[: len(data)] = data
         return len(data)
-
-
-def connector(
-    config: StackedConfig, environ: Mapping[str, str], *, operation: str = "push"
-) -> Callable[[str], tuple[GitClient, str]]:
-    """`connect` for whatever URL a push picks, with the limits the environment sets."""
-    limits = Limits.from_environ(environ)
-
-    def make(url: str) -> tuple[GitClient, str]:
-        from gto.remote import redact
-
-        meter = Meter(redact(url), limits)
-        return connect(
-            url, config=config, limits=limits, meter=meter, environ=environ, operation=operation
-        )
-
-    return make
 
 
 def connect(

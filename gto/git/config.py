@@ -1,0 +1,82 @@
+"""git's configuration files: the repository's, the user's and the system's.
+
+Which files count, and in which order, is git's rule; where HOME and the XDG folders
+are comes from the `environ` the caller passes (gto.settings), so a test or an
+embedding program controls it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, TypeAlias
+
+from gto.exceptions import RepoError
+from gto.git.discover import Dulwich
+
+if TYPE_CHECKING:
+    from dulwich.config import ConfigFile, StackedConfig
+
+__all__ = ["Stack", "repo_config", "stack", "user_configs", "value"]
+
+# What `stack` returns: dulwich's config files, searched in order.
+Stack: TypeAlias = "StackedConfig"
+
+
+def repo_config(dulwich: Dulwich) -> ConfigFile:
+    """The repository's own `config` (empty when it has none), as dulwich opens it."""
+    try:
+        return dulwich.get().get_config()
+    except (OSError, ValueError) as e:
+        raise RepoError(f"Cannot read the repository's git config: {e}") from e
+
+
+def user_configs(environ: Mapping[str, str]) -> list[ConfigFile]:
+    """The user's config files that exist, the one that wins first.
+
+    ~/.gitconfig wins over $XDG_CONFIG_HOME/git/config (git reads the XDG file first).
+    """
+    from dulwich.config import ConfigFile
+
+    home = environ.get("HOME")
+    xdg = environ.get("XDG_CONFIG_HOME") or (os.path.join(home, ".config") if home else None)
+    paths = [os.path.join(home, ".gitconfig")] if home else []
+    if xdg:
+        paths.append(os.path.join(xdg, "git", "config"))
+    configs = []
+    for path in paths:
+        try:
+            configs.append(ConfigFile.from_path(path))
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError) as e:
+            raise RepoError(f"Cannot read git config '{path}': {e}") from e
+    return configs
+
+
+def stack(environ: Mapping[str, str], repo: Dulwich | None = None) -> StackedConfig:
+    """What git reads for a command: the repository's config (if any), the user's, the system's.
+
+    A remote's cache passes no repository: its config is data gto wrote, never settings.
+    """
+    from dulwich.config import ConfigFile, StackedConfig
+
+    backends = ([repo_config(repo)] if repo is not None else []) + user_configs(environ)
+    if not environ.get("GIT_CONFIG_NOSYSTEM"):
+        system = environ.get("GIT_CONFIG_SYSTEM") or "/etc/gitconfig"
+        with contextlib.suppress(OSError, ValueError):  # none, or unreadable: git goes on
+            backends.append(ConfigFile.from_path(system))
+    return StackedConfig(backends)
+
+
+def value(configs: Sequence[ConfigFile], section: tuple[bytes, ...], key: bytes) -> str | None:
+    """The first non-empty `section.key` in `configs`."""
+    for config in configs:
+        try:
+            found = config.get(section, key)
+        except KeyError:
+            continue
+        if found:
+            return found.decode("utf-8", "replace")
+    return None

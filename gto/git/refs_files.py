@@ -1,0 +1,305 @@
+"""The "files" ref backend: loose ref files, and `packed-refs` for the rest.
+
+Reading is forgiving and cached: packed-refs is parsed once (until `refresh`), since
+dulwich's validation of every line costs more than reading ten thousand tag objects,
+and names git would refuse are skipped. Loose refs are read before packed-refs, as git
+does: `git pack-refs` writes packed-refs before it deletes the loose files, so a ref
+that moves from one to the other meanwhile is seen in one.
+
+Updating is strict and uncached: each update happens under the ref's `.lock` file
+(gto.git.files), reads packed-refs afresh, and refuses a damaged one (ValueError).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from gto.exceptions import RepoError
+from gto.git.discover import Layout
+from gto.git.files import LockFile, naming
+from gto.git.objects import hex_id_pattern
+from gto.git.refs import is_ref_name
+
+__all__ = ["FilesRefs", "write_mirror"]
+
+_PACKED_REFS = "packed-refs"
+
+
+def _loose_refs(folder: str, prefix: bytes) -> Iterable[tuple[bytes, str]]:
+    """(ref name, file path) of the loose refs in `folder`; their names start with `prefix`."""
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as e:
+        raise RepoError(f"Cannot list {folder}: {e}") from e
+    for entry in entries:
+        ref = prefix + os.fsencode(entry.name)
+        if entry.is_dir():
+            yield from _loose_refs(entry.path, ref + b"/")
+        elif is_ref_name(ref):  # skips *.lock files and other debris
+            yield ref, entry.path
+
+
+def _read_ref_file(path: str, name: bytes) -> bytes | None:
+    """The first line of a loose ref file; None when it is gone (packed meanwhile)."""
+    try:
+        with open(path, "rb") as f:
+            return f.readline().strip()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+    except OSError as e:
+        raise RepoError(f"Cannot read ref '{os.fsdecode(name)}': {e}") from e
+
+
+def _entry(line: bytes) -> tuple[bytes, bytes] | None:
+    """(object id, ref name) of a packed-refs line; None for comments and peeled lines."""
+    if line[:1] in (b"#", b"^"):
+        return None
+    oid, _, name = line.rstrip(b"\r\n").partition(b" ")
+    return oid, name
+
+
+def _without(lines: list[bytes], ref: str) -> list[bytes]:
+    """packed-refs lines without `ref`'s line and the peeled (`^...`) line after it."""
+    name = ref.encode()
+    kept: list[bytes] = []
+    dropping = False
+    for line in lines:
+        if line.startswith(b"^") and dropping:
+            continue
+        entry = _entry(line)
+        dropping = entry is not None and entry[1] == name
+        if not dropping:
+            kept.append(line)
+    return kept
+
+
+class FilesRefs:
+    """The refs of one repository in loose files and packed-refs (see the module docstring)."""
+
+    def __init__(self, layout: Layout) -> None:
+        self._gitdir = layout.controldir  # HEAD (a linked work tree's own)
+        self._commondir = layout.commondir  # refs/, packed-refs
+        self._id = hex_id_pattern(layout.id_length)
+        self._packed: dict[bytes, str | None] | None = None
+        self._packed_stat: tuple[int, int, int] | None = None
+
+    def _object_id(self, value: bytes) -> str | None:
+        text = value.strip().decode("ascii", "replace")
+        return text if self._id.fullmatch(text) else None
+
+    def path(self, ref: str) -> str:
+        folder = self._gitdir if ref == "HEAD" else self._commondir
+        return os.path.join(folder, *ref.split("/"))
+
+    # Reading
+
+    def refresh(self) -> None:
+        self._packed = None
+
+    def _stat_packed(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(os.path.join(self._commondir, _PACKED_REFS))
+        except OSError:
+            return None
+        return st.st_ino, st.st_size, st.st_mtime_ns
+
+    def _packed_refs(self) -> dict[bytes, str | None]:
+        if self._packed is None:
+            self._packed_stat = self._stat_packed()
+            try:
+                text = Path(self._commondir, _PACKED_REFS).read_bytes()
+            except FileNotFoundError:
+                text = b""
+            except OSError as e:
+                raise RepoError(f"Cannot read packed-refs: {e}") from e
+            self._packed = {}
+            for line in text.splitlines():
+                if line[:1] not in (b"#", b"^"):
+                    oid, _, ref = line.partition(b" ")
+                    if is_ref_name(ref):  # a name git would refuse is not shown, nor used
+                        self._packed[ref] = self._object_id(oid)
+        return self._packed
+
+    def under(self, prefix: bytes) -> dict[bytes, str | None]:
+        loose: dict[bytes, bytes] = {}
+        folder = os.path.join(self._commondir, os.fsdecode(prefix))
+        for ref, path in _loose_refs(folder, prefix):
+            content = _read_ref_file(path, ref)
+            if content is not None:
+                loose[ref] = content
+        self.refresh()  # read after the loose files: see the module docstring
+        refs = {ref: oid for ref, oid in self._packed_refs().items() if ref.startswith(prefix)}
+        for ref, content in loose.items():
+            refs[ref] = self._value(content)
+        return refs
+
+    def _value(self, content: bytes) -> str | None:
+        """What a loose ref's content names: an object id, or where a symbolic ref leads."""
+        if content.startswith(b"ref: "):
+            return self.get(content[5:].strip(), depth=1)
+        return self._object_id(content)
+
+    def get(self, ref: bytes, depth: int = 0) -> str | None:
+        if depth >= 5 or (ref != b"HEAD" and not is_ref_name(ref)):  # git's chain limit
+            return None
+        content = _read_ref_file(self.path(os.fsdecode(ref)), ref)
+        if content is not None:
+            if content.startswith(b"ref: "):
+                return self.get(content[5:].strip(), depth + 1)
+            return self._object_id(content)
+        if ref not in self._packed_refs() and self._stat_packed() != self._packed_stat:
+            self.refresh()  # packed since packed-refs was read (git pack-refs): read it again
+        return self._packed_refs().get(ref)
+
+    def symbolic(self, ref: bytes) -> bytes | None:
+        try:
+            content = Path(self.path(os.fsdecode(ref))).read_bytes().strip()
+        except OSError as e:
+            raise RepoError(f"Cannot read {os.fsdecode(ref)}: {e}") from e
+        return content[5:].strip() if content.startswith(b"ref: ") else None
+
+    # Updating
+
+    def _packed_lines(self) -> list[bytes]:
+        """The lines of packed-refs, read now (another writer may have changed it).
+
+        Raises:
+            ValueError: a line that is neither a comment, `<id> <ref>` nor `^<id>` (git
+                refuses to write such a file too).
+        """
+        try:
+            with open(os.path.join(self._commondir, _PACKED_REFS), "rb") as f:
+                lines = f.read().splitlines(keepends=True)
+        except FileNotFoundError:
+            return []
+        for number, line in enumerate(lines, 1):
+            text = line.rstrip(b"\r\n")
+            entry = _entry(line)
+            if entry is None:
+                ok = text.startswith(b"#") or self._object_id(text[1:]) is not None
+            else:
+                ok = self._object_id(entry[0]) is not None and entry[1].startswith(b"refs/")
+            if not ok:
+                raise ValueError(f"line {number} is not '<object id> <ref name>'")
+        return lines
+
+    def _packed_value(self, lines: list[bytes], ref: str) -> str | None:
+        name = ref.encode()
+        for line in lines:
+            entry = _entry(line)
+            if entry is not None and entry[1] == name:
+                return self._object_id(entry[0])
+        return None
+
+    def read(self, ref: str) -> str | None:
+        try:
+            with open(self.path(ref), "rb") as f:
+                return self._object_id(f.readline())
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            pass
+        return self._packed_value(self._packed_lines(), ref)
+
+    def exists(self, ref: str) -> bool:
+        return (
+            os.path.lexists(self.path(ref))
+            or self._packed_value(self._packed_lines(), ref) is not None
+        )
+
+    def locked(self, ref: str) -> str | None:
+        lock = f"{self.path(ref)}.lock"
+        return lock if os.path.lexists(lock) else None
+
+    def prepare(self, ref: str) -> None:
+        """The folders `ref`'s loose file needs (made before any object is written for it)."""
+        folder = os.path.dirname(self.path(ref))
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except FileExistsError as e:  # a ref file where a folder is needed
+            raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), e.filename or folder) from e
+        except OSError as e:
+            raise OSError(e.errno, e.strerror, e.filename or folder) from e
+
+    def create(self, ref: str, oid: str) -> bool:
+        """The check and the creation happen under the ref's lock file, so of several
+        writers of one name exactly one succeeds.
+
+        Raises:
+            RefLocked: another writer holds the lock.
+        """
+        self.prepare(ref)
+        with LockFile(self.path(ref)) as lock:
+            if self.exists(ref):
+                return False
+            lock.commit(oid.encode("ascii") + b"\n")
+        return True
+
+    def update(self, ref: str, old: str | None, new: str) -> bool:
+        path = self.path(ref)
+        with LockFile(path) as lock:
+            try:
+                with open(path, "rb") as f:
+                    current = self._object_id(f.readline())
+            except FileNotFoundError:
+                current = self._packed_value(self._packed_lines(), ref)
+            if current != old:
+                return False
+            lock.commit(new.encode("ascii") + b"\n")
+        return True
+
+    def delete(self, ref: str, old: str) -> bool:
+        """The loose file goes first: a kill in between leaves the packed line, so the ref
+        still exists and deleting it again finishes the job."""
+        path = self.path(ref)
+        with LockFile(path):
+            if self.read(ref) != old:
+                return False
+            with contextlib.suppress(FileNotFoundError):
+                naming(path, lambda: os.unlink(path))
+            packed_path = os.path.join(self._commondir, _PACKED_REFS)
+            if self._packed_value(self._packed_lines(), ref) is not None:
+                with LockFile(packed_path) as packed_lock:
+                    lines = self._packed_lines()  # read again, under the lock
+                    packed_lock.commit(b"".join(_without(lines, ref)))
+        self._remove_empty_folders(ref)
+        return True
+
+    def _remove_empty_folders(self, ref: str) -> None:
+        """The folders a deleted `refs/tags/a/b` leaves empty, up to (not including) `refs/tags`."""
+        parts = ref.split("/")[:-1]
+        while len(parts) > 2:
+            try:
+                os.rmdir(self.path("/".join(parts)))
+            except OSError:
+                return
+            parts.pop()
+
+
+def write_mirror(commondir: str, refs: Mapping[str, str], head: str) -> None:
+    """Make a repository's refs exactly `refs` (name -> id), HEAD holding `head`.
+
+    packed-refs is replaced in one rename (readers see the old or the new set), then the
+    loose refs go. For a cache gto alone writes (gto.remote.cache).
+
+    Raises:
+        OSError, RefLocked: the files cannot be written.
+    """
+    header = b"# pack-refs with: sorted \n"  # no peeled lines: readers peel themselves
+    lines = (
+        f"{oid} {ref}\n".encode("utf-8", "surrogateescape") for ref, oid in sorted(refs.items())
+    )
+    packed = header + b"".join(lines)
+    for name, content in ((_PACKED_REFS, packed), ("HEAD", f"{head}\n".encode())):
+        current = Path(commondir, name)
+        if not current.is_file() or current.read_bytes() != content:
+            with LockFile(str(current)) as lock:
+                lock.commit(content)
+    for folder in ("refs/tags", "refs/heads"):
+        for root, _, found in os.walk(os.path.join(commondir, folder)):
+            for file in found:
+                os.unlink(os.path.join(root, file))

@@ -1,0 +1,470 @@
+"""The facade the rest of gto uses to read a repository: tags, commits, files, revisions.
+
+No `bytes` leave it: names and messages are decoded, times are aware datetimes and
+object ids hex strings; every failure is a GTOException. Registries can hold tens of
+thousands of tags, so each tag object, commit and tree is read once per GitRepo.
+
+A GitRepo over a remote's cache has an object source (gto.git.store): a blob it lacks
+is fetched when it is read (or, in one request, when `prefetch` names it first), and
+the history when a walk or a revision needs it. Callers never ask which kind they have.
+Writing goes through gto.git.transaction; `layout`, `store`, `refs` and `dulwich` are
+the parts gto.git's own modules work with.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import stat
+import time
+import weakref
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+from gto.core.tags import CommitRecord, GitTag, TagRecord
+from gto.core.values import build
+from gto.exceptions import RefNotFound, RepoError
+from gto.git import discover, objects, revparse
+from gto.git.errors import PARSE_ERRORS, read_error
+from gto.git.refs import TAGS, RefStore, open_refs
+from gto.git.store import ObjectSource, ObjectStore
+
+__all__ = ["GitRepo"]
+
+_TAGS_PREFIX = TAGS.encode()
+_MISSING = "missing object"
+_LIGHTWEIGHT = "lightweight"
+# Revisions that can name a commit beyond a partial store's history: ancestry, or an id.
+_HISTORY_REF = re.compile(r"[~^]|^[0-9a-fA-F]{4,64}$")
+
+
+def _close(dulwich: discover.Dulwich, store: ObjectStore) -> bool:
+    """Release packs and dulwich's repository; False if some must wait (see ObjectStore.close)."""
+    released = store.close()
+    try:
+        dulwich.close()
+    except BufferError:
+        return False
+    return released
+
+
+class GitRepo:
+    """A repository (work tree or bare), read through gto's own readers and dulwich's."""
+
+    root: Path
+    workdir: Path | None
+    controldir: str  # HEAD, the index
+    commondir: str  # refs, packed-refs, objects/
+
+    def __init__(
+        self,
+        layout: discover.Layout,
+        dulwich: discover.Dulwich,
+        source: ObjectSource | None = None,
+    ) -> None:
+        self.layout = layout
+        self.root = Path(layout.root)
+        self.workdir = None if layout.bare else self.root
+        self.controldir = layout.controldir
+        self.commondir = layout.commondir
+        self.dulwich = dulwich
+        self.refs: RefStore = open_refs(layout)
+        self.store = ObjectStore(
+            layout.objects_dir, dulwich, id_length=layout.id_length, source=source
+        )
+        self._tag_refs: dict[str, str | None] | None = None
+        self._tags: dict[str, TagRecord | str] = {}  # by tag object id
+        self._commits: dict[str, objects.ParsedCommit] = {}
+        self._trees: dict[str, dict[bytes, tuple[int, str]]] = {}
+        self._paths: dict[tuple[str, str], tuple[int, str] | None] = {}
+        self._named: dict[tuple[str, bytes], tuple[tuple[str, str], ...]] = {}
+        # Packs stay open (mmaps, dulwich's caches) until close() or garbage collection.
+        self._finalizer = weakref.finalize(self, _close, dulwich, self.store)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, source: ObjectSource | None = None) -> GitRepo:
+        """Open the repository at `path`, a folder inside a work tree, or a bare repo.
+
+        `source` is where missing objects come from (a remote's cache has one).
+        """
+        layout, dulwich = discover.find(path)
+        return cls(layout, dulwich, source)
+
+    def close(self, *, failed: bool = False) -> None:
+        """Release the pack files now rather than at garbage collection.
+
+        A read that failed inside a pack can leave views of its mapping in a traceback
+        that is still alive: after a failure (`failed`), and for any pack that cannot be
+        released yet, the files are released when the GitRepo is collected.
+        """
+        if failed:
+            self.store.close()  # what can be released now; dulwich's packs wait
+        elif self._finalizer.alive and _close(self.dulwich, self.store):
+            self._finalizer.detach()
+
+    def __enter__(self) -> GitRepo:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def lock_files(self) -> list[tuple[str, float]]:
+        """Lock files of refs, packed-refs, HEAD, the index...: (path relative to the
+        repository, age in seconds). Each is a writer at work, or one that was killed."""
+        found: set[str] = set()
+        for folder in {self.controldir, self.commondir}:
+            with contextlib.suppress(OSError):
+                found.update(e.path for e in os.scandir(folder) if e.name.endswith(".lock"))
+        for root, _, files in os.walk(os.path.join(self.commondir, "refs")):
+            found.update(os.path.join(root, name) for name in files if name.endswith(".lock"))
+        now = time.time()
+        locks = []
+        for path in sorted(found):
+            with contextlib.suppress(OSError):
+                age = max(0.0, now - os.lstat(path).st_mtime)
+                locks.append((os.path.relpath(path, self.root), age))
+        return locks
+
+    # Tags
+
+    def tag_names(self) -> list[str]:
+        """Names under refs/tags/ (packed and loose), sorted; reads no objects."""
+        self.refs.refresh()
+        self._tag_refs = self._scan_tag_refs()
+        return sorted(self._tag_refs)
+
+    def _scan_tag_refs(self) -> dict[str, str | None]:
+        """name -> object id (None: a broken ref), in one pass over the refs."""
+        return {
+            ref[len(_TAGS_PREFIX) :].decode("utf-8", "replace"): oid
+            for ref, oid in self.refs.under(_TAGS_PREFIX).items()
+        }
+
+    def _known_tag_refs(self) -> dict[str, str | None]:
+        if self._tag_refs is None:
+            self._tag_refs = self._scan_tag_refs()
+        return self._tag_refs
+
+    def read_tags(self, names: Iterable[str]) -> list[TagRecord]:
+        """Annotated tags peeled to commits, in the order of `names`; the rest is skipped.
+
+        Refs come from the last `tag_names()` (one scan if none yet); names that are not
+        in it are looked up one by one. Each tag object is read once per GitRepo.
+        """
+        return [tag for _, tag in self._classify(names) if isinstance(tag, TagRecord)]
+
+    def problem_tags(self, names: Iterable[str]) -> dict[str, str]:
+        """Why `read_tags` skips a tag: `lightweight`, `not a commit: tree`, `missing object`..."""
+        return {name: tag for name, tag in self._classify(names) if isinstance(tag, str)}
+
+    def _classify(self, names: Iterable[str]) -> list[tuple[str, TagRecord | str]]:
+        refs = self._known_tag_refs()
+        result: list[tuple[str, TagRecord | str]] = []
+        for name in names:
+            if name in refs:
+                oid = refs[name]
+            else:
+                oid = self.refs.get(_TAGS_PREFIX + name.encode())
+                if oid is None:
+                    result.append((name, "no such tag"))
+                    continue
+            if oid is None:
+                result.append((name, "broken ref"))
+                continue
+            tag = self._tags.get(oid)
+            if tag is None:
+                tag = self._tags[oid] = self._peel_tag(name, oid)
+            elif isinstance(tag, TagRecord) and tag.name != name:
+                tag = replace(tag, name=name)  # two refs on one tag object
+            result.append((name, tag))
+        return result
+
+    def read_git_tags(self, names: Iterable[str]) -> list[GitTag]:
+        """The annotated tags among `names` as git stores them (unpeeled), in the order given.
+
+        Lightweight tags, broken refs and malformed tag objects are skipped.
+        """
+        refs = self._known_tag_refs()
+        found = []
+        for name in names:
+            oid = refs.get(name)
+            raw = None if oid is None else self.store.raw(oid)
+            if oid is None or raw is None or raw[0] != objects.TAG:
+                continue
+            fields, _, message = objects.split_object(raw[1])
+            try:
+                tagger, email, created_at = objects.tagger_of(fields)
+                target = fields[b"object"].decode("ascii")
+            except PARSE_ERRORS:
+                continue
+            offset = created_at.utcoffset()
+            found.append(
+                GitTag(
+                    name=name,
+                    hexsha=oid,
+                    target=target,
+                    tagger_name=tagger,
+                    tagger_email=email,
+                    tag_time=int(created_at.timestamp()),
+                    tag_time_offset=0 if offset is None else int(offset.total_seconds()),
+                    message=message.decode("utf-8", "replace"),
+                )
+            )
+        return found
+
+    def _peel_tag(self, name: str, oid: str) -> TagRecord | str:
+        """The tag object `oid`, peeled through tags of tags to a commit, or a reason to skip."""
+        raw = self.store.raw(oid)
+        if raw is None:
+            return _MISSING
+        if raw[0] != objects.TAG:
+            return _LIGHTWEIGHT
+        fields, _, message = objects.split_object(raw[1])
+        try:
+            tagger, email, created_at = objects.tagger_of(fields)
+            target, kind = fields[b"object"].decode("ascii"), fields[b"type"]
+        except PARSE_ERRORS:
+            return "malformed tag object"
+        while kind == b"tag":
+            inner = self.store.raw(target)
+            if inner is None:
+                return _MISSING
+            inner_fields, _, _ = objects.split_object(inner[1])
+            if inner[0] != objects.TAG or b"object" not in inner_fields:
+                return "malformed tag object"
+            target = inner_fields[b"object"].decode("ascii", "replace")
+            kind = inner_fields.get(b"type", b"")
+        if kind != b"commit":
+            return f"not a commit: {kind.decode('ascii', 'replace')}"
+        if not self.store.contains(target):
+            return _MISSING
+        text = message.decode("utf-8", "replace").rstrip("\n")
+        return build(
+            TagRecord,
+            name=name,
+            commit=target,
+            tagger=tagger,
+            tagger_email=email,
+            created_at=created_at,
+            message=text,
+        )
+
+    # Commits
+
+    def head(self) -> str | None:
+        """The HEAD commit, or None in an empty repo or on an unborn branch."""
+        return self.refs.get(b"HEAD")
+
+    def current_branch(self) -> str | None:
+        """The branch ref HEAD points at ("refs/heads/main", even if unborn); None if detached."""
+        branch = self.refs.symbolic(b"HEAD")
+        return None if branch is None else branch.decode("utf-8", "replace")
+
+    def branch_heads(self) -> list[str]:
+        """Commits of the local branches, in branch name order, without repeats."""
+        branches = self.refs.under(b"refs/heads/")
+        return list(dict.fromkeys(oid for _, oid in sorted(branches.items()) if oid is not None))
+
+    def reachable_commits(self, heads: Iterable[str]) -> list[str]:
+        """Every commit reachable from `heads`, each once, heads first.
+
+        A partial store fetches the whole history first; commits missing from the
+        object store (a shallow clone's boundary) end the walk.
+        """
+        self.store.deepen()
+        seen: dict[str, None] = {}
+        todo = list(heads)[::-1]
+        while todo:
+            hexsha = todo.pop()
+            if hexsha in seen:
+                continue
+            commit = self._commit(hexsha)
+            if commit is None:
+                continue
+            seen[hexsha] = None
+            todo.extend(reversed(commit.parents))
+        return list(seen)
+
+    def read_commit(self, hexsha: str) -> CommitRecord:
+        """The commit `hexsha` (cached)."""
+        return self._existing_commit(hexsha).record
+
+    def _existing_commit(self, hexsha: str) -> objects.ParsedCommit:
+        commit = self._commit(hexsha)
+        if commit is None:
+            raise RepoError(f"Commit {hexsha} is missing from the repository")
+        return commit
+
+    def _commit(self, hexsha: str) -> objects.ParsedCommit | None:
+        commit = self._commits.get(hexsha)
+        if commit is not None:
+            return commit
+        raw = self.store.raw(hexsha)
+        if raw is None:
+            return None
+        kind, body = raw
+        if kind != objects.COMMIT:
+            raise RepoError(f"Object {hexsha} is a {objects.TYPE_NAMES[kind]}, not a commit")
+        try:
+            commit = self._commits[hexsha] = objects.parse_commit(hexsha, body)
+        except PARSE_ERRORS as e:
+            raise RepoError(f"Commit {hexsha} is malformed: {e}") from e
+        return commit
+
+    # Files in commits
+
+    def blob_id_at(self, commit: str, path: str) -> str | None:
+        """The blob at `path` ("a/b.txt") in `commit`, or None if absent or not a file."""
+        entry = self._entry_at(commit, path)
+        if entry is None or not (stat.S_ISREG(entry[0]) or stat.S_ISLNK(entry[0])):
+            return None
+        return entry[1]
+
+    def path_exists_at(self, commit: str, path: str) -> bool:
+        """Whether `path` is a file or a folder in `commit`."""
+        return self._entry_at(commit, path) is not None
+
+    def _entry_at(self, commit: str, path: str) -> tuple[int, str] | None:
+        """(mode, id) of `path` in the commit's tree; cached by tree, as commits share trees."""
+        tree = self._existing_commit(commit).tree
+        key = (tree, path)
+        if key in self._paths:
+            return self._paths[key]
+        entry: tuple[int, str] | None = (stat.S_IFDIR, tree)
+        for part in path.encode().split(b"/"):
+            if entry is None or part in (b"", b"."):
+                continue
+            entry = self._tree(entry[1]).get(part) if stat.S_ISDIR(entry[0]) else None
+        self._paths[key] = entry
+        return entry
+
+    def files_named(self, commit: str, filename: str) -> list[tuple[str, str]]:
+        """(path, blob id) of every file called `filename` in the commit, in any folder, by path.
+
+        Each tree is walked once per GitRepo: commits share most of their trees.
+        """
+        top = self._existing_commit(commit).tree
+        name = filename.encode()
+        found = self._named
+        todo: list[tuple[str, bool]] = [(top, False)]
+        while todo:  # depth first, children before their tree; no recursion limit to hit
+            oid, children_done = todo.pop()
+            if (oid, name) in found:
+                continue
+            entries = self._tree(oid)
+            if not children_done:
+                todo.append((oid, True))
+                todo.extend((sub, False) for mode, sub in entries.values() if stat.S_ISDIR(mode))
+                continue
+            files: list[tuple[str, str]] = []
+            for entry, (mode, child) in entries.items():
+                if stat.S_ISDIR(mode):
+                    folder = entry.decode("utf-8", "replace")
+                    files.extend((f"{folder}/{path}", blob) for path, blob in found[(child, name)])
+                elif entry == name and stat.S_ISREG(mode):
+                    files.append((filename, child))
+            found[(oid, name)] = tuple(files)
+        return sorted(found[(top, name)])
+
+    def _tree(self, oid: str) -> dict[bytes, tuple[int, str]]:
+        tree = self._trees.get(oid)
+        if tree is None:
+            raw = self.store.raw(oid)
+            if raw is None or raw[0] != objects.TREE:
+                raise RepoError(f"Tree {oid} is missing from the repository")
+            try:
+                tree = self._trees[oid] = objects.parse_tree(raw[1], self.layout.id_length // 2)
+            except ValueError as e:
+                raise RepoError(f"Tree {oid} is malformed") from e
+        return tree
+
+    def prefetch(self, blob_ids: Iterable[str]) -> None:
+        """Make sure these blobs are here before they are read: a partial store fetches the
+        missing ones in one request. Nothing is iterated otherwise, so a generator costs nothing."""
+        self.store.fetch_missing(blob_ids)
+
+    def read_blob(self, blob_id: str) -> bytes:
+        """The content of a blob (fetched first, if the store is partial and lacks it)."""
+        self.store.fetch_missing([blob_id])
+        raw = self.store.raw(blob_id)
+        if raw is None or raw[0] != objects.BLOB:
+            raise RepoError(f"Blob {blob_id} is missing from the repository")
+        return raw[1]
+
+    def worktree_path(self, relpath: str) -> Path:
+        """Where a work tree file (`artifacts.yaml`, `.gto`) really is, symlinks followed.
+
+        Raises:
+            RepoError: it leads outside the work tree, or into `.git`: gto reads and
+                writes repository files only, never what a symlink points to elsewhere.
+        """
+        assert self.workdir is not None
+        root = os.path.realpath(self.workdir)
+        target = os.path.realpath(os.path.join(root, relpath))
+        inside = os.path.commonpath([root, target]) == root
+        controldir = os.path.realpath(self.controldir)
+        if not inside or os.path.commonpath([controldir, target]) == controldir:
+            raise RepoError(
+                f"'{relpath}' leads to '{target}', outside the repository's work tree: "
+                "gto neither reads nor writes through it"
+            )
+        return Path(target)
+
+    def read_worktree_file(self, relpath: str) -> bytes | None:
+        """A file of the work tree; None in a bare repo or when there is no such file."""
+        if self.workdir is None:
+            return None
+        try:
+            return self.worktree_path(relpath).read_bytes()
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        except OSError as e:
+            raise read_error(f"'{relpath}'", e.strerror or e) from e
+
+    # Revisions (the graph gto.git.revparse walks)
+
+    def resolve(self, revision: str) -> str:
+        """A revision (`HEAD`, branch, tag, full ref, hex id, `X~N`, `X^N`) -> commit hexsha.
+
+        A partial store fetches the history for revisions beyond it (ancestry, or a
+        commit id: it has every tag and HEAD's branch already).
+
+        Raises:
+            RefNotFound: the revision names no commit.
+        """
+        try:
+            return revparse.resolve(self, revision)
+        except RefNotFound:
+            if _HISTORY_REF.search(revision) is None or not self.store.deepen():
+                raise
+        return revparse.resolve(self, revision)
+
+    def is_full_id(self, text: str) -> bool:
+        return len(text) == self.layout.id_length and self.store.contains(text)
+
+    def ref(self, name: str) -> str | None:
+        return self.refs.get(name.encode())
+
+    def with_prefix(self, prefix: str) -> set[str]:
+        return self.store.with_prefix(prefix)
+
+    def contains(self, oid: str) -> bool:
+        return self.store.contains(oid)
+
+    def parents(self, commit: str) -> tuple[str, ...] | None:
+        parsed = self._commit(commit)
+        return None if parsed is None else parsed.parents
+
+    def peel_to_commit(self, oid: str) -> str | None:
+        while True:
+            raw = self.store.raw(oid)
+            if raw is None:
+                return None
+            if raw[0] == objects.COMMIT:
+                return oid
+            if raw[0] != objects.TAG:
+                return None
+            fields = objects.split_object(raw[1])[0]
+            oid = fields.get(b"object", b"").decode("ascii", "replace")

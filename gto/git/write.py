@@ -1,0 +1,255 @@
+"""Writing a repository one step at a time: an annotated tag, a tag deleted, a small commit.
+
+Strings go in and come out; bytes stay in gto.git. Objects are written whole
+(gto.git.files) before any ref names them, and refs change under git's lock files
+(gto.git.refs), so a concurrent writer (another gto, or git itself) either wins cleanly
+or makes the call fail, and a full disk or a kill never leaves half a file. Every
+failure a user can cause becomes a GTOException (gto.git.errors).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
+
+from gto.exceptions import RefNotFound, RepoError, TagExists, TagNotFound, WrongArgs
+from gto.git import objects, worktree
+from gto.git.errors import RefBusy, read_error, write_error
+from gto.git.files import RefLocked
+from gto.git.identity import Identity, signature
+from gto.git.refs import check_tag_name, is_ref_name
+
+if TYPE_CHECKING:
+    from dulwich.objects import ObjectID, ShaFile
+
+    from gto.git.repo import GitRepo
+
+__all__ = ["commit_files", "create_tag", "delete_tag", "restore_tag", "undo_commit"]
+
+_T = TypeVar("_T")
+# git waits 100 ms for a ref lock by default; 8 writers on 2 slow cores need longer.
+LOCK_TIMEOUT = 5.0
+
+
+def _locked(git: GitRepo, action: Callable[[], _T], *, wait: bool = True) -> _T:
+    """Run a ref update, waiting while another writer holds the ref's lock file.
+
+    When the lock goes away the other writer has finished, so a retry sees its result.
+    Without `wait`, a held lock fails at once (a counter then moves on to the next one).
+    """
+    deadline = time.monotonic() + LOCK_TIMEOUT
+    delay = 0.001
+    while True:
+        try:
+            return action()
+        except RefLocked as e:
+            if not wait or time.monotonic() > deadline:
+                raise RefBusy(e.path, e.lock_path) from e
+        except ValueError as e:  # a damaged packed-refs
+            raise read_error("packed-refs", e) from e
+        except OSError as e:
+            raise write_error(git.root, "refs", e) from e
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
+
+
+def _wait_for_lock(git: GitRepo, ref: str, *, wait: bool = True) -> None:
+    """Wait while `ref` is locked, before writing any object meant for it.
+
+    A lock file left by a killed writer would otherwise fail the ref update only after
+    the objects were written; checking first leaves the repository as it was.
+    """
+
+    def check() -> None:
+        lock = git.refs.locked(ref)
+        if lock is not None:
+            raise RefLocked(git.refs.path(ref), lock)
+
+    _locked(git, check, wait=wait)
+
+
+def store(git: GitRepo, oid: str, compressed: bytes) -> bool:
+    """Write a loose object; False if it was there already."""
+    try:
+        return git.store.add(oid, compressed)
+    except OSError as e:
+        raise write_error(git.root, "objects", e) from e
+
+
+def store_object(git: GitRepo, obj: ShaFile) -> bool:
+    """Write a dulwich object as a loose object; False if it was there already."""
+    return store(git, obj.id.decode("ascii"), obj.as_legacy_object())
+
+
+def create_tag(
+    git: GitRepo,
+    name: str,
+    commit: str,
+    message: str,
+    tagger: Identity,
+    when: tuple[int, int],
+    *,
+    wait: bool = True,
+) -> str:
+    """Write an annotated tag on `commit` and create refs/tags/<name>; return the tag id.
+
+    The message is stored as given (upstream 1.10.1 writes no trailing newline). The ref
+    is created only if no tag of that name exists, loose or packed, annotated or
+    lightweight; the check and the creation happen under the ref's lock file, so of
+    several concurrent writers exactly one succeeds. Without `wait`, a locked name
+    fails at once with RefBusy.
+
+    Raises:
+        TagExists: the tag exists (or was created meanwhile by someone else).
+        RefBusy: the tag's lock file exists (after waiting, unless `wait` is False).
+        RefNotFound: `commit` is not a commit of this repository.
+    """
+    ref = check_tag_name(name)
+    found = git.store.raw(commit)
+    if found is None or found[0] != objects.COMMIT:
+        raise RefNotFound(commit)
+    if _locked(git, lambda: git.refs.exists(ref)):
+        raise TagExists(name)
+    _locked(git, lambda: git.refs.prepare(ref))
+    _wait_for_lock(git, ref, wait=wait)
+    oid, content = objects.tag_object(name, commit, signature(tagger), when, message)
+    # When the ref cannot be made, the object stays, unreferenced (git gc prunes it):
+    # another writer may have made the very same object (same name, tagger, second
+    # and message) and be about to point its ref at it.
+    store(git, oid, content)
+    # No reflog: git keeps none for tags.
+    if not _locked(git, lambda: git.refs.create(ref, oid), wait=wait):
+        raise TagExists(name)
+    return oid
+
+
+def delete_tag(git: GitRepo, name: str) -> str:
+    """Remove refs/tags/<name>, loose and packed; objects stay (git gc's business).
+
+    Returns the object id the tag pointed to, so `restore_tag` can undo the deletion.
+
+    Raises:
+        TagNotFound: there is no such tag (or someone else deleted it meanwhile).
+    """
+    ref = check_tag_name(name)
+    old = _locked(git, lambda: git.refs.read(ref))
+    if old is None:
+        raise TagNotFound(name)
+    if not _locked(git, lambda: git.refs.delete(ref, old)):
+        if not _locked(git, lambda: git.refs.exists(ref)):
+            raise TagNotFound(name)
+        raise RepoError(f"Tag '{name}' changed while it was being deleted; try again")
+    return old
+
+
+def restore_tag(git: GitRepo, name: str, object_id: str) -> None:
+    """Point refs/tags/<name> at `object_id` again after `delete_tag` (a rollback)."""
+    ref = check_tag_name(name)
+    if not _locked(git, lambda: git.refs.create(ref, object_id)):
+        raise TagExists(name)
+
+
+# Commits
+
+
+@dataclass(frozen=True)
+class _Head:
+    """Where HEAD leads: the ref a commit moves (a branch, or HEAD itself when detached)."""
+
+    ref: str
+    commit: str | None
+
+
+def _head(git: GitRepo) -> _Head:
+    branch = git.current_branch()
+    if branch is None:
+        return _Head("HEAD", git.head())
+    if not is_ref_name(branch.encode()):
+        raise RepoError(f"HEAD points to '{branch}', which is not a branch name")
+    return _Head(branch, _locked(git, lambda: git.refs.read(branch)))
+
+
+def commit_files(
+    git: GitRepo,
+    changes: Mapping[str, bytes | None],
+    message: str,
+    author: Identity,
+    when: tuple[int, int],
+) -> str:
+    """Commit `changes` (path -> content, None deletes) on top of HEAD; return the commit id.
+
+    Only those paths change: the new tree is HEAD's tree with them replaced, so other
+    dirty or staged files are neither committed nor touched (deleting a path HEAD does
+    not have changes nothing). The branch HEAD points at (or HEAD itself when detached;
+    an unborn branch gets a root commit) moves by compare-and-swap. `author` is also the
+    committer; a trailing newline is added to the message, as `git commit -m` does.
+
+    In a work tree the files and then the index get the new content before the branch
+    moves, so a kill at any moment leaves at worst the change staged, never its revert;
+    if the branch cannot move, they get the old content back.
+
+    Raises:
+        RepoError: the branch moved while committing, a path clashes with a folder, or
+            the repository cannot be written.
+        WrongArgs: a path is not a plain relative path.
+    """
+    head = _head(git)
+    _wait_for_lock(git, head.ref)
+    parent = None if head.commit is None else worktree.parent_tree(git, head.commit)
+    new, written, entries = worktree.new_commit(
+        git, parent, {_tree_path(path): content for path, content in changes.items()}
+    )
+    new.parents = [] if head.commit is None else [_object_id(head.commit)]
+    new.author = new.committer = signature(author)
+    new.author_time = new.commit_time = when[0]
+    new.author_timezone = new.commit_timezone = when[1]
+    new.message = message.encode() if message.endswith("\n") else f"{message}\n".encode()
+    for obj in written:
+        store_object(git, obj)
+    store_object(git, new)  # left unreferenced if the branch cannot move (see create_tag)
+    undo = worktree.check_out(git, entries)
+    sha = new.id.decode("ascii")
+    try:
+        if not _locked(git, lambda: git.refs.update(head.ref, head.commit, sha)):
+            raise RepoError(
+                f"'{head.ref}' moved while committing; nothing was committed, run the command again"
+            )
+    except BaseException:
+        undo()
+        raise
+    return sha
+
+
+def undo_commit(git: GitRepo, commit: str, paths: Iterable[str]) -> None:
+    """Take back a `commit_files` commit that could not be pushed.
+
+    The branch moves back to the parent (compare-and-swap), then `paths` get the
+    parent's content in the work tree and index again.
+    """
+    head = _head(git)
+    parent, contents = worktree.parent_contents(git, commit, [_tree_path(p) for p in paths])
+    if parent is None:
+        undone = _locked(git, lambda: git.refs.delete(head.ref, commit))
+    else:
+        undone = _locked(git, lambda: git.refs.update(head.ref, commit, parent))
+    if not undone:
+        raise RepoError(f"'{head.ref}' moved; commit {commit} was kept")
+    worktree.check_out(git, contents)
+
+
+def _tree_path(path: str) -> str:
+    parts = path.split("/")
+    if any(part in ("", ".", "..") or part.lower() == ".git" for part in parts):
+        raise WrongArgs(
+            f"Cannot commit '{path}': use a path relative to the repository root, "
+            "without '.', '..' or '.git' parts"
+        )
+    return path
+
+
+def _object_id(oid: str) -> ObjectID:
+    from dulwich.objects import ObjectID
+
+    return ObjectID(oid.encode("ascii"))

@@ -1,0 +1,207 @@
+"""Registries of repositories that are not cloned: `-r URL` reads a small local cache.
+
+Upstream clones the whole repository on every call, but a registry needs only the
+tags, the tagged commits and a few small files (`.gto`, artifacts.yaml). So gto keeps
+one bare repository per remote (gto.remote.cache) and asks the server only for what
+the cache lacks: the tag objects and commits (one commit deep and without blobs, where
+the server supports shallow and partial fetches) when it is opened, then, in one
+request, the few blobs a command reads, through the cache's object store, whose
+source a `Remote` is. Its refs mirror the remote's tags and HEAD exactly. The lock
+serialises every change to a cache, so concurrent calls share it safely.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gto.exceptions import RemoteError
+from gto.git.mirror import WHOLE_HISTORY, Connection, Mirror
+from gto.git.objects import hex_id_pattern
+from gto.remote.cache import Cache, acceptable, is_tag, shown
+from gto.remote.credentials import Credentials, redact
+from gto.remote.transport import Progress, Transport
+from gto.remote.urls import SCHEMES, scheme
+from gto.settings import Settings
+
+if TYPE_CHECKING:
+    from gto.git.repo import GitRepo
+
+__all__ = ["Remote"]
+
+_LOG = logging.getLogger("gto.remote")
+# Each fetch that brings something adds a pack; past this many they are merged into one.
+_MAX_PACKS = 50
+_ID = hex_id_pattern()
+# One transfer: (a client and its path, a progress callback) -> None.
+Fetch = Callable[[Connection, Callable[[str], None] | None], None]
+
+
+def _close(mirror: Mirror, cache: Cache) -> None:
+    mirror.close()
+    cache.lock.release_all()
+    cache.remove_temporary()
+
+
+class Remote:
+    """The local cache of one remote repository: updated on open, extended on demand.
+
+    `path` is a bare repository that GitRepo reads like any other, with this Remote as
+    its object source. Reads take the lock only while they fetch; a writing command
+    holds it from the first fetch to its push (`hold_lock`), so another call never
+    mirrors away its unpushed tags.
+    """
+
+    def __init__(self, credentials: Credentials, cache: Cache, transport: Transport) -> None:
+        self.url = credentials.shown
+        self.path = cache.path
+        self._cache = cache
+        self._transport = transport
+        self._mirror = Mirror(str(cache.path))
+        # Refs the server advertised under names git does not allow: never stored.
+        self.skipped: list[str] = []
+        self._finalizer = weakref.finalize(self, _close, self._mirror, cache)
+
+    @classmethod
+    def open(
+        cls,
+        url: str,
+        *,
+        settings: Settings,
+        cache: bool = True,
+        hold_lock: bool = False,
+        progress: Progress | None = None,
+    ) -> Remote:
+        """The cache of `url`, brought up to date with the remote's tags and HEAD.
+
+        Without `cache`, a temporary folder is used and removed when the Remote is
+        closed or garbage-collected.
+
+        Raises:
+            RemoteError: the URL is not supported, or the remote cannot be reached or read.
+        """
+        if scheme(url) not in SCHEMES:
+            raise RemoteError(
+                f"Unsupported URL '{redact(url)}': use http(s)://, git://, ssh://, file:// "
+                "or user@host:path"
+            )
+        credentials = Credentials.find(url, settings.environ)
+        folder = Cache.of(credentials.shown, settings.environ, cache=cache)
+        transport = Transport(credentials, settings, cache=str(folder.path), progress=progress)
+        remote = cls(credentials, folder, transport)
+        folder.lock.acquire()
+        try:
+            folder.prepare()
+            remote._update()
+        except BaseException:
+            remote.close()
+            raise
+        if not hold_lock:
+            folder.lock.release()
+        return remote
+
+    def close(self) -> None:
+        """Release the lock and the repository (and remove a temporary cache)."""
+        self._finalizer.detach()
+        _close(self._mirror, self._cache)
+
+    # The object source of the cache's store (gto.git.store.ObjectSource)
+
+    def fetch(self, oids: Sequence[str]) -> None:
+        """Fetch, in one request, the objects among `oids` that the cache lacks.
+
+        Only servers that support partial fetches leave blobs out, and those (git's
+        protocol v2) also hand out single objects by id.
+        """
+        with self._cache.lock.held():
+            missing = sorted(set(oids) - self._mirror.present(oids))
+            if missing:
+
+                def fetch(connection: Connection, report: Callable[[str], None] | None) -> None:
+                    self._mirror.fetch_objects(connection, missing, report)
+
+                self._transfer(fetch, thin_packs=False)
+
+    def deepen(self) -> bool:
+        """Fetch the whole commit history behind the refs (no blobs); False if it is here already.
+
+        Walking all commits (`-A`) or resolving `HEAD~3` needs more than the tagged commits.
+        """
+        with self._cache.lock.held():
+            if not self._mirror.shallow():
+                return False
+            heads = self._mirror.heads()
+
+            def fetch(connection: Connection, report: Callable[[str], None] | None) -> None:
+                self._mirror.fetch(
+                    connection,
+                    lambda refs: heads,
+                    depth=WHOLE_HISTORY,
+                    ref_prefix=["HEAD"],
+                    progress=report,
+                )
+
+            self._transfer(fetch)
+            return True
+
+    def push(self, git: GitRepo, refspecs: Sequence[tuple[str | None, str]]) -> None:
+        """Push refs of the cache to the remote (see gto.git.push), credentials included."""
+        with self._cache.lock.held():
+            self._transport.push(git, refspecs)
+
+    # Fetching
+
+    def _transfer(self, fetch: Fetch, *, thin_packs: bool = True) -> None:
+        """Run `fetch(connection, progress)` with a fresh client, its errors translated."""
+        connection = self._transport.connect(thin_packs=thin_packs)
+        try:
+            with self._transport.translating(), self._transport.reporting() as report:
+                fetch(connection, report)
+        finally:
+            connection[0].close()
+
+    def _update(self) -> None:
+        """Fetch the tags and HEAD the cache lacks, then mirror the remote's refs exactly."""
+        advertised: dict[str, str] = {}
+
+        def choose(refs: Mapping[str, str]) -> list[str]:
+            advertised.clear()
+            self.skipped.clear()
+            for ref, oid in refs.items():
+                if not is_tag(ref):
+                    continue
+                if acceptable(ref) and _ID.fullmatch(oid):
+                    advertised[ref] = oid
+                else:
+                    self.skipped.append(shown(ref))
+            values = set(advertised.values())
+            return sorted(values - self._mirror.present(values))
+
+        # A cache that holds the whole history keeps it whole; otherwise one commit deep.
+        complete = Path(self.path, "packed-refs").is_file() and not self._mirror.shallow()
+        symrefs: dict[str, str] = {}
+
+        def fetch(connection: Connection, report: Callable[[str], None] | None) -> None:
+            found = self._mirror.fetch(
+                connection,
+                choose,
+                depth=None if complete else 1,
+                ref_prefix=["HEAD", "refs/tags/"],
+                progress=report,
+            )
+            symrefs.update(found)
+
+        self._transfer(fetch)
+        self._cache.mirror(advertised, symrefs)
+        if self.skipped:
+            names = ", ".join(self.skipped[:5]) + (", ..." if len(self.skipped) > 5 else "")
+            _LOG.warning(
+                "Skipped %d ref(s) advertised by %s whose names git does not allow: %s",
+                len(self.skipped),
+                self.url,
+                names,
+            )
+        self._mirror.repack(_MAX_PACKS)

@@ -1,0 +1,107 @@
+"""The process environment: the only module that reads it.
+
+Everything else receives a `Settings` (or its `environ` mapping) from its caller, so
+a test or an embedding program decides what gto sees. Yes/no values follow one rule
+(gto.core.flags). Imports stay light: the CLI reads settings before `--help`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from gto.core.flags import parse_flag
+from gto.exceptions import ValidationError
+
+__all__ = ["MAX_SIZE_VARIABLE", "TIMEOUT_VARIABLE", "Limits", "Settings", "current"]
+
+TIMEOUT_VARIABLE = "GTO_REMOTE_TIMEOUT"
+MAX_SIZE_VARIABLE = "GTO_REMOTE_MAX_SIZE"
+_SIZE = re.compile(r"(\d+)\s*([KMG]?)i?B?", re.IGNORECASE)
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long to wait for a server's next bytes, and how many bytes to take at most."""
+
+    timeout: float = 60.0
+    max_bytes: int = 1 << 30
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the environment says, read once per call (`current()`)."""
+
+    environ: Mapping[str, str] = field(default_factory=dict)
+
+    def _gto(self, name: str) -> str | None:
+        """A GTO_* variable; like upstream, its name is matched in any case."""
+        return next((v for k, v in self.environ.items() if k.upper() == name), None)
+
+    @property
+    def emojis(self) -> bool:
+        """GTO_EMOJIS: on unless it says no (environment only, like upstream)."""
+        value = self._gto("GTO_EMOJIS")
+        return value is None or parse_flag(value) is not False
+
+    @property
+    def no_cache(self) -> bool:
+        """GTO_NO_CACHE: remote reads fetch into a temporary folder instead of the cache."""
+        return parse_flag(self.environ.get("GTO_NO_CACHE", "")) is True
+
+    def colour(self, is_terminal: bool) -> bool:
+        """Colour only on a terminal, by the no-color.org and force-color.org conventions.
+
+        NO_COLOR (any non-empty value) turns it off, then FORCE_COLOR (non-empty) turns it
+        on even into a pipe, then TERM=dumb turns it off (the order Python 3.13 uses).
+        """
+        if self.environ.get("NO_COLOR"):
+            return False
+        if self.environ.get("FORCE_COLOR"):
+            return True
+        return self.environ.get("TERM") != "dumb" and is_terminal
+
+    def github_file(self, variable: str) -> str | None:
+        """$GITHUB_OUTPUT or $GITHUB_STEP_SUMMARY: where a GitHub step's results go."""
+        return self.environ.get(variable) or None
+
+    @property
+    def limits(self) -> Limits:
+        """GTO_REMOTE_TIMEOUT (seconds) and GTO_REMOTE_MAX_SIZE (bytes; K, M, G suffixes).
+
+        >>> Settings({"GTO_REMOTE_TIMEOUT": "2.5", "GTO_REMOTE_MAX_SIZE": "10M"}).limits
+        Limits(timeout=2.5, max_bytes=10485760)
+
+        Raises:
+            ValidationError: a value that is not a positive number (of seconds, of bytes).
+        """
+        limits = Limits()
+        timeout, size = self.environ.get(TIMEOUT_VARIABLE), self.environ.get(MAX_SIZE_VARIABLE)
+        seconds, max_bytes = limits.timeout, limits.max_bytes
+        if timeout:
+            try:
+                seconds = float(timeout)
+            except ValueError:
+                seconds = -1
+            if not 0 < seconds < float("inf"):
+                raise ValidationError(
+                    f"Invalid value in environment variable {TIMEOUT_VARIABLE}: expected a "
+                    f"number of seconds, got {timeout!r}"
+                )
+        if size:
+            match = _SIZE.fullmatch(size.strip())
+            if match is None or int(match[1]) == 0:
+                raise ValidationError(
+                    f"Invalid value in environment variable {MAX_SIZE_VARIABLE}: expected a "
+                    f"number of bytes (or 500K, 200M, 2G), got {size!r}"
+                )
+            max_bytes = int(match[1]) * _UNITS[match[2].upper()]
+        return Limits(seconds, max_bytes)
+
+
+def current() -> Settings:
+    """The environment as it is now (a copy: later changes are not seen)."""
+    return Settings(dict(os.environ))
