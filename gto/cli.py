@@ -641,23 +641,18 @@ def _write_options(parser: argparse.ArgumentParser, *, delete: bool = False) -> 
     )
 
 
-def _run_register(args: argparse.Namespace) -> str | None:
-    from gto import writes
+def _options(args: argparse.Namespace) -> Any:
+    from gto.api import commands
 
-    outcome = writes.register(
-        args.repo,
-        args.artifact,
-        args.ref,
-        version=args.version,
-        message=args.message,
-        simple=args.simple,
-        force=args.force,
-        bump_major=args.bump_major,
-        bump_minor=args.bump_minor,
-        bump_patch=args.bump_patch,
-        push=args.push,
-    )
-    return _report(outcome)
+    return commands.WriteOptions(args.message, args.simple, args.force, args.push)
+
+
+def _run_register(args: argparse.Namespace) -> str | None:
+    from gto.api import commands
+
+    bump = commands.bumps(args.bump_major, args.bump_minor, args.bump_patch)
+    request = commands.Register(args.artifact, args.ref, args.version, bump)
+    return _report(commands.write(args.repo, request, _options(args)))
 
 
 def _add_register(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -686,23 +681,18 @@ def _add_register(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _run_assign(args: argparse.Namespace) -> str | None:
-    from gto import writes
+    from gto.api import commands
 
     # With a REF, --version names the version registered on the way (reference, 4.2).
-    outcome = writes.assign(
-        args.repo,
+    request = commands.Assign(
         args.artifact,
         args.stage,
         version=None if args.ref else args.version,
         ref=args.ref,
         name_version=args.version if args.ref else None,
-        message=args.message,
-        simple=args.simple,
-        force=args.force,
         skip_registration=args.skip_registration,
-        push=args.push,
     )
-    return _report(outcome)
+    return _report(commands.write(args.repo, request, _options(args)))
 
 
 def _add_assign(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -739,22 +729,16 @@ def _add_assign(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _run_deprecate(args: argparse.Namespace) -> str | None:
-    from gto import writes
+    from gto.api import commands
 
-    common = {
-        "message": args.message,
-        "simple": args.simple,
-        "force": args.force,
-        "delete": args.delete,
-        "push": args.push,
-    }
+    request: commands.Request
     if args.stage is not None:
-        outcome = writes.unassign(args.repo, args.artifact, args.version, args.stage, **common)
+        request = commands.Unassign(args.artifact, args.stage, args.version, delete=args.delete)
     elif args.version is not None:
-        outcome = writes.deregister(args.repo, args.artifact, args.version, **common)
+        request = commands.Deregister(args.artifact, args.version, delete=args.delete)
     else:
-        outcome = writes.deprecate(args.repo, args.artifact, ref=args.ref, **common)
-    return _report(outcome)
+        request = commands.Deprecate(args.artifact, args.ref, delete=args.delete)
+    return _report(commands.write(args.repo, request, _options(args)))
 
 
 def _add_deprecate(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -777,22 +761,21 @@ def _add_deprecate(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _run_annotate(args: argparse.Namespace) -> str | None:
-    from gto import annotating
+    from gto.api import commands
 
-    change = annotating.annotate(
-        args.repo,
-        args.artifact,
-        type=args.type,
-        path=args.path,
-        must_exist=args.must_exist,
-        allow_same_path=args.allow_same_path,
-        labels=args.label,
-        description=args.description,
-        custom=args.custom,
-        commit=args.commit,
-        push=args.push,
+    change = commands.AnnotationChange(
+        args.type,
+        args.path,
+        args.must_exist,
+        args.allow_same_path,
+        tuple(args.label),
+        args.description,
+        args.custom,
     )
-    return _index_report(change)
+    options = commands.WriteOptions(push=args.push)
+    return _index_report(
+        commands.annotate(args.repo, args.artifact, change, commit=args.commit, options=options)
+    )
 
 
 def _index_report(change: Any) -> str:
@@ -840,10 +823,11 @@ def _add_annotate(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 def _run_remove(args: argparse.Namespace) -> str | None:
-    from gto import annotating
+    from gto.api import commands
 
+    options = commands.WriteOptions(push=args.push)
     return _index_report(
-        annotating.remove(args.repo, args.artifact, commit=args.commit, push=args.push)
+        commands.remove(args.repo, args.artifact, commit=args.commit, options=options)
     )
 
 

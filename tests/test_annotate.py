@@ -24,7 +24,7 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 from servers import REAL_GIT, dulwich_http_server, push
 
-from gto import annotating
+from gto.api.commands import AnnotationChange, WriteOptions, annotate
 from gto.cli import main
 from gto.core.annotations import Annotation
 from gto.git.repo import GitRepo
@@ -174,7 +174,9 @@ def test_annotate_merges_into_an_existing_entry(run: Run, path: Path) -> None:
         "  path: data/z.csv\n"
         "  type: dataset\n"
     )
-    assert annotating.annotate(str(path), "a-model", description="d").annotation == Annotation(
+    change = AnnotationChange(description="d")
+    made = annotate(str(path), "a-model", change, commit=False, options=WriteOptions())
+    assert made.annotation == Annotation(
         type="model", path="models/a.pkl", labels=("a", "b", "z"), description="d"
     )
 

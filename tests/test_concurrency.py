@@ -21,7 +21,7 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 import gto
-from gto import writes
+from gto.api.commands import Assign, WriteOptions, write
 from gto.core.tags import Action, parse_tag
 from gto.doctor import diagnose
 from gto.git import identity as git_identity
@@ -34,8 +34,8 @@ TIMEOUT = 60
 # Import everything, say so (GO.<pid>), wait for the start file GO, then run one command.
 _BOOT = """
 import os, sys, time
-from gto import writes
-from gto.git import write
+from gto.api import commands
+from gto.git import transaction
 from gto.cli import main
 go = sys.argv[1]
 open(go + "." + str(os.getpid()), "w").close()
@@ -247,7 +247,7 @@ def test_one_stage_change_made_by_many_at_once_succeeds_once(
         monkeypatch.setenv("GIT_COMMITTER_NAME", "Tess Tagger")
         monkeypatch.setenv("GIT_COMMITTER_EMAIL", "tess@example.com")
         monkeypatch.setenv("GIT_COMMITTER_DATE", f"@{EPOCH + 900} +0000")  # before the rest
-        writes.assign(str(repo_path), "m", "prod", version="v0.0.1")
+        write(str(repo_path), Assign("m", "prod", version="v0.0.1"), WriteOptions())
         args = ["deprecate", "m", "v0.0.1", "prod"]
     else:
         args = ["assign", "m", "--version", "v0.0.1", "--stage", "prod"]
@@ -297,7 +297,7 @@ def test_a_stale_counter_lock_moves_on_to_the_next_counter(
 
     monkeypatch.setattr(git_identity, "time", Clock())
     started = time.monotonic()
-    outcome = writes.assign(str(repo_path), "m", "qa", version="v0.0.1")
+    outcome = write(str(repo_path), Assign("m", "qa", version="v0.0.1"), WriteOptions())
     assert time.monotonic() - started < gitwrite.LOCK_TIMEOUT
     assert [e.tag for e in outcome.created] == ["m#qa#2"]
     with Repo(str(repo_path)) as repo:

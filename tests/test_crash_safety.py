@@ -55,8 +55,8 @@ KILL_BUDGET = 45.0
 # Waits until the child has imported everything, then runs the command.
 _BOOT = """
 import sys
-from gto import annotating, writes
-from gto.git import write as gitwrite
+from gto.api import commands
+from gto.git import transaction
 from gto.cli import main
 print("ready", flush=True)
 sys.exit(main(sys.argv[1:]))

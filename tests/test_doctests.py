@@ -22,6 +22,16 @@ MODULES = [
     "base",
     "core.dvcyaml",
     "api._query",
+    "core.plan",
+    "core.requests",
+    "core.flags",
+    "core.controls",
+    "git.objects",
+    "git.refs",
+    "git.identity",
+    "remote.urls",
+    "remote.credentials",
+    "settings",
 ]
 
 

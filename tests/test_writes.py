@@ -1,4 +1,4 @@
-"""The write path as a library: gto.writes against real repositories, read back with dulwich.
+"""The write path as a library: gto.api.commands.write on real repositories, read back with dulwich.
 
 Every test fixes the tagger and the clock through GIT_COMMITTER_* (as a user or a
 CI job would), so tag objects, events and outputs are exact.
@@ -31,9 +31,20 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 from servers import dulwich_http_server, git_daemon, push
 
-from gto import writes
+from gto.api.commands import (
+    Assign,
+    Deprecate,
+    Deregister,
+    Outcome,
+    Register,
+    Unassign,
+    WriteOptions,
+    bumps,
+    write,
+)
 from gto.core.events import Assignment, Deprecation, Deregistration, Registration, Unassignment
 from gto.core.tags import parse_tag
+from gto.core.versions import Bump
 from gto.exceptions import GTOException, IdentityNotFound, PushError
 from gto.git.repo import GitRepo
 from gto.session import Session
@@ -111,7 +122,7 @@ def fails(call: Callable[[], object], message: str, path: Path) -> None:
 
 
 def test_register_writes_an_annotated_tag(path: Path, commits: dict[str, str]) -> None:
-    outcome = writes.register(str(path), "m")
+    outcome = write(str(path), Register("m"), WriteOptions())
 
     tag = read_tag(path, "m@v0.0.1")
     assert tag.name == b"m@v0.0.1"
@@ -137,14 +148,16 @@ def test_register_writes_an_annotated_tag(path: Path, commits: dict[str, str]) -
 def test_events_read_back_equal_the_returned_events(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    steps: list[Callable[[], writes.Outcome]] = [
-        lambda: writes.register(str(path), "m", "HEAD~1", message="first"),
-        lambda: writes.assign(str(path), "m", "prod", version="v0.0.1"),
-        lambda: writes.assign(str(path), "m", "dev", ref="HEAD"),
-        lambda: writes.assign(str(path), "m", "dev", ref="feature", skip_registration=True),
-        lambda: writes.unassign(str(path), "m", "v0.0.1", "prod"),
-        lambda: writes.deregister(str(path), "m", "v0.0.2"),
-        lambda: writes.deprecate(str(path), "m"),
+    steps: list[Callable[[], Outcome]] = [
+        lambda: write(str(path), Register("m", ref="HEAD~1"), WriteOptions(message="first")),
+        lambda: write(str(path), Assign("m", "prod", version="v0.0.1"), WriteOptions()),
+        lambda: write(str(path), Assign("m", "dev", ref="HEAD"), WriteOptions()),
+        lambda: write(
+            str(path), Assign("m", "dev", ref="feature", skip_registration=True), WriteOptions()
+        ),
+        lambda: write(str(path), Unassign("m", "prod", version="v0.0.1"), WriteOptions()),
+        lambda: write(str(path), Deregister("m", version="v0.0.2"), WriteOptions()),
+        lambda: write(str(path), Deprecate("m"), WriteOptions()),
     ]
     created = []
     for second, step in enumerate(steps):
@@ -173,7 +186,7 @@ def test_git_committer_date_sets_the_tag_time(
     expected_offset: int,
 ) -> None:
     monkeypatch.setenv("GIT_COMMITTER_DATE", date)
-    (event,) = writes.register(str(path), "m").created
+    (event,) = write(str(path), Register("m"), WriteOptions()).created
     tag = read_tag(path, "m@v0.0.1")
     assert (tag.tag_time, tag.tag_timezone) == (expected_time, expected_offset)
     assert event.created_at == datetime.fromtimestamp(
@@ -187,7 +200,7 @@ def test_without_git_committer_date_the_tag_time_is_now(
 ) -> None:
     monkeypatch.delenv("GIT_COMMITTER_DATE")
     before = int(time.time())
-    writes.register(str(path), "m")
+    write(str(path), Register("m"), WriteOptions())
     after = int(time.time())
     assert before <= read_tag(path, "m@v0.0.1").tag_time <= after
 
@@ -197,7 +210,7 @@ def test_a_bad_git_committer_date_writes_nothing(
 ) -> None:
     monkeypatch.setenv("GIT_COMMITTER_DATE", "yesterday")
     fails(
-        lambda: writes.register(str(path), "m"),
+        lambda: write(str(path), Register("m"), WriteOptions()),
         "Invalid GIT_COMMITTER_DATE 'yesterday': use '@1660000000 +0000', "
         "'Thu, 07 Apr 2005 22:13:13 +0200' or '2005-04-07T22:13:13+02:00'",
         path,
@@ -236,14 +249,14 @@ def test_tagger_identity_precedence(
         _set_user(path / ".git" / "config", "Repo User", "repo@example.com")
     if global_user:
         _set_user(Path(os.environ["HOME"]) / ".gitconfig", "Global User", "global@example.com")
-    (event,) = writes.register(str(path), "m").created
+    (event,) = write(str(path), Register("m"), WriteOptions()).created
     assert read_tag(path, "m@v0.0.1").tagger == expected
     assert f"{event.author} <{event.author_email}>".encode() == expected
 
 
 def test_author_arguments_override_the_tagger(path: Path) -> None:
-    (event,) = writes.register(
-        str(path), "m", author="API Caller", author_email="api@example.com"
+    (event,) = write(
+        str(path), Register("m"), WriteOptions(author="API Caller", author_email="api@example.com")
     ).created
     assert read_tag(path, "m@v0.0.1").tagger == b"API Caller <api@example.com>"
     assert (event.author, event.author_email) == ("API Caller", "api@example.com")
@@ -254,7 +267,7 @@ def test_no_identity_is_one_clear_error(path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("GIT_COMMITTER_EMAIL")
     before = refs(path)
     with pytest.raises(IdentityNotFound) as error:
-        writes.assign(str(path), "m", "prod", ref="HEAD")
+        write(str(path), Assign("m", "prod", ref="HEAD"), WriteOptions())
     assert error.value.message == (
         "Cannot find who is tagging: set GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL, "
         "or run `git config --global user.name NAME` and `git config --global user.email EMAIL`"
@@ -263,7 +276,7 @@ def test_no_identity_is_one_clear_error(path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_message_option(path: Path) -> None:
-    writes.register(str(path), "m", message="Ship it\n\nwith a body")
+    write(str(path), Register("m"), WriteOptions(message="Ship it\n\nwith a body"))
     assert read_tag(path, "m@v0.0.1").message == b"Ship it\n\nwith a body"
 
 
@@ -294,16 +307,16 @@ def test_register_resolves_refs(path: Path, commits: dict[str, str], ref: str, l
         ref = commits[ref[5:]]
     elif ref.startswith("SHORT:"):
         ref = commits[ref[6:]][:7]
-    (event,) = writes.register(str(path), "m", ref, version="v1.0.0").created
+    (event,) = write(str(path), Register("m", ref=ref, version="v1.0.0"), WriteOptions()).created
     assert event.commit_hexsha == commits[label]
     assert target(path, "m@v1.0.0") == commits[label]
 
 
 def test_register_in_a_packed_repo(path: Path, commits: dict[str, str]) -> None:
-    writes.register(str(path), "m", "HEAD~1")
+    write(str(path), Register("m", ref="HEAD~1"), WriteOptions())
     with Repo(str(path)) as repo:
         pack_everything(repo)
-    writes.register(str(path), "m", "HEAD")
+    write(str(path), Register("m", ref="HEAD"), WriteOptions())
     assert tag_names(path) == ["m@v0.0.1", "m@v0.0.2"]
     assert target(path, "m@v0.0.2") == commits["c3"]
 
@@ -311,38 +324,40 @@ def test_register_in_a_packed_repo(path: Path, commits: dict[str, str]) -> None:
 def test_register_bumps_the_greatest_version(
     path: Path, commits: dict[str, str], clock: Callable[[int], None]
 ) -> None:
-    writes.register(str(path), "m", "HEAD~2", version="v1.2.3")
+    write(str(path), Register("m", ref="HEAD~2", version="v1.2.3"), WriteOptions())
     clock(1001)
-    writes.register(str(path), "m", "feature", version="v0.9.0")  # newer, but smaller
+    write(
+        str(path), Register("m", ref="feature", version="v0.9.0"), WriteOptions()
+    )  # newer, but smaller
     clock(1002)
-    (event,) = writes.register(str(path), "m", "HEAD~1").created
+    (event,) = write(str(path), Register("m", ref="HEAD~1"), WriteOptions()).created
     assert event.version_name == "v1.2.4"
     assert event.tag == "m@v1.2.4"
 
 
 @pytest.mark.parametrize(
-    ("flags", "expected"),
+    ("bump", "expected"),
     [
-        ({}, "v1.3.5"),
-        ({"bump_patch": True}, "v1.3.5"),
-        ({"bump_minor": True}, "v1.4.0"),
-        ({"bump_major": True}, "v2.0.0"),
+        ((), "v1.3.5"),
+        (("patch",), "v1.3.5"),
+        (("minor",), "v1.4.0"),
+        (("major",), "v2.0.0"),
     ],
 )
-def test_register_bump_flags(path: Path, flags: dict[str, bool], expected: str) -> None:
-    writes.register(str(path), "m", "HEAD~1", version="v1.3.4")
-    (event,) = writes.register(str(path), "m", **flags).created  # type: ignore[arg-type]
+def test_register_bump_flags(path: Path, bump: tuple[Bump, ...], expected: str) -> None:
+    write(str(path), Register("m", ref="HEAD~1", version="v1.3.4"), WriteOptions())
+    (event,) = write(str(path), Register("m", bump=bump), WriteOptions()).created
     assert event.version_name == expected
 
 
 def test_register_bump_drops_the_prerelease(path: Path) -> None:
-    writes.register(str(path), "m", "HEAD~1", version="v1.0.0-rc.1")
-    (event,) = writes.register(str(path), "m").created
+    write(str(path), Register("m", ref="HEAD~1", version="v1.0.0-rc.1"), WriteOptions())
+    (event,) = write(str(path), Register("m"), WriteOptions()).created
     assert event.version_name == "v1.0.1"
 
 
 def test_register_first_version(path: Path) -> None:
-    (event,) = writes.register(str(path), "m").created
+    (event,) = write(str(path), Register("m"), WriteOptions()).created
     assert (event.tag, event.version_name) == ("m@v0.0.1", "v0.0.1")
 
 
@@ -350,16 +365,16 @@ def test_register_bump_skips_a_deregistered_version(
     path: Path, clock: Callable[[int], None]
 ) -> None:
     # Upstream fails here with "tag 'm@v0.0.2' already exists" (quirk Q9).
-    writes.register(str(path), "m", "HEAD~2")
-    writes.register(str(path), "m", "HEAD~1")
+    write(str(path), Register("m", ref="HEAD~2"), WriteOptions())
+    write(str(path), Register("m", ref="HEAD~1"), WriteOptions())
     clock(1001)
-    writes.deregister(str(path), "m", "v0.0.2")
-    (event,) = writes.register(str(path), "m", "HEAD").created
+    write(str(path), Deregister("m", version="v0.0.2"), WriteOptions())
+    (event,) = write(str(path), Register("m", ref="HEAD"), WriteOptions()).created
     assert event.version_name == "v0.0.3"
 
 
 def test_register_with_a_dirname(path: Path) -> None:
-    (event,) = writes.register(str(path), "some/folder:some/model").created
+    (event,) = write(str(path), Register("some/folder:some/model"), WriteOptions()).created
     assert tag_names(path) == ["some/folder=some/model@v0.0.1"]
     assert event.artifact == "some/folder:some/model"
     assert read_tag(path, event.tag).message == (
@@ -370,7 +385,7 @@ def test_register_with_a_dirname(path: Path) -> None:
 def test_register_incremental(path: Path) -> None:
     with Repo(str(path)) as repo:
         make_lightweight_tag(repo, "m#prod#4", repo.head().decode())
-    (event,) = writes.register(str(path), "m", simple="false").created
+    (event,) = write(str(path), Register("m"), WriteOptions(simple="false")).created
     assert event.tag == "m@v0.0.1#5"
     assert parse_tag(event.tag).counter == 5
 
@@ -378,12 +393,16 @@ def test_register_incremental(path: Path) -> None:
 def test_register_again_after_deregistration_needs_an_incremental_tag(
     path: Path, clock: Callable[[int], None]
 ) -> None:
-    writes.register(str(path), "m")
+    write(str(path), Register("m"), WriteOptions())
     clock(1001)
-    writes.deregister(str(path), "m", "v0.0.1")
+    write(str(path), Deregister("m", version="v0.0.1"), WriteOptions())
     clock(1002)
-    fails(lambda: writes.register(str(path), "m"), "tag 'm@v0.0.1' already exists", path)
-    (event,) = writes.register(str(path), "m", simple="false").created
+    fails(
+        lambda: write(str(path), Register("m"), WriteOptions()),
+        "tag 'm@v0.0.1' already exists",
+        path,
+    )
+    (event,) = write(str(path), Register("m"), WriteOptions(simple="false")).created
     assert event.tag == "m@v0.0.1#1"
     version = Session(GitRepo.open(path)).registry().artifacts["m"].find_version("v0.0.1")
     assert version is not None and version.is_active
@@ -393,40 +412,42 @@ def test_register_again_after_deregistration_needs_an_incremental_tag(
     ("call", "message"),
     [
         (
-            lambda p: writes.register(p, "m", version="v1.0.0", bump_minor=True),
+            lambda p: write(
+                p, Register("m", version="v1.0.0", bump=bumps(False, True, False)), WriteOptions()
+            ),
             "Need to specify either version or single bump argument",
         ),
         (
-            lambda p: writes.register(p, "m", bump_minor=True, bump_major=True),
+            lambda p: write(p, Register("m", bump=bumps(True, True, False)), WriteOptions()),
             "Need to specify either version or single bump argument",
         ),
         (
-            lambda p: writes.register(p, "m", bump_minor=True),
+            lambda p: write(p, Register("m", bump=bumps(False, True, False)), WriteOptions()),
             "Can't apply bump, because this is the first version being registered",
         ),
         (
-            lambda p: writes.register(p, "m", version="1.2.3"),
+            lambda p: write(p, Register("m", version="1.2.3"), WriteOptions()),
             "Supplied version '1.2.3' cannot be parsed",
         ),
         (
-            lambda p: writes.register(p, "m", version="v1"),
+            lambda p: write(p, Register("m", version="v1"), WriteOptions()),
             "Supplied version 'v1' cannot be parsed",
         ),
         (
-            lambda p: writes.register(p, "m", "nope", version="v1.0.0"),
+            lambda p: write(p, Register("m", ref="nope", version="v1.0.0"), WriteOptions()),
             "Ref 'nope' was not found in the repository history",
         ),
         (
-            lambda p: writes.register(p, "m", "HEAD~9"),
+            lambda p: write(p, Register("m", ref="HEAD~9"), WriteOptions()),
             "Ref 'HEAD~9' was not found in the repository history",
         ),
         (
-            lambda p: writes.register(p, "-m"),
+            lambda p: write(p, Register("-m"), WriteOptions()),
             "Invalid value '-m'. Only letters, numbers, '_', '-', '/' are allowed. "
             "Value must start and end with a letter or a number.",
         ),
         (
-            lambda p: writes.register(p, "m", simple="maybe"),  # type: ignore[arg-type]
+            lambda p: write(p, Register("m"), WriteOptions(simple="maybe")),  # type: ignore[arg-type]
             "Invalid value for '--simple': Only one of ['auto', 'true', 'false'] is allowed",
         ),
     ],
@@ -447,36 +468,40 @@ def test_register_refusals(path: Path, call: Callable[[str], object], message: s
 
 
 def test_register_refuses_a_taken_version_or_commit(path: Path) -> None:
-    writes.register(str(path), "m", "HEAD~1", version="v1.0.0")
+    write(str(path), Register("m", ref="HEAD~1", version="v1.0.0"), WriteOptions())
     fails(
-        lambda: writes.register(str(path), "m", "HEAD", version="v1.0.0"),
+        lambda: write(str(path), Register("m", ref="HEAD", version="v1.0.0"), WriteOptions()),
         "Version 'v1.0.0' already was registered.",
         path,
     )
     fails(
-        lambda: writes.register(str(path), "m", "HEAD~1"),
+        lambda: write(str(path), Register("m", ref="HEAD~1"), WriteOptions()),
         "'m' is already registered in this commit with version 'v1.0.0'",
         path,
     )
     fails(
-        lambda: writes.register(str(path), "m", "HEAD~1", version="v2.0.0"),
+        lambda: write(str(path), Register("m", ref="HEAD~1", version="v2.0.0"), WriteOptions()),
         "'m' is already registered in this commit with version 'v1.0.0'",
         path,
     )
     fails(
-        lambda: writes.register(str(path), "m", "HEAD~1", version="v2.0.0", force=True),
+        lambda: write(
+            str(path), Register("m", ref="HEAD~1", version="v2.0.0"), WriteOptions(force=True)
+        ),
         "For this REF you can only register v1.0.0",
         path,
     )
     # Another artifact may use the commit and the version name.
-    (event,) = writes.register(str(path), "other", "HEAD~1", version="v1.0.0").created
+    (event,) = write(
+        str(path), Register("other", ref="HEAD~1", version="v1.0.0"), WriteOptions()
+    ).created
     assert event.tag == "other@v1.0.0"
 
 
 def test_register_in_an_empty_repo(tmp_path: Path, clock: Callable[[int], None]) -> None:
     init_repo(tmp_path / "empty").close()
     fails(
-        lambda: writes.register(str(tmp_path / "empty"), "m"),
+        lambda: write(str(tmp_path / "empty"), Register("m"), WriteOptions()),
         "Ref 'HEAD' was not found: the repository has no commits yet; make a first commit",
         tmp_path / "empty",
     )
@@ -485,7 +510,7 @@ def test_register_in_an_empty_repo(tmp_path: Path, clock: Callable[[int], None])
 def test_register_in_a_bare_repo(tmp_path: Path, clock: Callable[[int], None]) -> None:
     repo = build_registry(tmp_path / "bare.git", [("commit", "c1")], bare=True)
     repo.close()
-    (event,) = writes.register(str(tmp_path / "bare.git"), "m").created
+    (event,) = write(str(tmp_path / "bare.git"), Register("m"), WriteOptions()).created
     assert target(tmp_path / "bare.git", "m@v0.0.1") == repo.commits["c1"]
     assert event.tag == "m@v0.0.1"
 
@@ -496,9 +521,9 @@ def test_register_in_a_bare_repo(tmp_path: Path, clock: Callable[[int], None]) -
 def test_assign_by_version(
     path: Path, commits: dict[str, str], clock: Callable[[int], None]
 ) -> None:
-    writes.register(str(path), "m", "HEAD~2")
+    write(str(path), Register("m", ref="HEAD~2"), WriteOptions())
     clock(1001)
-    outcome = writes.assign(str(path), "m", "prod", version="v0.0.1")
+    outcome = write(str(path), Assign("m", "prod", version="v0.0.1"), WriteOptions())
     assert outcome.created == [
         Assignment(
             artifact="m",
@@ -519,8 +544,8 @@ def test_assign_by_version(
 
 
 def test_assign_by_ref_registers_first(path: Path, commits: dict[str, str]) -> None:
-    writes.register(str(path), "m", "HEAD~2", version="v1.0.0")
-    outcome = writes.assign(str(path), "m", "dev", ref="HEAD~1")
+    write(str(path), Register("m", ref="HEAD~2", version="v1.0.0"), WriteOptions())
+    outcome = write(str(path), Assign("m", "dev", ref="HEAD~1"), WriteOptions())
     registration, assignment = outcome.created
     assert isinstance(registration, Registration) and isinstance(assignment, Assignment)
     assert (registration.tag, registration.version) == ("m@v1.0.1", "v1.0.1")
@@ -530,30 +555,34 @@ def test_assign_by_ref_registers_first(path: Path, commits: dict[str, str]) -> N
 
 
 def test_assign_by_ref_names_the_new_version(path: Path) -> None:
-    registration, assignment = writes.assign(
-        str(path), "m", "dev", ref="HEAD", name_version="v3.0.0"
+    registration, assignment = write(
+        str(path), Assign("m", "dev", ref="HEAD", name_version="v3.0.0"), WriteOptions()
     ).created
     assert (registration.tag, assignment.tag) == ("m@v3.0.0", "m#dev#1")
     assert assignment.message == "Assigning stage dev to artifact m version v3.0.0"
 
 
 def test_assign_by_ref_uses_the_version_there(path: Path) -> None:
-    writes.register(str(path), "m", "HEAD", version="v1.0.0")
-    (assignment,) = writes.assign(str(path), "m", "dev", ref="main").created
+    write(str(path), Register("m", ref="HEAD", version="v1.0.0"), WriteOptions())
+    (assignment,) = write(str(path), Assign("m", "dev", ref="main"), WriteOptions()).created
     assert assignment.version_name == "v1.0.0"
     # Upstream refuses even the same name (quirk Q10); gto accepts it.
-    (again,) = writes.assign(str(path), "m", "prod", ref="HEAD", name_version="v1.0.0").created
+    (again,) = write(
+        str(path), Assign("m", "prod", ref="HEAD", name_version="v1.0.0"), WriteOptions()
+    ).created
     assert again.tag == "m#prod#2"
     fails(
-        lambda: writes.assign(str(path), "m", "qa", ref="HEAD", name_version="v2.0.0"),
+        lambda: write(
+            str(path), Assign("m", "qa", ref="HEAD", name_version="v2.0.0"), WriteOptions()
+        ),
         "Can't register 'v2.0.0', since 'v1.0.0' is registered already at this ref",
         path,
     )
 
 
 def test_assign_with_skip_registration(path: Path, commits: dict[str, str]) -> None:
-    (assignment,) = writes.assign(
-        str(path), "m", "dev", ref="HEAD~1", skip_registration=True
+    (assignment,) = write(
+        str(path), Assign("m", "dev", ref="HEAD~1", skip_registration=True), WriteOptions()
     ).created
     assert (assignment.tag, assignment.version_name) == ("m#dev#1", commits["c2"])
     assert assignment.message == f"Assigning stage dev to artifact m version {commits['c2']}"
@@ -567,16 +596,20 @@ def test_assign_with_skip_registration(path: Path, commits: dict[str, str]) -> N
 def test_register_a_commit_with_unregistered_assignments(
     path: Path, commits: dict[str, str], clock: Callable[[int], None]
 ) -> None:
-    writes.assign(str(path), "m", "dev", ref="HEAD", skip_registration=True)
+    write(str(path), Assign("m", "dev", ref="HEAD", skip_registration=True), WriteOptions())
     clock(1001)
-    (event,) = writes.register(str(path), "m").created  # HEAD has no *registered* version
+    (event,) = write(
+        str(path), Register("m"), WriteOptions()
+    ).created  # HEAD has no *registered* version
     assert (event.tag, event.commit_hexsha) == ("m@v0.0.1", commits["c3"])
     artifact = Session(GitRepo.open(path)).registry().artifacts["m"]
     (version,) = artifact.versions
     assert version.version == "v0.0.1"
     assert list(version.stages) == ["dev"]  # the assignment moved onto the new version
     fails(
-        lambda: writes.assign(str(path), "m", "dev", ref="HEAD", skip_registration=True),
+        lambda: write(
+            str(path), Assign("m", "dev", ref="HEAD", skip_registration=True), WriteOptions()
+        ),
         "Version 'v0.0.1' is already in stage 'dev'. "
         "Use the '--force' flag to create a new Git tag nevertheless.",
         path,
@@ -591,57 +624,65 @@ def test_assign_counter_is_one_sequence_per_artifact(
         make_lightweight_tag(repo, "m#prod#7", head)  # lightweight tags count
         make_tag(repo, "other#dev#20", head)  # other artifacts don't
         make_tag(repo, "m2#dev#30", head)
-    writes.register(str(path), "m", simple="false")  # m@v0.0.1#8
+    write(str(path), Register("m"), WriteOptions(simple="false"))  # m@v0.0.1#8
     names = []
     for second, stage in enumerate(["dev", "staging", "prod", "dev"]):
         clock(1001 + second)
-        (event,) = writes.assign(str(path), "m", stage, version="v0.0.1", force=True).created
+        (event,) = write(
+            str(path), Assign("m", stage, version="v0.0.1"), WriteOptions(force=True)
+        ).created
         names.append(event.tag)
     assert names == ["m#dev#9", "m#staging#10", "m#prod#11", "m#dev#12"]
 
 
 def test_assign_simple(path: Path, clock: Callable[[int], None]) -> None:
-    writes.register(str(path), "m")
-    (event,) = writes.assign(str(path), "m", "prod", version="v0.0.1", simple="true").created
+    write(str(path), Register("m"), WriteOptions())
+    (event,) = write(
+        str(path), Assign("m", "prod", version="v0.0.1"), WriteOptions(simple="true")
+    ).created
     assert event.tag == "m#prod"
     clock(1001)
     fails(
-        lambda: writes.assign(str(path), "m", "prod", version="v0.0.1", simple=True, force=True),
+        lambda: write(
+            str(path), Assign("m", "prod", version="v0.0.1"), WriteOptions(simple=True, force=True)
+        ),
         "tag 'm#prod' already exists",
         path,
     )
 
 
 def test_assign_twice_needs_force(path: Path, clock: Callable[[int], None]) -> None:
-    writes.register(str(path), "m")
-    writes.assign(str(path), "m", "prod", version="v0.0.1")
+    write(str(path), Register("m"), WriteOptions())
+    write(str(path), Assign("m", "prod", version="v0.0.1"), WriteOptions())
     clock(1001)
     fails(
-        lambda: writes.assign(str(path), "m", "prod", version="v0.0.1"),
+        lambda: write(str(path), Assign("m", "prod", version="v0.0.1"), WriteOptions()),
         "Version 'v0.0.1' is already in stage 'prod'. "
         "Use the '--force' flag to create a new Git tag nevertheless.",
         path,
     )
     fails(
-        lambda: writes.assign(str(path), "m", "prod", ref="HEAD"),
+        lambda: write(str(path), Assign("m", "prod", ref="HEAD"), WriteOptions()),
         "Version 'v0.0.1' is already in stage 'prod'. "
         "Use the '--force' flag to create a new Git tag nevertheless.",
         path,
     )
-    (forced,) = writes.assign(str(path), "m", "prod", version="v0.0.1", force=True).created
+    (forced,) = write(
+        str(path), Assign("m", "prod", version="v0.0.1"), WriteOptions(force=True)
+    ).created
     assert forced.tag == "m#prod#2"
     clock(1002)
-    writes.unassign(str(path), "m", "v0.0.1", "prod")
+    write(str(path), Unassign("m", "prod", version="v0.0.1"), WriteOptions())
     clock(1003)
-    (again,) = writes.assign(str(path), "m", "prod", version="v0.0.1").created
+    (again,) = write(str(path), Assign("m", "prod", version="v0.0.1"), WriteOptions()).created
     assert again.tag == "m#prod#4"
 
 
 def test_assign_a_deregistered_version(path: Path, clock: Callable[[int], None]) -> None:
-    writes.register(str(path), "m")
+    write(str(path), Register("m"), WriteOptions())
     clock(1001)
-    writes.deregister(str(path), "m", "v0.0.1")
-    (event,) = writes.assign(str(path), "m", "prod", version="v0.0.1").created
+    write(str(path), Deregister("m", version="v0.0.1"), WriteOptions())
+    (event,) = write(str(path), Assign("m", "prod", version="v0.0.1"), WriteOptions()).created
     assert event.tag == "m#prod#1"
 
 
@@ -649,50 +690,56 @@ def test_assign_a_deregistered_version(path: Path, clock: Callable[[int], None])
     ("call", "message"),
     [
         (
-            lambda p: writes.assign(p, "m", "prod", version="v9.9.9"),
+            lambda p: write(p, Assign("m", "prod", version="v9.9.9"), WriteOptions()),
             "Version 'v9.9.9' is not registered",
         ),
         (
-            lambda p: writes.assign(p, "m", "prod", version="9.9.9"),
+            lambda p: write(p, Assign("m", "prod", version="9.9.9"), WriteOptions()),
             "Version '9.9.9' is not valid. Example of valid version: 'v1.0.0'",
         ),
         (
-            lambda p: writes.assign(p, "nobody", "prod", version="v0.0.1"),
+            lambda p: write(p, Assign("nobody", "prod", version="v0.0.1"), WriteOptions()),
             "Version 'v0.0.1' is not registered",
         ),
         (
-            lambda p: writes.assign(p, "m", "prod", version="v0.0.1", ref="HEAD"),
+            lambda p: write(p, Assign("m", "prod", version="v0.0.1", ref="HEAD"), WriteOptions()),
             "One and only one of (version, ref) must be specified.",
         ),
         (
-            lambda p: writes.assign(p, "m", "prod", version="v0.0.1", skip_registration=True),
-            "You either need to supply version name or skip registration",
-        ),
-        (
-            lambda p: writes.assign(
-                p, "m", "prod", ref="HEAD", name_version="v2.0.0", skip_registration=True
+            lambda p: write(
+                p, Assign("m", "prod", version="v0.0.1", skip_registration=True), WriteOptions()
             ),
             "You either need to supply version name or skip registration",
         ),
         (
-            lambda p: writes.assign(p, "m", "pr od", version="v0.0.1"),
+            lambda p: write(
+                p,
+                Assign("m", "prod", ref="HEAD", name_version="v2.0.0", skip_registration=True),
+                WriteOptions(),
+            ),
+            "You either need to supply version name or skip registration",
+        ),
+        (
+            lambda p: write(p, Assign("m", "pr od", version="v0.0.1"), WriteOptions()),
             "Invalid value 'pr od'. Only letters, numbers, '_', '-', '/' are allowed. "
             "Value must start and end with a letter or a number.",
         ),
         (
-            lambda p: writes.assign(p, "m", "prod", ref="unknown"),
+            lambda p: write(p, Assign("m", "prod", ref="unknown"), WriteOptions()),
             "Ref 'unknown' was not found in the repository history",
         ),
         (
-            lambda p: writes.assign(p, "m", "prod", ref="HEAD", name_version="v1"),
+            lambda p: write(p, Assign("m", "prod", ref="HEAD", name_version="v1"), WriteOptions()),
             "Supplied version 'v1' cannot be parsed",
         ),
         (
-            lambda p: writes.assign(p, "m", "prod", ref="HEAD", name_version="v0.0.1"),
+            lambda p: write(
+                p, Assign("m", "prod", ref="HEAD", name_version="v0.0.1"), WriteOptions()
+            ),
             "Version 'v0.0.1' already was registered.",
         ),
         (
-            lambda p: writes.assign(p, "m@", "prod", ref="HEAD"),
+            lambda p: write(p, Assign("m@", "prod", ref="HEAD"), WriteOptions()),
             "Invalid value 'm@'. Only letters, numbers, '_', '-', '/' are allowed. "
             "Value must start and end with a letter or a number.",
         ),
@@ -712,7 +759,7 @@ def test_assign_a_deregistered_version(path: Path, clock: Callable[[int], None])
     ],
 )
 def test_assign_refusals(path: Path, call: Callable[[str], object], message: str) -> None:
-    writes.register(str(path), "m", "HEAD~2")
+    write(str(path), Register("m", ref="HEAD~2"), WriteOptions())
     fails(lambda: call(str(path)), message, path)
 
 
@@ -721,7 +768,7 @@ def test_assign_failing_after_its_registration_leaves_no_tag(path: Path) -> None
         make_lightweight_tag(repo, "m#prod", repo.head().decode())
     # The registration tag is written, then the simple assignment tag clashes.
     fails(
-        lambda: writes.assign(str(path), "m", "prod", ref="HEAD", simple="true"),
+        lambda: write(str(path), Assign("m", "prod", ref="HEAD"), WriteOptions(simple="true")),
         "tag 'm#prod' already exists",
         path,
     )
@@ -730,19 +777,25 @@ def test_assign_failing_after_its_registration_leaves_no_tag(path: Path) -> None
 
 def test_allowed_stages(path: Path) -> None:
     (path / ".gto").write_text("stages: [dev, prod]\n")
-    writes.register(str(path), "m")
+    write(str(path), Register("m"), WriteOptions())
     message = "Allowed stages are: '['dev', 'prod']'"
-    fails(lambda: writes.assign(str(path), "m", "qa", version="v0.0.1"), message, path)
-    fails(lambda: writes.assign(str(path), "m", "qa", ref="HEAD~1"), message, path)
-    fails(lambda: writes.unassign(str(path), "m", "v0.0.1", "qa"), message, path)
-    (event,) = writes.assign(str(path), "m", "prod", version="v0.0.1").created
+    fails(
+        lambda: write(str(path), Assign("m", "qa", version="v0.0.1"), WriteOptions()), message, path
+    )
+    fails(lambda: write(str(path), Assign("m", "qa", ref="HEAD~1"), WriteOptions()), message, path)
+    fails(
+        lambda: write(str(path), Unassign("m", "qa", version="v0.0.1"), WriteOptions()),
+        message,
+        path,
+    )
+    (event,) = write(str(path), Assign("m", "prod", version="v0.0.1"), WriteOptions()).created
     assert event.tag == "m#prod#1"
 
 
 def test_allowed_stages_from_the_environment(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GTO_STAGES", '["staging"]')
     fails(
-        lambda: writes.assign(str(path), "m", "prod", ref="HEAD"),
+        lambda: write(str(path), Assign("m", "prod", ref="HEAD"), WriteOptions()),
         "Allowed stages are: '['staging']'",
         path,
     )
@@ -754,19 +807,19 @@ def test_allowed_stages_from_the_environment(path: Path, monkeypatch: pytest.Mon
 @pytest.fixture
 def staged(path: Path, clock: Callable[[int], None]) -> Path:
     """m@v0.0.1 on c1 in dev and prod, m@v0.0.2 on c2 in prod."""
-    writes.register(str(path), "m", "HEAD~2")  # 1000
+    write(str(path), Register("m", ref="HEAD~2"), WriteOptions())  # 1000
     clock(1010)
-    writes.assign(str(path), "m", "dev", version="v0.0.1")  # m#dev#1
+    write(str(path), Assign("m", "dev", version="v0.0.1"), WriteOptions())  # m#dev#1
     clock(1020)
-    writes.assign(str(path), "m", "prod", version="v0.0.1")  # m#prod#2
+    write(str(path), Assign("m", "prod", version="v0.0.1"), WriteOptions())  # m#prod#2
     clock(1030)
-    writes.assign(str(path), "m", "prod", ref="HEAD~1")  # m@v0.0.2, m#prod#3
+    write(str(path), Assign("m", "prod", ref="HEAD~1"), WriteOptions())  # m@v0.0.2, m#prod#3
     clock(1040)
     return path
 
 
 def test_unassign(staged: Path, commits: dict[str, str]) -> None:
-    outcome = writes.unassign(str(staged), "m", "v0.0.1", "prod")
+    outcome = write(str(staged), Unassign("m", "prod", version="v0.0.1"), WriteOptions())
     assert outcome.created == [
         Unassignment(
             artifact="m",
@@ -789,17 +842,21 @@ def test_unassign(staged: Path, commits: dict[str, str]) -> None:
 
 
 def test_unassign_simple_and_repeated(staged: Path, clock: Callable[[int], None]) -> None:
-    (event,) = writes.unassign(str(staged), "m", "v0.0.1", "dev", simple="true").created
+    (event,) = write(
+        str(staged), Unassign("m", "dev", version="v0.0.1"), WriteOptions(simple="true")
+    ).created
     assert event.tag == "m#dev!"
     clock(1041)
     # Upstream writes another tag here without --force (quirk Q6); gto asks for it.
     fails(
-        lambda: writes.unassign(str(staged), "m", "v0.0.1", "dev"),
+        lambda: write(str(staged), Unassign("m", "dev", version="v0.0.1"), WriteOptions()),
         "Stage 'dev' of version 'v0.0.1' is unassigned already. "
         "Use the '--force' flag to create a new Git tag nevertheless.",
         staged,
     )
-    (forced,) = writes.unassign(str(staged), "m", "v0.0.1", "dev", force=True).created
+    (forced,) = write(
+        str(staged), Unassign("m", "dev", version="v0.0.1"), WriteOptions(force=True)
+    ).created
     assert forced.tag == "m#dev!#4"
 
 
@@ -821,15 +878,20 @@ def test_unassign_simple_and_repeated(staged: Path, clock: Callable[[int], None]
     ],
 )
 def test_unassign_refusals(staged: Path, args: tuple[str, str, str], message: str) -> None:
-    fails(lambda: writes.unassign(str(staged), *args), message, staged)
+    name, version, stage = args
+    fails(
+        lambda: write(str(staged), Unassign(name, stage, version), WriteOptions()), message, staged
+    )
 
 
 def test_unassign_delete(staged: Path, clock: Callable[[int], None]) -> None:
-    writes.unassign(str(staged), "m", "v0.0.1", "prod")  # m#prod!#4 at 1040
+    write(str(staged), Unassign("m", "prod", version="v0.0.1"), WriteOptions())  # m#prod!#4 at 1040
     clock(1050)
-    writes.assign(str(staged), "m", "prod", version="v0.0.1")  # m#prod#5
+    write(str(staged), Assign("m", "prod", version="v0.0.1"), WriteOptions())  # m#prod#5
     clock(1060)
-    outcome = writes.unassign(str(staged), "m", "v0.0.1", "prod", delete=True)
+    outcome = write(
+        str(staged), Unassign("m", "prod", version="v0.0.1", delete=True), WriteOptions()
+    )
     assert outcome.created == []
     assert outcome.deleted == ["m#prod#2", "m#prod!#4", "m#prod#5"]  # oldest first
     assert tag_names(staged) == ["m#dev#1", "m#prod#3", "m@v0.0.1", "m@v0.0.2"]
@@ -839,7 +901,7 @@ def test_unassign_delete(staged: Path, clock: Callable[[int], None]) -> None:
 
 
 def test_deregister(staged: Path, commits: dict[str, str]) -> None:
-    outcome = writes.deregister(str(staged), "m", "v0.0.1")
+    outcome = write(str(staged), Deregister("m", version="v0.0.1"), WriteOptions())
     assert outcome.created == [
         Deregistration(
             artifact="m",
@@ -858,38 +920,40 @@ def test_deregister(staged: Path, commits: dict[str, str]) -> None:
 
 
 def test_deregister_incremental(staged: Path) -> None:
-    (event,) = writes.deregister(str(staged), "m", "v0.0.2", simple="false").created
+    (event,) = write(
+        str(staged), Deregister("m", version="v0.0.2"), WriteOptions(simple="false")
+    ).created
     assert event.tag == "m@v0.0.2!#4"
 
 
 def test_deregister_refusals(staged: Path, commits: dict[str, str]) -> None:
     fails(
-        lambda: writes.deregister(str(staged), "nobody", "v0.0.1"),
+        lambda: write(str(staged), Deregister("nobody", version="v0.0.1"), WriteOptions()),
         "Cannot find artifact 'nobody'",
         staged,
     )
     fails(
-        lambda: writes.deregister(str(staged), "m", "v0.0.9"),
+        lambda: write(str(staged), Deregister("m", version="v0.0.9"), WriteOptions()),
         "Version 'v0.0.9' of artifact 'm' is not found",
         staged,
     )
-    writes.deregister(str(staged), "m", "v0.0.1")
+    write(str(staged), Deregister("m", version="v0.0.1"), WriteOptions())
     fails(
-        lambda: writes.deregister(str(staged), "m", "v0.0.1"),
+        lambda: write(str(staged), Deregister("m", version="v0.0.1"), WriteOptions()),
         f"The version at ref '{commits['c1']}' was deregistered already",
         staged,
     )
     with Repo(str(staged)) as repo:
         make_tag(repo, "m@v5.0.0!", commits["c3"], time=EPOCH + 1)
     fails(
-        lambda: writes.deregister(str(staged), "m", "v5.0.0"),
+        lambda: write(str(staged), Deregister("m", version="v5.0.0"), WriteOptions()),
         f"The version at ref '{commits['c3']}' is not registered",
         staged,
     )
 
 
 def test_deregister_delete(staged: Path, clock: Callable[[int], None]) -> None:
-    outcome = writes.deregister(str(staged), "m", "v0.0.1", delete=True)
+    outcome = write(str(staged), Deregister("m", version="v0.0.1", delete=True), WriteOptions())
     assert outcome.deleted == ["m@v0.0.1", "m#dev#1", "m#prod#2"]
     assert tag_names(staged) == ["m#prod#3", "m@v0.0.2"]
 
@@ -897,14 +961,16 @@ def test_deregister_delete(staged: Path, clock: Callable[[int], None]) -> None:
 def test_deregister_delete_of_a_deregistered_version_needs_force(
     staged: Path, clock: Callable[[int], None], commits: dict[str, str]
 ) -> None:
-    writes.deregister(str(staged), "m", "v0.0.1")  # 1040
+    write(str(staged), Deregister("m", version="v0.0.1"), WriteOptions())  # 1040
     clock(1050)
     fails(
-        lambda: writes.deregister(str(staged), "m", "v0.0.1", delete=True),
+        lambda: write(str(staged), Deregister("m", version="v0.0.1", delete=True), WriteOptions()),
         f"The version at ref '{commits['c1']}' was deregistered already",
         staged,
     )
-    outcome = writes.deregister(str(staged), "m", "v0.0.1", delete=True, force=True)
+    outcome = write(
+        str(staged), Deregister("m", version="v0.0.1", delete=True), WriteOptions(force=True)
+    )
     assert outcome.deleted == ["m@v0.0.1", "m#dev#1", "m#prod#2", "m@v0.0.1!"]
 
 
@@ -912,7 +978,7 @@ def test_deregister_delete_of_a_deregistered_version_needs_force(
 
 
 def test_deprecate(staged: Path, commits: dict[str, str], clock: Callable[[int], None]) -> None:
-    outcome = writes.deprecate(str(staged), "m")
+    outcome = write(str(staged), Deprecate("m"), WriteOptions())
     # On the commit of the artifact's latest event: m#prod#3 on c2.
     assert outcome.created == [
         Deprecation(
@@ -928,46 +994,54 @@ def test_deprecate(staged: Path, commits: dict[str, str], clock: Callable[[int],
     assert target(staged, "m@deprecated") == commits["c2"]
     assert not Session(GitRepo.open(staged)).registry().artifacts["m"].is_active
     clock(1041)
-    fails(lambda: writes.deprecate(str(staged), "m"), "Artifact was deprecated already", staged)
     fails(
-        lambda: writes.deprecate(str(staged), "m", delete=True),
+        lambda: write(str(staged), Deprecate("m"), WriteOptions()),
         "Artifact was deprecated already",
         staged,
     )
     fails(
-        lambda: writes.deprecate(str(staged), "m", force=True, simple="true"),
+        lambda: write(str(staged), Deprecate("m", delete=True), WriteOptions()),
+        "Artifact was deprecated already",
+        staged,
+    )
+    fails(
+        lambda: write(str(staged), Deprecate("m"), WriteOptions(simple="true", force=True)),
         "Can't use 'force' with 'simple=True'",
         staged,
     )
-    (forced,) = writes.deprecate(str(staged), "m", force=True).created
+    (forced,) = write(str(staged), Deprecate("m"), WriteOptions(force=True)).created
     assert forced.tag == "m@deprecated#4"
     # A registration revives it.
     clock(1042)
-    writes.register(str(staged), "m", "HEAD")
+    write(str(staged), Register("m", ref="HEAD"), WriteOptions())
     assert Session(GitRepo.open(staged)).registry().artifacts["m"].is_active
 
 
 def test_deprecate_at_a_ref_and_unknown_artifacts(path: Path, commits: dict[str, str]) -> None:
-    fails(lambda: writes.deprecate(str(path), "nobody"), "Cannot find artifact 'nobody'", path)
     fails(
-        lambda: writes.deprecate(str(path), "nobody", delete=True, force=True),
+        lambda: write(str(path), Deprecate("nobody"), WriteOptions()),
         "Cannot find artifact 'nobody'",
         path,
     )
-    (event,) = writes.deprecate(str(path), "nobody", force=True).created
+    fails(
+        lambda: write(str(path), Deprecate("nobody", delete=True), WriteOptions(force=True)),
+        "Cannot find artifact 'nobody'",
+        path,
+    )
+    (event,) = write(str(path), Deprecate("nobody"), WriteOptions(force=True)).created
     assert (event.tag, event.commit_hexsha) == ("nobody@deprecated#1", commits["c3"])
-    writes.register(str(path), "m", "HEAD~2")
-    (event,) = writes.deprecate(str(path), "m", ref="feature", simple="false").created
+    write(str(path), Register("m", ref="HEAD~2"), WriteOptions())
+    (event,) = write(str(path), Deprecate("m", ref="feature"), WriteOptions(simple="false")).created
     assert (event.tag, event.commit_hexsha) == ("m@deprecated#1", commits["f1"])
 
 
 def test_deprecate_delete(staged: Path, clock: Callable[[int], None]) -> None:
-    writes.register(str(staged), "other", "HEAD")
-    writes.unassign(str(staged), "m", "v0.0.1", "dev")  # m#dev!#4 at 1040
+    write(str(staged), Register("other", ref="HEAD"), WriteOptions())
+    write(str(staged), Unassign("m", "dev", version="v0.0.1"), WriteOptions())  # m#dev!#4 at 1040
     clock(1050)
-    writes.deprecate(str(staged), "m", simple="false")  # m@deprecated#5
+    write(str(staged), Deprecate("m"), WriteOptions(simple="false"))  # m@deprecated#5
     clock(1060)
-    outcome = writes.deprecate(str(staged), "m", delete=True, force=True)
+    outcome = write(str(staged), Deprecate("m", delete=True), WriteOptions(force=True))
     assert outcome.deleted == [
         "m@v0.0.1",
         "m#dev#1",
@@ -1023,7 +1097,7 @@ def remote_tags(bare: Path) -> dict[Ref, ObjectID]:
 
 
 def test_push_created_tags(path: Path, origin: Path) -> None:
-    outcome = writes.assign(str(path), "m", "prod", ref="HEAD", push=True)
+    outcome = write(str(path), Assign("m", "prod", ref="HEAD"), WriteOptions(push=True))
     assert outcome.pushed is True
     assert [e.tag for e in outcome.created] == ["m@v0.0.1", "m#prod#1"]
     local = refs(path)
@@ -1038,10 +1112,12 @@ def test_push_created_tags(path: Path, origin: Path) -> None:
 
 
 def test_push_deleted_tags(path: Path, origin: Path, clock: Callable[[int], None]) -> None:
-    writes.assign(str(path), "m", "prod", ref="HEAD", push=True)
-    writes.register(str(path), "other", push=True)
+    write(str(path), Assign("m", "prod", ref="HEAD"), WriteOptions(push=True))
+    write(str(path), Register("other"), WriteOptions(push=True))
     clock(1001)
-    outcome = writes.deregister(str(path), "m", "v0.0.1", delete=True, push=True)
+    outcome = write(
+        str(path), Deregister("m", version="v0.0.1", delete=True), WriteOptions(push=True)
+    )
     assert outcome.deleted == ["m@v0.0.1", "m#prod#1"] and outcome.pushed
     assert set(remote_tags(origin)) == {b"other@v0.0.1"}
     assert tag_names(path) == ["other@v0.0.1"]
@@ -1054,7 +1130,7 @@ def test_rejected_push_rolls_the_tag_back(
         theirs = make_tag(repo, "m@v0.0.1", commits["c1"], message="theirs")
     before = refs(path)
     with pytest.raises(PushError) as error:
-        writes.register(str(path), "m", "HEAD", push=True)
+        write(str(path), Register("m", ref="HEAD"), WriteOptions(push=True))
     assert "refs/tags/m@v0.0.1 already exists there with another target" in error.value.message
     assert "\n" not in error.value.message
     assert refs(path) == before
@@ -1064,16 +1140,16 @@ def test_rejected_push_rolls_the_tag_back(
 def test_failed_push_of_deletions_restores_every_tag(path: Path, origin: Path) -> None:
     # The remote lacks the tags, so deleting them there fails: none is deleted here. The
     # deletions are pushed in the order they are made, the version tag last.
-    writes.assign(str(path), "m", "prod", ref="HEAD")
+    write(str(path), Assign("m", "prod", ref="HEAD"), WriteOptions())
     before = refs(path)
     with pytest.raises(PushError, match=r"Cannot delete refs/tags/m#prod#1 on .*no such ref"):
-        writes.deregister(str(path), "m", "v0.0.1", delete=True, push=True)
+        write(str(path), Deregister("m", version="v0.0.1", delete=True), WriteOptions(push=True))
     assert refs(path) == before
 
 
 def test_push_without_origin_writes_nothing(path: Path) -> None:
     fails(
-        lambda: writes.register(str(path), "m", push=True),
+        lambda: write(str(path), Register("m"), WriteOptions(push=True)),
         "No remote 'origin' configured: add it with `git remote add origin URL` "
         "(or set remote.origin.url in .git/config)",
         path,
@@ -1091,7 +1167,7 @@ def test_push_to_an_empty_remote_sends_the_history(
         config = ConfigFile.from_path(str(config_path))
         config.set((b"remote", b"origin"), b"url", url.encode())
         config.write_to_path(str(config_path))
-        writes.register(str(path), "m", "HEAD~1", push=True)
+        write(str(path), Register("m", ref="HEAD~1"), WriteOptions(push=True))
     with Repo(str(bare)) as repo:
         tag = repo[repo.refs[Ref(b"refs/tags/m@v0.0.1")]]
         assert isinstance(tag, Tag)

@@ -8,6 +8,9 @@ scmrepo `Git`/dulwich `Repo` (their folder is used). Each call opens the
 repository once and closes it before returning, reads each tag object at most
 once, and reads `.gto` and each distinct annotation file once.
 
+gto's own operations, with everything a command did or found as typed values,
+are in `gto.api.commands`: the command line uses them.
+
 `stdout=` is accepted where upstream has it. Upstream prints only inside its own
 CLI, so from Python `stdout=True` prints nothing there, and nothing here: use the
 returned event.
@@ -95,6 +98,7 @@ __all__ = [
     "annotate",
     "assign",
     "check_ref",
+    "commands",
     "deprecate",
     "deregister",
     "describe",

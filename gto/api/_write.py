@@ -1,11 +1,14 @@
-"""The writing functions: wrappers over gto.writes and gto.annotating returning what they made."""
+"""The writing functions as upstream has them: each builds a request and returns what it made.
+
+gto.api._writes and gto.api._annotate do the work (gto.api.commands offers them typed).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import TypeVar
 
-from gto import writes
+from gto.api import _annotate, _writes
 from gto.core.annotations import Annotation
 from gto.core.events import (
     Assignment,
@@ -14,6 +17,16 @@ from gto.core.events import (
     Registration,
     TagEvent,
     Unassignment,
+)
+from gto.core.requests import (
+    Assign,
+    Deprecate,
+    Deregister,
+    Outcome,
+    Register,
+    Unassign,
+    WriteOptions,
+    bumps,
 )
 from gto.exceptions import MissingArg, WrongArgs
 from gto.session import RepoLike as Repo
@@ -39,22 +52,9 @@ def register(
     author_email: str | None = None,
 ) -> Registration:
     """Register the commit `ref` as a version (the next one unless `version` or `bump_*`)."""
-    outcome = writes.register(
-        repo,
-        name,
-        ref,
-        version=version,
-        message=message,
-        simple=simple,
-        force=force,
-        bump_major=bump_major,
-        bump_minor=bump_minor,
-        bump_patch=bump_patch,
-        push=push,
-        author=author,
-        author_email=author_email,
-    )
-    return _created(outcome, Registration)
+    request = Register(name, ref, version, bumps(bump_major, bump_minor, bump_patch))
+    options = WriteOptions(message, simple, force, push, author, author_email)
+    return _created(_writes.write(repo, request, options), Registration)
 
 
 def assign(
@@ -76,22 +76,9 @@ def assign(
     """Assign `stage` to `version`, or to the version at `ref` (registered first if need be)."""
     if (version is None) == (ref is None):
         raise WrongArgs(_ONE_OF)
-    outcome = writes.assign(
-        repo,
-        name,
-        stage,
-        version=version,
-        ref=ref,
-        name_version=name_version,
-        message=message,
-        simple=simple,
-        force=force,
-        push=push,
-        skip_registration=skip_registration,
-        author=author,
-        author_email=author_email,
-    )
-    return _created(outcome, Assignment)
+    request = Assign(name, stage, version, ref, name_version, skip_registration)
+    options = WriteOptions(message, simple, force, push, author, author_email)
+    return _created(_writes.write(repo, request, options), Assignment)
 
 
 def unassign(
@@ -112,20 +99,8 @@ def unassign(
     """Take `stage` from a version (by `version` or `ref`); None with `delete=True`."""
     if stage is None:
         raise MissingArg("stage")
-    outcome = writes.unassign(
-        repo,
-        name,
-        version,
-        stage,
-        ref=ref,
-        message=message,
-        simple=simple,
-        force=force,
-        delete=delete,
-        push=push,
-        author=author,
-        author_email=author_email,
-    )
+    options = WriteOptions(message, simple, force, push, author, author_email)
+    outcome = _writes.write(repo, Unassign(name, stage, version, ref, delete), options)
     return None if delete else _created(outcome, Unassignment)
 
 
@@ -144,19 +119,8 @@ def deregister(
     author_email: str | None = None,
 ) -> Deregistration | None:
     """Deregister a version (by `version` or `ref`); None with `delete=True`."""
-    outcome = writes.deregister(
-        repo,
-        name,
-        version,
-        ref=ref,
-        message=message,
-        simple=simple,
-        force=force,
-        delete=delete,
-        push=push,
-        author=author,
-        author_email=author_email,
-    )
+    options = WriteOptions(message, simple, force, push, author, author_email)
+    outcome = _writes.write(repo, Deregister(name, version, ref, delete), options)
     return None if delete else _created(outcome, Deregistration)
 
 
@@ -174,22 +138,12 @@ def deprecate(
     author_email: str | None = None,
 ) -> Deprecation | None:
     """Deprecate an artifact (its tag on `ref`, else on its latest event's commit)."""
-    outcome = writes.deprecate(
-        repo,
-        name,
-        ref=ref,
-        message=message,
-        simple=simple,
-        force=force,
-        delete=delete,
-        push=push,
-        author=author,
-        author_email=author_email,
-    )
+    options = WriteOptions(message, simple, force, push, author, author_email)
+    outcome = _writes.write(repo, Deprecate(name, ref, delete), options)
     return None if delete else _created(outcome, Deprecation)
 
 
-def _created(outcome: writes.Outcome, kind: type[_E]) -> _E:
+def _created(outcome: Outcome, kind: type[_E]) -> _E:
     """The main event a command created: its last tag."""
     event = outcome.created[-1]
     assert isinstance(event, kind)
@@ -216,25 +170,13 @@ def annotate(
     author_email: str | None = None,
 ) -> Annotation:
     """Create or update an artifact's entry in artifacts.yaml (upstream 0.2.8's order)."""
-    from gto import annotating
-
-    change = annotating.annotate(
-        repo,
-        name,
-        type=type,
-        path=path,
-        must_exist=must_exist,
-        allow_same_path=allow_same_path,
-        labels=labels,
-        description=description,
-        custom=custom,
-        commit=commit,
-        push=push,
-        author=author,
-        author_email=author_email,
+    change = _annotate.AnnotationChange(
+        type, path, must_exist, allow_same_path, tuple(labels or ()), description, custom
     )
-    assert change.annotation is not None
-    return change.annotation
+    options = WriteOptions(push=push, author=author, author_email=author_email)
+    made = _annotate.annotate(repo, name, change, commit=commit, options=options)
+    assert made.annotation is not None
+    return made.annotation
 
 
 def remove(
@@ -247,8 +189,5 @@ def remove(
     author_email: str | None = None,
 ) -> None:
     """Remove an artifact's entry from artifacts.yaml; its tags are left alone."""
-    from gto import annotating
-
-    annotating.remove(
-        repo, name, commit=commit, push=push, author=author, author_email=author_email
-    )
+    options = WriteOptions(push=push, author=author, author_email=author_email)
+    _annotate.remove(repo, name, commit=commit, options=options)

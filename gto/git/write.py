@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from gto.exceptions import RefNotFound, RepoError, TagExists, TagNotFound, WrongArgs
-from gto.git import objects, worktree
+from gto.git import files, objects, worktree
 from gto.git.errors import RefBusy, read_error, write_error
 from gto.git.files import RefLocked
 from gto.git.identity import Identity, signature
@@ -26,7 +26,14 @@ if TYPE_CHECKING:
 
     from gto.git.repo import GitRepo
 
-__all__ = ["commit_files", "create_tag", "delete_tag", "restore_tag", "undo_commit"]
+__all__ = [
+    "commit_files",
+    "create_tag",
+    "delete_tag",
+    "restore_tag",
+    "undo_commit",
+    "write_worktree_file",
+]
 
 _T = TypeVar("_T")
 # git waits 100 ms for a ref lock by default; 8 writers on 2 slow cores need longer.
@@ -237,6 +244,14 @@ def undo_commit(git: GitRepo, commit: str, paths: Iterable[str]) -> None:
     if not undone:
         raise RepoError(f"'{head.ref}' moved; commit {commit} was kept")
     worktree.check_out(git, contents)
+
+
+def write_worktree_file(git: GitRepo, path: str, data: bytes) -> None:
+    """Replace a work tree file (`artifacts.yaml`) whole, never through a symlink out of it."""
+    try:
+        files.write_atomically(str(git.worktree_path(path)), data)
+    except OSError as e:
+        raise RepoError(f"Cannot write '{path}': {e.strerror or e}") from e
 
 
 def _tree_path(path: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from gto.core.annotations import (
     Annotation,
@@ -23,10 +22,14 @@ from gto.core.annotations import (
 )
 from gto.core.config import check_type
 from gto.core.dvcyaml import dvc_folder, dvc_yaml_path
+from gto.core.requests import WriteOptions
 from gto.core.tags import check_artifact_name
-from gto.exceptions import ArtifactNotFound, GTOException, NoFile, RepoError, WrongArgs
-from gto.git import files, identity, write
+from gto.exceptions import ArtifactNotFound, NoFile, WrongArgs
+from gto.git.transaction import Transaction
+from gto.git.write import write_worktree_file
 from gto.session import RepoLike, Session, opened
+
+__all__ = ["AnnotationChange", "IndexChange", "annotate", "remove"]
 
 
 @dataclass(frozen=True)
@@ -38,67 +41,58 @@ class IndexChange:
     pushed: bool = False
 
 
+@dataclass(frozen=True)
+class AnnotationChange:
+    """What `annotate` sets: fields given replace the entry's, labels are added."""
+
+    type: str | None = None
+    path: str | None = None
+    must_exist: bool = False
+    allow_same_path: bool = False
+    labels: Iterable[str] = ()
+    description: str = ""
+    custom: object = None
+
+
 def annotate(
     repo: RepoLike,
     name: str,
-    type: str | None = None,
-    path: str | None = None,
-    must_exist: bool = False,
-    allow_same_path: bool = False,
-    labels: Iterable[str] | None = None,
-    description: str = "",
-    custom: Any = None,
-    commit: bool = False,
-    push: bool = False,
-    author: str | None = None,
-    author_email: str | None = None,
+    change: AnnotationChange,
+    *,
+    commit: bool,
+    options: WriteOptions,
 ) -> IndexChange:
     """Create or update an artifact's entry in artifacts.yaml (behaviour reference, 4.5)."""
     check_artifact_name(name)
     with opened(repo, for_writing=True) as session:
-        if type:
-            check_type(session.config, type)
+        if change.type:
+            check_type(session.config, change.type)
         # The artifact's annotation so far may come from a dvc.yaml; it is written to
         # artifacts.yaml, whose entry wins from then on (gto never changes dvc.yaml).
         annotations = session.worktree_annotations()
         index = dict(annotations.index())
         updated = merge_annotation(
             annotations.get(name),
-            type=type,
-            path=path,
-            must_exist=must_exist,
-            labels=labels or (),
-            description=description,
-            custom=custom,
+            type=change.type,
+            path=change.path,
+            must_exist=change.must_exist,
+            labels=change.labels,
+            description=change.description,
+            custom=change.custom,
         )
-        if must_exist and path:
+        path = change.path
+        if change.must_exist and path:
             head = session.git.head()
             if head is None or not session.git.path_exists_at(head, path):
                 raise NoFile(path)
-        if path and not allow_same_path:
+        if path and not change.allow_same_path:
             check_path_conflict(annotations, name, path)
         index[name] = updated
-        return _save(
-            session,
-            name,
-            index,
-            commit_message_annotate(name, type, path),
-            updated,
-            commit=commit or push,
-            push=push,
-            author=author,
-            author_email=author_email,
-        )
+        message = commit_message_annotate(name, change.type, path)
+        return _save(session, name, index, message, updated, commit=commit, options=options)
 
 
-def remove(
-    repo: RepoLike,
-    name: str,
-    commit: bool = False,
-    push: bool = False,
-    author: str | None = None,
-    author_email: str | None = None,
-) -> IndexChange:
+def remove(repo: RepoLike, name: str, *, commit: bool, options: WriteOptions) -> IndexChange:
     """Drop an artifact's entry from artifacts.yaml; its tags are left alone."""
     with opened(repo, for_writing=True) as session:
         annotations = session.worktree_annotations()
@@ -111,17 +105,8 @@ def remove(
                 )
             raise ArtifactNotFound(name)
         del index[name]
-        return _save(
-            session,
-            name,
-            index,
-            commit_message_remove(name),
-            None,
-            commit=commit or push,
-            push=push,
-            author=author,
-            author_email=author_email,
-        )
+        message = commit_message_remove(name)
+        return _save(session, name, index, message, None, commit=commit, options=options)
 
 
 def _save(
@@ -132,11 +117,11 @@ def _save(
     annotation: Annotation | None,
     *,
     commit: bool,
-    push: bool,
-    author: str | None,
-    author_email: str | None,
+    options: WriteOptions,
 ) -> IndexChange:
     git = session.git
+    push = options.push
+    commit = commit or push
     filename = session.config.index
     head = git.head()
     committed = session.committed_file(head, filename)
@@ -151,10 +136,7 @@ def _save(
             raise WrongArgs(
                 f"A bare repository has no work tree to write {filename} to: use --commit"
             )
-        try:
-            files.write_atomically(str(git.worktree_path(filename)), text)
-        except OSError as e:
-            raise RepoError(f"Cannot write '{filename}': {e.strerror or e}") from e
+        write_worktree_file(git, filename, text)
         return IndexChange(annotation)
     # A work tree file that already holds the new text is what a killed `--commit` of
     # the same change leaves: committing it finishes that command's work.
@@ -164,17 +146,15 @@ def _save(
             "automated committing is not possible. "
             "Suggested action: Commit the changes and re-run this command."
         )
-    # Checked before committing, so a refused push leaves no commit behind.
-    branch = git.current_branch() if push else None
-    if push and branch is None:
-        raise WrongArgs("Cannot push a commit made on a detached HEAD; check out a branch")
-    who = identity.writer(git, session.environ, author, author_email)
-    sha = write.commit_files(git, {filename: text}, message, who, identity.now(session.environ))
-    if branch is None:
+    transaction = Transaction(
+        git, session.environ, author=options.author, author_email=options.author_email
+    )
+    sha = transaction.commit({filename: text}, message, push=push)
+    if not push:
         return IndexChange(annotation, sha)
     try:
-        session.push([(branch, branch)])
-    except GTOException:
-        write.undo_commit(git, sha, [filename])
+        session.push(transaction.refspecs())
+    except BaseException:
+        transaction.rollback()  # a refused push leaves no commit behind
         raise
     return IndexChange(annotation, sha, pushed=True)
