@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from gto.core.flags import parse_flag
 from gto.exceptions import ValidationError
@@ -23,19 +23,23 @@ _SIZE = re.compile(r"(\d+)\s*([KMG]?)i?B?", re.IGNORECASE)
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 
 
-@dataclass(frozen=True)
-class Limits:
+class Limits(NamedTuple):
     """How long to wait for a server's next bytes, and how many bytes to take at most."""
 
     timeout: float = 60.0
     max_bytes: int = 1 << 30
 
 
-@dataclass(frozen=True)
 class Settings:
-    """What the environment says, read once per call (`current()`)."""
+    """What the environment says, read once per call (`current()`).
 
-    environ: Mapping[str, str] = field(default_factory=dict)
+    A plain class, not a dataclass: `gto --help` reads it, and must stay quick.
+    """
+
+    __slots__ = ("environ",)
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        self.environ: Mapping[str, str] = {} if environ is None else environ
 
     def _gto(self, name: str) -> str | None:
         """A GTO_* variable; like upstream, its name is matched in any case."""

@@ -18,7 +18,7 @@ from github_files import DELIMITER, normalise_delimiters, parse_outputs
 from gto.cli import main
 from gto.core.ci_view import ref_fields
 from gto.exceptions import CIOutputError
-from gto.render_ci import GITLAB_DOTENV_LIMIT, render_github_outputs, render_gitlab_dotenv
+from gto.render.ci import GITLAB_DOTENV_LIMIT, render_github_outputs, render_gitlab_dotenv
 
 MULTI_LINE = "Promote v1.1.0 to prod\n\nApproved-by: QA team\n"
 INJECTION = (
@@ -221,7 +221,7 @@ def history(tmp_path: Path) -> Path:
     ],
 )
 def test_previous_version(history: Path, tag: str, previous: str | None) -> None:
-    from gto.ref_report import ref_report
+    from gto.api.commands import ref_report
 
     assert ref_report(str(history), tag).previous_version == previous
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from gto.cli import main
-from gto.completion_scripts import completion_script
+from gto.cli.completion_scripts import completion_script
 
 
 @pytest.fixture

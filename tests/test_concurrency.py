@@ -21,9 +21,8 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 
 import gto
-from gto.api.commands import Assign, WriteOptions, write
+from gto.api.commands import Assign, WriteOptions, diagnose, write
 from gto.core.tags import Action, parse_tag
-from gto.doctor import diagnose
 from gto.git import identity as git_identity
 from gto.git import write as gitwrite
 from gto.git.repo import GitRepo

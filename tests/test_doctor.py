@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from builders import build_registry, init_repo, make_commit
 
+from gto.api.commands import diagnose
 from gto.cli import main
-from gto.doctor import diagnose
 
 CLEAN = [
     ("commit", "c1", {"artifacts.yaml": "m: {type: model}\n"}),

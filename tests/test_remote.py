@@ -39,12 +39,12 @@ from dulwich.web import make_wsgi_chain
 from servers import REAL_GIT, dulwich_http_server, git_daemon, git_http_backend, need_real_git
 
 import gto
-import gto.cli
 from gto import api
 from gto.cli import main
 from gto.git.repo import GitRepo
 from gto.remote import lock as cache_lock
 from gto.remote.credentials import redact
+from gto.render import terminal as render_terminal
 from gto.session import RepoSpec, Session, is_remote
 
 pytestmark = pytest.mark.server
@@ -805,7 +805,7 @@ def test_progress_shows_only_on_a_terminal(demo: Path, monkeypatch: pytest.Monke
         def isatty(self) -> bool:
             return True
 
-    monkeypatch.setattr(gto.cli, "PROGRESS_DELAY", 0.0)
+    monkeypatch.setattr(render_terminal, "PROGRESS_DELAY", 0.0)
     with auth_http_server(demo) as port:
         url = f"http://bob:{TOKEN}@127.0.0.1:{port}/demo.git"
         terminal = Terminal()

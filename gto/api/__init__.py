@@ -52,8 +52,7 @@ from gto.core.events import (
     TagEvent,
     Unassignment,
 )
-from gto.core.state import Version, VersionSort, VStage
-from gto.core.views import (
+from gto.core.rows import (
     HistoryEntry,
     HistoryRow,
     RegistryEntry,
@@ -61,6 +60,7 @@ from gto.core.views import (
     VersionDict,
     VersionRow,
 )
+from gto.core.state import Version, VersionSort, VStage
 from gto.exceptions import NoRepo, NotImplementedInGTO, RefNotFound, WrongArgs
 from gto.session import RepoLike as Repo
 from gto.tag import TagFields

@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Literal, overload
 
 from gto.core import views
-from gto.core.state import Version, VersionSort, VStage, check_limits
-from gto.core.tags import Shortcut, check_name, parse_shortcut, shortcut_mistake
-from gto.core.views import (
+from gto.core.rows import (
     HistoryEntry,
     HistoryRow,
     RegistryEntry,
@@ -15,6 +13,8 @@ from gto.core.views import (
     VersionDict,
     VersionRow,
 )
+from gto.core.state import Version, VersionSort, VStage, check_limits
+from gto.core.tags import Shortcut, check_name, parse_shortcut, shortcut_mistake
 from gto.exceptions import ArtifactNotFound, GTOException, ValidationError, WrongArgs
 from gto.session import RepoLike as Repo
 from gto.session import Session, opened
@@ -117,7 +117,7 @@ def show(
     with opened(repo) as session:
         if name is None:
             registry = session.registry(all_branches=all_branches, all_commits=all_commits)
-            view = views.registry_view(
+            lines = views.registry_lines(
                 registry,
                 views.registry_stage_names(registry, session.config.stages),
                 deprecated=deprecated,
@@ -126,7 +126,9 @@ def show(
                 versions_per_stage=versions_per_stage,
                 sort=order,
             )
-            return (views.registry_rows(view, truncate=truncate_hexsha), "keys") if table else view
+            if table:
+                return views.registry_rows(lines, truncate=truncate_hexsha), "keys"
+            return views.registry_view(lines)
         shortcut = parse_shortcut(name)
         if shortcut.stage is not None:
             check_name(shortcut.stage)

@@ -9,7 +9,13 @@ view of a tag. Each opens the repository once and closes it before returning.
 from __future__ import annotations
 
 from gto.api._annotate import AnnotationChange, IndexChange, annotate, remove
+from gto.api._ci import RefReport, ref_report
+from gto.api._doctor import DoctorReport, Problem, diagnose, doctor
+from gto.api._words import registry_words
 from gto.api._writes import write
+from gto.core.annotations import Annotation
+from gto.core.annotations import annotation_json as _annotation_json
+from gto.core.events import Event
 from gto.core.requests import (
     Assign,
     Deprecate,
@@ -21,22 +27,71 @@ from gto.core.requests import (
     WriteOptions,
     bumps,
 )
-from gto.session import RepoSpec
+from gto.core.tags import ParsedTag
+from gto.core.tags import parse_tag as _parse_tag
+from gto.core.views import event_dict, state_dict
+from gto.session import RepoLike, RepoSpec, opened
+from gto.settings import Settings, current
 
 __all__ = [
+    "Annotation",
     "AnnotationChange",
     "Assign",
     "Deprecate",
     "Deregister",
+    "DoctorReport",
     "IndexChange",
     "Outcome",
+    "Problem",
+    "RefReport",
     "Register",
+    "RepoLike",
     "RepoSpec",
     "Request",
+    "Settings",
     "Unassign",
     "WriteOptions",
     "annotate",
+    "annotation_json",
     "bumps",
+    "diagnose",
+    "doctor",
+    "event_json",
+    "parse_tag",
+    "ref_report",
+    "registry_words",
     "remove",
+    "settings",
+    "state",
     "write",
 ]
+
+
+def parse_tag(name: str) -> ParsedTag:
+    """A GTO tag name's parts (`gto parse-tag`); `to_dict()` gives the JSON shape.
+
+    Raises:
+        InvalidTagName: not a GTO tag.
+    """
+    return _parse_tag(name)
+
+
+def event_json(event: Event) -> dict[str, object]:
+    """An event as `check-ref --json` shows it: its fields, then its kind."""
+    return event_dict(event, meta=False, kind=True)
+
+
+def annotation_json(annotation: Annotation) -> dict[str, object]:
+    """An annotation as `describe` shows it: the fields that differ from the defaults."""
+    return _annotation_json(annotation)
+
+
+def state(repo: RepoLike) -> dict[str, object]:
+    """The replayed registry as one JSON document (`gto print-state`, for debugging)."""
+    with opened(repo) as session:
+        return state_dict(session.registry())
+
+
+def settings() -> Settings:
+    """What the environment says now (gto.settings): where CI files go, for instance."""
+    return current()

@@ -7,9 +7,11 @@ field changes meaning or disappears; new fields may be added without a change.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from gto.core.events import TagEvent
+
+__all__ = ["FIELDS", "SCHEMA_VERSION", "RefFields", "ref_document", "ref_fields", "ref_headline"]
 
 SCHEMA_VERSION = 1
 
@@ -29,7 +31,24 @@ FIELDS = (
 )
 
 
-def ref_fields(event: TagEvent | None, previous_version: str | None = None) -> dict[str, Any]:
+class RefFields(TypedDict):
+    """A tag's CI fields; all but `is_gto` are None for a ref that is not GTO's."""
+
+    is_gto: bool
+    event: str | None
+    name: str | None
+    version: str | None
+    stage: str | None
+    tag: str | None
+    commit: str | None
+    tagger: str | None
+    tagger_email: str | None
+    created_at: str | None  # ISO 8601, in the tag's own offset
+    message: str | None
+    previous_version: str | None
+
+
+def ref_fields(event: TagEvent | None, previous_version: str | None = None) -> RefFields:
     """The fields in `FIELDS` order; all but `is_gto` are None for a ref that is not GTO's.
 
     `previous_version` is, for a stage event, the version that held the stage just
@@ -39,7 +58,20 @@ def ref_fields(event: TagEvent | None, previous_version: str | None = None) -> d
     (False, None)
     """
     if event is None:
-        return {name: False if name == "is_gto" else None for name in FIELDS}
+        return RefFields(
+            is_gto=False,
+            event=None,
+            name=None,
+            version=None,
+            stage=None,
+            tag=None,
+            commit=None,
+            tagger=None,
+            tagger_email=None,
+            created_at=None,
+            message=None,
+            previous_version=None,
+        )
     return {
         "is_gto": True,
         "event": event.kind,
@@ -56,7 +88,7 @@ def ref_fields(event: TagEvent | None, previous_version: str | None = None) -> d
     }
 
 
-def ref_document(fields: dict[str, Any]) -> dict[str, Any]:
+def ref_document(fields: RefFields) -> dict[str, object]:
     """The `json` output: every field, after the schema version."""
     return {"schema_version": SCHEMA_VERSION, **fields}
 

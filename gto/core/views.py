@@ -1,109 +1,29 @@
 """State -> rows: which fields each command shows, in which order, and how they are sorted.
 
-JSON-shaped dicts are built here once; tables and plain lines are cut from them.
+JSON-shaped dicts (gto.core.rows) are built here once; tables and plain lines are cut
+from them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import fields
-from datetime import datetime
-from typing import Any, TypedDict
+from dataclasses import dataclass, fields
+from typing import Any
 
 from gto.core.annotations import Annotation
 from gto.core.events import Event
+from gto.core.rows import (
+    HistoryEntry,
+    HistoryRow,
+    RegistryEntry,
+    RegistryRow,
+    VersionDict,
+    VersionRow,
+    VStageDict,
+)
 from gto.core.state import Artifact, Registry, Version, VersionSort, VStage
 
 HEXSHA_LEN = 40
-
-
-class RegistryEntry(TypedDict):
-    """One artifact in `show`'s registry (`--json`): the stage values list versions."""
-
-    version: str | None
-    stage: dict[str, str | None]
-    registered: bool
-    active: bool
-
-
-class VStageDict(TypedDict):
-    """A version's stage in `show NAME --json`; the event fields are its latest assignment's."""
-
-    artifact: str
-    commit_hexsha: str
-    version: str
-    stage: str
-    assignments: list[dict[str, Any]]
-    unassignments: list[dict[str, Any]]
-    is_active: bool
-    activated_at: datetime | None
-    created_at: datetime | None
-    author: str | None
-    author_email: str | None
-    message: str | None
-    ref: str | None
-
-
-class VersionDict(TypedDict):
-    """One version in `show NAME --json`."""
-
-    artifact: str
-    commit_hexsha: str
-    version: str
-    enrichments: list[dict[str, Any]]
-    registrations: list[dict[str, Any]]
-    deregistrations: list[dict[str, Any]]
-    stages: list[VStageDict]
-    is_active: bool
-    activated_at: datetime
-    created_at: datetime
-    author: str
-    author_email: str
-    message: str
-    ref: str
-    discovered: bool
-
-
-class VersionRow(TypedDict):
-    """A row of `show NAME`'s table."""
-
-    artifact: str
-    version: str | None
-    stage: str
-    created_at: datetime
-    ref: str | None
-
-
-class HistoryEntry(TypedDict):
-    """One event in `history --json`."""
-
-    timestamp: datetime
-    artifact: str
-    event: str
-    priority: int
-    version: str | None
-    stage: str | None
-    commit: str
-    author: str
-    author_email: str
-    message: str
-    ref: str
-
-
-class HistoryRow(TypedDict):
-    """A row of `history`'s table."""
-
-    timestamp: datetime
-    artifact: str
-    event: str
-    version: str | None
-    stage: str | None
-    commit: str | None
-    ref: str | None
-
-
-# `show`'s registry table: name, latest, then one `#stage` column per stage.
-RegistryRow = dict[str, str | None]
 
 
 def is_hexsha(value: str | None) -> bool:
@@ -163,7 +83,18 @@ def registry_stage_names(registry: Registry, allowed: Sequence[str] | None) -> l
     return list(allowed) if allowed is not None else registry.used_stages()
 
 
-def registry_view(
+@dataclass(frozen=True)
+class RegistryLine:
+    """One artifact of `gto show`: its latest version and each stage's holders, as values."""
+
+    name: str
+    latest: str | None
+    stages: dict[str, tuple[str, ...]]  # stage -> versions holding it (none: not held)
+    registered: bool
+    active: bool
+
+
+def registry_lines(
     registry: Registry,
     stage_names: Sequence[str],
     *,
@@ -172,9 +103,9 @@ def registry_view(
     assignments_per_version: int = -1,
     versions_per_stage: int = 1,
     sort: VersionSort = VersionSort.TIMESTAMP,
-) -> dict[str, RegistryEntry]:
-    """`{name: {version, stage: {stage: "v1, v2" | None}, registered, active}}`."""
-    result: dict[str, RegistryEntry] = {}
+) -> list[RegistryLine]:
+    """The artifacts `gto show` lists, by name order of the registry."""
+    lines = []
     for name, artifact in registry.artifacts.items():
         if not deprecated and not artifact.is_active:
             continue
@@ -185,37 +116,48 @@ def registry_view(
             versions_per_stage=versions_per_stage,
             sort=sort,
         )
-        result[name] = {
-            "version": latest.version if latest else None,
-            "stage": {
-                stage: ", ".join(h.version for h in holders[stage]) if holders.get(stage) else None
-                for stage in stage_names
-            },
-            "registered": artifact.is_registered,
-            "active": artifact.is_active,
+        held = {stage: tuple(h.version for h in holders.get(stage, ())) for stage in stage_names}
+        lines.append(
+            RegistryLine(
+                name,
+                latest.version if latest else None,
+                held,
+                artifact.is_registered,
+                artifact.is_active,
+            )
+        )
+    return lines
+
+
+def registry_view(lines: Sequence[RegistryLine]) -> dict[str, RegistryEntry]:
+    """`{name: {version, stage: {stage: "v1, v2" | None}, registered, active}}`, upstream's JSON."""
+    return {
+        line.name: {
+            "version": line.latest,
+            "stage": {stage: ", ".join(held) or None for stage, held in line.stages.items()},
+            "registered": line.registered,
+            "active": line.active,
         }
-    return result
+        for line in lines
+    }
 
 
-def registry_rows(view: dict[str, RegistryEntry], *, truncate: bool = True) -> list[RegistryRow]:
+def registry_rows(lines: Sequence[RegistryLine], *, truncate: bool = True) -> list[RegistryRow]:
     """Table rows sorted by name; annotation-only artifacts are marked `*`."""
     rows = []
-    for name in sorted(view):
-        entry = view[name]
+    for line in sorted(lines, key=lambda line: line.name):
         row: RegistryRow = {
-            "name": name if entry["registered"] else f"*{name}",
-            "latest": _cut(entry["version"], truncate),
+            "name": line.name if line.registered else f"*{line.name}",
+            "latest": _cut(line.latest, truncate),
         }
-        for stage, value in entry["stage"].items():
-            row[f"#{stage}"] = _cut(value, truncate)
+        for stage, held in line.stages.items():
+            row[f"#{stage}"] = ", ".join(_cut(v, truncate) or "" for v in held) or None
         rows.append(row)
     return rows
 
 
 def _cut(value: str | None, truncate: bool) -> str | None:
-    if not truncate or value is None:
-        return value
-    return ", ".join(short(v) or "" for v in value.split(", "))
+    return short(value) if truncate else value
 
 
 # --- artifact view (`gto show NAME`) ----------------------------------------------

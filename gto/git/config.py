@@ -18,6 +18,8 @@ from gto.git.discover import Dulwich
 if TYPE_CHECKING:
     from dulwich.config import ConfigFile, StackedConfig
 
+    from gto.git.repo import GitRepo
+
 __all__ = ["Stack", "repo_config", "stack", "user_configs", "value"]
 
 # What `stack` returns: dulwich's config files, searched in order.
@@ -55,14 +57,14 @@ def user_configs(environ: Mapping[str, str]) -> list[ConfigFile]:
     return configs
 
 
-def stack(environ: Mapping[str, str], repo: Dulwich | None = None) -> StackedConfig:
+def stack(environ: Mapping[str, str], repo: GitRepo | None = None) -> StackedConfig:
     """What git reads for a command: the repository's config (if any), the user's, the system's.
 
     A remote's cache passes no repository: its config is data gto wrote, never settings.
     """
     from dulwich.config import ConfigFile, StackedConfig
 
-    backends = ([repo_config(repo)] if repo is not None else []) + user_configs(environ)
+    backends = ([repo_config(repo.dulwich)] if repo is not None else []) + user_configs(environ)
     if not environ.get("GIT_CONFIG_NOSYSTEM"):
         system = environ.get("GIT_CONFIG_SYSTEM") or "/etc/gitconfig"
         with contextlib.suppress(OSError, ValueError):  # none, or unreadable: git goes on

@@ -20,22 +20,18 @@ import stat
 import time
 import weakref
 from collections.abc import Iterable
-from dataclasses import replace
 from pathlib import Path
 
 from gto.core.tags import CommitRecord, GitTag, TagRecord
-from gto.core.values import build
 from gto.exceptions import RefNotFound, RepoError
 from gto.git import discover, objects, revparse
 from gto.git.errors import PARSE_ERRORS, read_error
-from gto.git.refs import TAGS, RefStore, open_refs
+from gto.git.refs import RefStore, open_refs
 from gto.git.store import ObjectSource, ObjectStore
+from gto.git.tags import Tags
 
 __all__ = ["GitRepo"]
 
-_TAGS_PREFIX = TAGS.encode()
-_MISSING = "missing object"
-_LIGHTWEIGHT = "lightweight"
 # Revisions that can name a commit beyond a partial store's history: ancestry, or an id.
 _HISTORY_REF = re.compile(r"[~^]|^[0-9a-fA-F]{4,64}$")
 
@@ -74,8 +70,7 @@ class GitRepo:
         self.store = ObjectStore(
             layout.objects_dir, dulwich, id_length=layout.id_length, source=source
         )
-        self._tag_refs: dict[str, str | None] | None = None
-        self._tags: dict[str, TagRecord | str] = {}  # by tag object id
+        self.tags = Tags(self.refs, self.store)
         self._commits: dict[str, objects.ParsedCommit] = {}
         self._trees: dict[str, dict[bytes, tuple[int, str]]] = {}
         self._paths: dict[tuple[str, str], tuple[int, str] | None] = {}
@@ -127,25 +122,11 @@ class GitRepo:
                 locks.append((os.path.relpath(path, self.root), age))
         return locks
 
-    # Tags
+    # Tags (gto.git.tags)
 
     def tag_names(self) -> list[str]:
         """Names under refs/tags/ (packed and loose), sorted; reads no objects."""
-        self.refs.refresh()
-        self._tag_refs = self._scan_tag_refs()
-        return sorted(self._tag_refs)
-
-    def _scan_tag_refs(self) -> dict[str, str | None]:
-        """name -> object id (None: a broken ref), in one pass over the refs."""
-        return {
-            ref[len(_TAGS_PREFIX) :].decode("utf-8", "replace"): oid
-            for ref, oid in self.refs.under(_TAGS_PREFIX).items()
-        }
-
-    def _known_tag_refs(self) -> dict[str, str | None]:
-        if self._tag_refs is None:
-            self._tag_refs = self._scan_tag_refs()
-        return self._tag_refs
+        return self.tags.names()
 
     def read_tags(self, names: Iterable[str]) -> list[TagRecord]:
         """Annotated tags peeled to commits, in the order of `names`; the rest is skipped.
@@ -153,103 +134,18 @@ class GitRepo:
         Refs come from the last `tag_names()` (one scan if none yet); names that are not
         in it are looked up one by one. Each tag object is read once per GitRepo.
         """
-        return [tag for _, tag in self._classify(names) if isinstance(tag, TagRecord)]
+        return self.tags.read(names)
 
     def problem_tags(self, names: Iterable[str]) -> dict[str, str]:
         """Why `read_tags` skips a tag: `lightweight`, `not a commit: tree`, `missing object`..."""
-        return {name: tag for name, tag in self._classify(names) if isinstance(tag, str)}
-
-    def _classify(self, names: Iterable[str]) -> list[tuple[str, TagRecord | str]]:
-        refs = self._known_tag_refs()
-        result: list[tuple[str, TagRecord | str]] = []
-        for name in names:
-            if name in refs:
-                oid = refs[name]
-            else:
-                oid = self.refs.get(_TAGS_PREFIX + name.encode())
-                if oid is None:
-                    result.append((name, "no such tag"))
-                    continue
-            if oid is None:
-                result.append((name, "broken ref"))
-                continue
-            tag = self._tags.get(oid)
-            if tag is None:
-                tag = self._tags[oid] = self._peel_tag(name, oid)
-            elif isinstance(tag, TagRecord) and tag.name != name:
-                tag = replace(tag, name=name)  # two refs on one tag object
-            result.append((name, tag))
-        return result
+        return self.tags.problems(names)
 
     def read_git_tags(self, names: Iterable[str]) -> list[GitTag]:
         """The annotated tags among `names` as git stores them (unpeeled), in the order given.
 
         Lightweight tags, broken refs and malformed tag objects are skipped.
         """
-        refs = self._known_tag_refs()
-        found = []
-        for name in names:
-            oid = refs.get(name)
-            raw = None if oid is None else self.store.raw(oid)
-            if oid is None or raw is None or raw[0] != objects.TAG:
-                continue
-            fields, _, message = objects.split_object(raw[1])
-            try:
-                tagger, email, created_at = objects.tagger_of(fields)
-                target = fields[b"object"].decode("ascii")
-            except PARSE_ERRORS:
-                continue
-            offset = created_at.utcoffset()
-            found.append(
-                GitTag(
-                    name=name,
-                    hexsha=oid,
-                    target=target,
-                    tagger_name=tagger,
-                    tagger_email=email,
-                    tag_time=int(created_at.timestamp()),
-                    tag_time_offset=0 if offset is None else int(offset.total_seconds()),
-                    message=message.decode("utf-8", "replace"),
-                )
-            )
-        return found
-
-    def _peel_tag(self, name: str, oid: str) -> TagRecord | str:
-        """The tag object `oid`, peeled through tags of tags to a commit, or a reason to skip."""
-        raw = self.store.raw(oid)
-        if raw is None:
-            return _MISSING
-        if raw[0] != objects.TAG:
-            return _LIGHTWEIGHT
-        fields, _, message = objects.split_object(raw[1])
-        try:
-            tagger, email, created_at = objects.tagger_of(fields)
-            target, kind = fields[b"object"].decode("ascii"), fields[b"type"]
-        except PARSE_ERRORS:
-            return "malformed tag object"
-        while kind == b"tag":
-            inner = self.store.raw(target)
-            if inner is None:
-                return _MISSING
-            inner_fields, _, _ = objects.split_object(inner[1])
-            if inner[0] != objects.TAG or b"object" not in inner_fields:
-                return "malformed tag object"
-            target = inner_fields[b"object"].decode("ascii", "replace")
-            kind = inner_fields.get(b"type", b"")
-        if kind != b"commit":
-            return f"not a commit: {kind.decode('ascii', 'replace')}"
-        if not self.store.contains(target):
-            return _MISSING
-        text = message.decode("utf-8", "replace").rstrip("\n")
-        return build(
-            TagRecord,
-            name=name,
-            commit=target,
-            tagger=tagger,
-            tagger_email=email,
-            created_at=created_at,
-            message=text,
-        )
+        return self.tags.unpeeled(names)
 
     # Commits
 

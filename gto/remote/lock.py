@@ -93,13 +93,15 @@ class CacheLock:
         path: Path,
         url: str,
         check_owned: Callable[[Path, os.stat_result], None],
+        *,
+        kind: str | None = None,
     ) -> None:
         self.path = path
         self._url = url
         self._check_owned = check_owned
         self._fd: int | None = None
         self._depth = 0
-        self._kind = lock_kind()
+        self._kind = kind or lock_kind()  # `kind`: another of `lock_kind()`'s answers
 
     def acquire(self) -> None:
         if self._depth == 0:

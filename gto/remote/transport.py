@@ -211,7 +211,7 @@ def push_to_origin(
     """
     from gto.git.push import push, remote_url
 
-    config = git_config.stack(settings.environ, git.dulwich)
+    config = git_config.stack(settings.environ, git)
     limits = settings.limits
 
     def connect(url: str) -> Connection:

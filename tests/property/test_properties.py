@@ -12,7 +12,7 @@ from gto.core.events import TagEvent, event_from_tag
 from gto.core.replay import replay
 from gto.core.tags import Action, TagRecord, format_tag, parse_tag
 from gto.core.versions import semver_key
-from gto.core.views import registry_view
+from gto.core.views import registry_lines, registry_view
 
 ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 INNER = ALNUM + "-_/"
@@ -128,8 +128,8 @@ def test_replay_does_not_depend_on_listing_order(events: list[TagEvent], rnd: ob
     shuffled = events[:]
     rnd.shuffle(shuffled)  # type: ignore[attr-defined]
     one, two = replay(events, commits, {}), replay(shuffled, commits, {})
-    view = registry_view(one, ["dev", "prod"], deprecated=True)
-    assert view == registry_view(two, ["dev", "prod"], deprecated=True)
+    view = registry_view(registry_lines(one, ["dev", "prod"], deprecated=True))
+    assert view == registry_view(registry_lines(two, ["dev", "prod"], deprecated=True))
     assert {n: a.versions for n, a in one.artifacts.items()} == {
         n: a.versions for n, a in two.artifacts.items()
     }

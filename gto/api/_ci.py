@@ -1,20 +1,24 @@
-"""What a ref means for a CI job: its event, and the version its stage held before it.
+"""What a ref means for a CI job: its event, the version its stage held before it, its fields.
 
 `check-ref --format` needs one thing `gto.api.check_ref` does not give: for a stage
 event, the stage's holder just before the tag (the rollback target). It is found by
 replaying the artifact's version tags and that stage's tags that came before, as
-`show NAME#STAGE` would have answered the moment before the tag was made.
+`show NAME#STAGE` would have answered the moment before the tag was made. The fields
+are gto.core.ci_view's; the command line renders and delivers them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gto.api import check_ref
+from gto.api._query import check_ref
+from gto.core.ci_view import RefFields, ref_document, ref_fields, ref_headline
 from gto.core.events import Assignment, TagEvent, Unassignment
 from gto.core.replay import replay, replay_order
 from gto.core.tags import Action, try_parse_tag
-from gto.session import RepoLike, Session
+from gto.session import RepoLike, Session, opened
+
+__all__ = ["RefReport", "ref_report"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,21 @@ class RefReport:
     event: TagEvent | None
     previous_version: str | None = None
 
+    @property
+    def fields(self) -> RefFields:
+        """Every field a CI job reads, in the schema's order."""
+        return ref_fields(self.event, self.previous_version)
+
+    @property
+    def document(self) -> dict[str, object]:
+        """The `json` output: the fields after the schema version."""
+        return ref_document(self.fields)
+
+    @property
+    def headline(self) -> str | None:
+        """One sentence for a job summary; None for a ref that is not GTO's."""
+        return ref_headline(self.event, self.previous_version)
+
 
 def ref_report(repo: RepoLike, ref: str) -> RefReport:
     """The event of `ref` (None if it is not GTO's) and, for a stage event, the previous holder.
@@ -31,15 +50,15 @@ def ref_report(repo: RepoLike, ref: str) -> RefReport:
     Raises:
         RepoError: `ref` is a GTO tag that cannot be read (as `check_ref`).
     """
-    session = Session.open(repo)
-    events = check_ref(session, ref)
-    if not events:
-        return RefReport(None)
-    event = events[0]
-    assert isinstance(event, TagEvent)  # a tag's event, never a commit's
-    if not isinstance(event, (Assignment, Unassignment)):
-        return RefReport(event)
-    return RefReport(event, _previous_holder(session, event))
+    with opened(repo) as session:
+        events = check_ref(session, ref)
+        if not events:
+            return RefReport(None)
+        event = events[0]
+        assert isinstance(event, TagEvent)  # a tag's event, never a commit's
+        if not isinstance(event, (Assignment, Unassignment)):
+            return RefReport(event)
+        return RefReport(event, _previous_holder(session, event))
 
 
 def _previous_holder(session: Session, event: Assignment | Unassignment) -> str | None:

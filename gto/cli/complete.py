@@ -1,6 +1,6 @@
 """`gto __complete`: what a shell should offer at the cursor.
 
-The shell scripts (gto.completion_scripts) stay small and call back into gto on each
+The shell scripts (gto.cli.completion_scripts) stay small and call back into gto on each
 TAB, so commands and options come from gto's own argparse parser and never drift,
 and artifact names, versions and stages come from the registry in the current folder
 (or `-r PATH`). Registry words are read from tag names and `artifacts.yaml` only: no

@@ -13,9 +13,9 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from gto.core.ci_view import ref_document
+from gto.core.ci_view import SCHEMA_VERSION
 from gto.exceptions import CIOutputError
-from gto.render_markdown import escape_markdown
+from gto.render.markdown import escape_markdown
 
 # GitHub: at most 1 MB per output (and per job); GitLab: a dotenv report of 5,120 bytes.
 GITHUB_OUTPUTS_LIMIT = 1_000_000
@@ -34,7 +34,8 @@ def _text(value: Any) -> str:
 
 def _compact_json(fields: Fields) -> str:
     """ASCII-only JSON on one line: control characters and line separators are escaped."""
-    return json.dumps(ref_document(dict(fields)), separators=(",", ":"), ensure_ascii=True)
+    document = {"schema_version": SCHEMA_VERSION, **fields}
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=True)
 
 
 def _with_message(fields: Fields, message: str) -> dict[str, Any]:

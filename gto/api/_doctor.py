@@ -1,11 +1,11 @@
-"""`gto doctor`: the configuration gto sees, and the problems in the registry itself."""
+"""`gto doctor`: the configuration gto sees, and the problems in the registry itself, as data.
+
+The command line renders the report; the library prints nothing.
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from dataclasses import asdict
-from typing import Any
+from dataclasses import dataclass
 
 from gto import __version__
 from gto.core.checks import (
@@ -22,14 +22,39 @@ from gto.core.events import event_from_tag
 from gto.core.tags import TagRecord
 from gto.exceptions import GTOException, VersionExistsForCommit, WrongAnnotations
 from gto.git.repo import GitRepo
-from gto.session import RepoLike, Session
+from gto.session import RepoLike, Session, opened
+from gto.settings import current
 
-RULE = "-" * 33
+__all__ = ["DoctorReport", "Problem", "diagnose", "doctor"]
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    """What `gto doctor` found: gto's version, the environment-only settings (as upstream
+    lists them), and the problems; none means the registry is healthy."""
+
+    version: str
+    settings: tuple[str, ...]
+    problems: tuple[Problem, ...]
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+
+def doctor(repo: RepoLike, *, all_commits: bool = False) -> DoctorReport:
+    """The configuration gto sees and every problem in the registry."""
+    settings = tuple(env_config_lines(current().environ))
+    return DoctorReport(__version__, settings, tuple(diagnose(repo, all_commits=all_commits)))
 
 
 def diagnose(repo: RepoLike, *, all_commits: bool = False) -> list[Problem]:
     """Every problem found; an empty list means the registry is healthy."""
-    session = Session.open(repo)
+    with opened(repo) as session:
+        return _diagnose(session, all_commits)
+
+
+def _diagnose(session: Session, all_commits: bool) -> list[Problem]:
     try:
         session.config  # noqa: B018 - a broken .gto is the first problem to report
     except GTOException as e:
@@ -84,24 +109,3 @@ def _read_tags(git: GitRepo, names: list[str]) -> tuple[list[TagRecord], dict[st
         except GTOException as e:
             skipped[name] = e.message
     return records, skipped
-
-
-def doctor_report(
-    repo: RepoLike, *, all_commits: bool = False, emoji: Callable[[str], str]
-) -> tuple[str, int]:
-    """The text report and exit code (1 when problems are found)."""
-    lines = [f"{emoji('🪴 ')} GTO Version: {__version__}", RULE]
-    lines.extend(env_config_lines(os.environ))
-    lines.append(RULE)
-    problems = diagnose(repo, all_commits=all_commits)
-    for problem in problems:
-        tags = f" [{', '.join(problem.tags)}]" if problem.tags else ""
-        lines.append(f"{emoji('❌ ')}{problem.message}{tags}")
-    if not problems:
-        lines.append(f"{emoji('✅ ')} No issues found")
-    return "\n".join(lines), 1 if problems else 0
-
-
-def doctor_json(repo: RepoLike, *, all_commits: bool = False) -> tuple[dict[str, Any], int]:
-    problems = diagnose(repo, all_commits=all_commits)
-    return {"issues": [asdict(p) for p in problems]}, 1 if problems else 0

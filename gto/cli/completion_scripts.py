@@ -1,6 +1,6 @@
 """The scripts `gto completion bash|zsh|fish` prints.
 
-Each is a thin shim: on TAB it runs `gto __complete SHELL ...` (gto.complete) and
+Each is a thin shim: on TAB it runs `gto __complete SHELL ...` (gto.cli.complete) and
 shows the words it answers, or lets the shell complete paths when told `files` or
 `dirs`. Nothing about commands or the registry is baked in, so the script never goes
 stale when gto or the registry changes.

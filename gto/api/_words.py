@@ -7,7 +7,9 @@ so a TAB costs about what `gto --help` costs plus one scan of the refs.
 from __future__ import annotations
 
 from gto.core.tags import Action, try_parse_tag
-from gto.session import Session, is_remote
+from gto.session import is_remote, opened
+
+__all__ = ["registry_words"]
 
 
 def registry_words(kind: str, repo: str, artifact: str | None) -> list[str]:
@@ -17,13 +19,15 @@ def registry_words(kind: str, repo: str, artifact: str | None) -> list[str]:
     """
     if is_remote(repo):
         return []
-    session = Session.open(repo)
-    names = session.git.tag_names()
+    with opened(repo) as session:
+        names = session.git.tag_names()
+        annotated = set(session.worktree_annotations()) if kind == "artifacts" else set()
+        stages = session.config.stages if kind == "stages" else None
     parsed = [(name, tag) for name in names if (tag := try_parse_tag(name)) is not None]
     if kind == "tags":
         return [name for name, _ in parsed]
     if kind == "artifacts":
-        return sorted({tag.artifact for _, tag in parsed} | set(session.worktree_annotations()))
+        return sorted({tag.artifact for _, tag in parsed} | annotated)
     if kind == "versions":
         return sorted(
             {
@@ -33,7 +37,7 @@ def registry_words(kind: str, repo: str, artifact: str | None) -> list[str]:
             }
         )
     if kind == "stages":
-        if session.config.stages is not None:
-            return list(session.config.stages)
+        if stages is not None:
+            return list(stages)
         return sorted({tag.stage for _, tag in parsed if tag.stage})
     return []

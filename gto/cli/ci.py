@@ -1,4 +1,4 @@
-"""`check-ref --format github|gitlab|json`: read the ref, render for the CI, deliver.
+"""`check-ref --format github|gitlab|json`: the ref's report, rendered for the CI, delivered.
 
 GitHub reads step outputs and the job summary from the files named by
 `$GITHUB_OUTPUT` and `$GITHUB_STEP_SUMMARY`; when one is not set (a local run), its
@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from gto.core.ci_view import ref_document, ref_fields, ref_headline
 from gto.exceptions import CIOutputError
-from gto.ref_report import ref_report
-from gto.render import render_json
-from gto.render_ci import render_github_outputs, render_github_summary, render_gitlab_dotenv
-from gto.session import RepoLike
+from gto.render.ci import render_github_outputs, render_github_summary, render_gitlab_dotenv
+from gto.render.text import render_json
+
+if TYPE_CHECKING:
+    from gto.api.commands import RepoLike
+
+__all__ = ["CIFormat", "check_ref_for_ci"]
 
 CIFormat = Literal["github", "gitlab", "json"]
 
@@ -26,26 +27,26 @@ def _delimiter() -> str:
     return f"GTO_EOF_{secrets.token_hex(16)}"
 
 
-def check_ref_for_ci(
-    repo: RepoLike, ref: str, fmt: CIFormat, environ: Mapping[str, str]
-) -> str | None:
+def check_ref_for_ci(repo: RepoLike, ref: str, fmt: CIFormat) -> str | None:
     """Write or return `ref`'s fields in `fmt`; the text to print, if any.
 
     Raises:
         CIOutputError: a GitHub file cannot be written, or the outputs do not fit.
     """
-    report = ref_report(repo, ref)
-    fields = ref_fields(report.event, report.previous_version)
+    from gto.api import commands
+
+    report = commands.ref_report(repo, ref)
     if fmt == "json":
-        return render_json(ref_document(fields))
+        return render_json(report.document)
     if fmt == "gitlab":
-        return render_gitlab_dotenv(fields).removesuffix("\n")
-    outputs = render_github_outputs(fields, _delimiter)
-    summary = render_github_summary(fields, ref_headline(report.event, report.previous_version))
+        return render_gitlab_dotenv(report.fields).removesuffix("\n")
+    outputs = render_github_outputs(report.fields, _delimiter)
+    summary = render_github_summary(report.fields, report.headline)
+    settings = commands.settings()
     shown = [
         text
         for variable, text in (("GITHUB_OUTPUT", outputs), ("GITHUB_STEP_SUMMARY", summary))
-        if text is not None and not _append(environ.get(variable), variable, text)
+        if text is not None and not _append(settings.github_file(variable), variable, text)
     ]
     return "\n\n".join(text.removesuffix("\n") for text in shown) or None
 

@@ -1,0 +1,162 @@
+"""The command line: argparse only. `main(argv) -> int`, the one place where errors become text.
+
+Each command module parses its options and calls gto.api; its text is printed here,
+with control characters escaped. Imports of the library are lazy so that `gto --help`
+starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+from collections.abc import Sequence
+
+from gto import __version__
+from gto.cli import annotate, completion, read, tools, write
+from gto.cli.options import Formatter, Output, Parser, global_options
+from gto.exceptions import GTOException
+from gto.render.terminal import ProgressLine, emoji, error_line
+
+__all__ = ["PROG", "build_parser", "main"]
+
+PROG = "gto"
+
+_OVERVIEW = """\
+Git Tag Ops: an artifact registry in a Git repository, read and written without git.
+
+Read the registry:
+  show        Show the registry state, or the versions of one artifact
+  history     Show the journal of events
+  check-ref   Tell what a GTO tag means
+  stages      List the stages
+  describe    Print an artifact's annotation from artifacts.yaml
+  doctor      Check the configuration and the registry
+
+Modify artifacts:
+  register    Register a new version of an artifact
+  assign      Assign a stage to a version (alias: promote)
+  deprecate   Unassign a stage, deregister a version, or deprecate an artifact
+
+Manage annotations (artifacts.yaml):
+  annotate    Create or update an artifact's entry
+  remove      Remove an artifact's entry
+
+Shell:
+  completion  Print a completion script for bash, zsh or fish
+
+Hidden helpers: parse-tag, print-state, __complete (the completion scripts' callback).
+"""
+
+_EXAMPLES = """\
+examples:
+  gto show                          # the whole registry
+  gto show churn#prod --ref         # the tag of the version in prod
+  gto history churn
+  gto check-ref "$GITHUB_REF" --json
+  gto register churn --version v1.0.0
+  gto assign churn --version v1.0.0 --stage prod
+  gto COMMAND --help                # options and examples of a command
+"""
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog=PROG,
+        usage=f"{PROG} [-h] [--version] [-v] COMMAND [ARGS ...]",
+        description=_OVERVIEW,
+        epilog=_EXAMPLES,
+        formatter_class=Formatter,
+        # Otherwise `gto register m --ver v1.0.0` is taken as an ambiguous abbreviation
+        # of the top-level --version/--verbose before the subcommand sees it.
+        allow_abbrev=False,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"{emoji('🪴 ')} GTO Version: {__version__}"
+    )
+    global_options(parser, default=False)
+    sub = parser.add_subparsers(
+        prog=PROG, metavar="COMMAND", parser_class=Parser, help=argparse.SUPPRESS
+    )
+    for add in (
+        read.add_show,
+        read.add_history,
+        read.add_check_ref,
+        read.add_stages,
+        read.add_describe,
+        tools.add_doctor,
+        write.add_register,
+        write.add_assign,
+        write.add_deprecate,
+        annotate.add_annotate,
+        annotate.add_remove,
+        completion.add_completion,
+        tools.add_parse_tag,
+        tools.add_print_state,
+    ):
+        add(sub)
+    return parser
+
+
+# What a shell reports for a program killed by SIGPIPE, as `git log | head` leaves git.
+_EXIT_BROKEN_PIPE = 128 + 13
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; GTO errors become one red line on stderr and exit 1.
+
+    A reader that stops early (`gto history --json | head -1`) ends the command
+    quietly, as it ends git: no traceback, exit code 141.
+    """
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        _discard_stdout()
+        return _EXIT_BROKEN_PIPE
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit does not fail on the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass  # not a real file (tests capture it): nothing will be flushed to a pipe
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser = build_parser()
+    words = sys.argv[1:] if argv is None else list(argv)
+    if words[:1] == ["__complete"]:
+        # The completion scripts' callback: hidden, and outside argparse, so that the
+        # words it is handed (options included) are never parsed as its own options.
+        print(completion.answer_completion(parser, words[1:]))
+        return 0
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # The command's own usage, not the top-level one (argparse would print that).
+        getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    if hasattr(args, "repo"):
+        from gto.api.commands import RepoSpec
+
+        progress = ProgressLine(sys.stderr)  # the library reports, the CLI draws
+        args.repo = RepoSpec(args.repo, cache=not args.no_cache, progress=progress)
+    try:
+        output: Output = args.run(args)
+    except GTOException as exc:
+        if args.traceback:
+            raise
+        print(error_line(exc.message, sys.stderr), file=sys.stderr)
+        return 1
+    output, code = output if isinstance(output, tuple) else (output, 0)
+    if output is not None:
+        from gto.render.text import terminal_safe
+
+        print(terminal_safe(output))  # repository content never drives the terminal
+        sys.stdout.flush()  # a closed pipe shows here, inside main, not at exit
+    return code

@@ -1,0 +1,151 @@
+"""What every command shares: the parser classes, the common options, table output.
+
+Each command module (gto.cli.read, write, annotate, tools, completion) adds its
+commands with `command`; a command's `run` returns the text to print (gto.cli.app
+prints it).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeAlias
+
+from gto.exceptions import WrongArgs
+
+__all__ = [
+    "Formatter",
+    "Output",
+    "Parser",
+    "Subcommands",
+    "command",
+    "commits_options",
+    "format_option",
+    "global_options",
+    "one_of",
+    "output_format",
+    "render_rows",
+    "repo_option",
+]
+
+# What a command returns: text to print (or None), optionally with a non-zero exit code.
+Output = str | None | tuple[str | None, int]
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors exit 2 with one line, as argparse does, but never a traceback."""
+
+
+# What `add_subparsers` returns: each command module adds its commands to it.
+Subcommands: TypeAlias = "argparse._SubParsersAction[Parser]"
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=32)
+
+
+def command(
+    sub: Subcommands,
+    name: str,
+    summary: str,
+    examples: str,
+    run: Callable[[argparse.Namespace], Output],
+    *,
+    aliases: Sequence[str] = (),
+    hidden: bool = False,
+) -> Parser:
+    # `help=` marks a command as listed (shell completion offers it); `gto --help` prints
+    # the grouped list of gto.cli.app instead of argparse's, so each command shows once.
+    kwargs: dict[str, Any] = {} if hidden else {"help": summary}
+    parser = sub.add_parser(
+        name,
+        aliases=list(aliases),
+        description=summary,
+        epilog="examples:\n" + examples,
+        formatter_class=Formatter,
+        **kwargs,
+    )
+    parser.set_defaults(run=run, parser=parser)
+    global_options(parser, default=argparse.SUPPRESS)
+    return parser
+
+
+def global_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    """-v and --traceback, before or after the command (`gto -v show`, `gto show -v`).
+
+    After the command they default to SUPPRESS, so that they never reset a value
+    given before it.
+    """
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="more logging"
+    )
+    parser.add_argument(
+        "--traceback", "--tb", action="store_true", default=default, help=argparse.SUPPRESS
+    )
+
+
+def repo_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-r",
+        "--repo",
+        default=".",
+        metavar="PATH|URL",
+        help="repository path, or the URL of a remote repository (https://, git://, ssh://, "
+        "file://, user@host:path), read through a cache [default: .]",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="with a URL: fetch into a temporary folder, not the cache (also GTO_NO_CACHE=1)",
+    )
+
+
+def commits_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-a",
+        "--all-branches",
+        action="store_true",
+        help="read artifacts.yaml from the heads of all local branches, not only HEAD",
+    )
+    parser.add_argument(
+        "-A",
+        "--all-commits",
+        action="store_true",
+        help="read artifacts.yaml from every commit on local branches",
+    )
+
+
+def one_of(args: argparse.Namespace, names: Sequence[str], message: str) -> str | None:
+    chosen = [n for n in names if getattr(args, n)]
+    if len(chosen) > 1:
+        raise WrongArgs(message)
+    return chosen[0] if chosen else None
+
+
+def format_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=["table", "plain", "json", "markdown"],
+        help="output format; markdown: a table for job summaries and pull-request comments",
+    )
+
+
+def output_format(args: argparse.Namespace, flags: Sequence[str]) -> str | None:
+    """The one output flag given, `--format X` counting as `--X`; None for the table."""
+    chosen = [name for name in flags if getattr(args, name)]
+    if args.format is not None and args.format != "table":
+        chosen.append(args.format)
+    if len(set(chosen)) > 1 or (chosen and args.format == "table"):
+        raise WrongArgs("Only one output format allowed")
+    return chosen[0] if chosen else None
+
+
+def render_rows(rows: Sequence[Mapping[str, Any]], output: str | None) -> str:
+    from gto.render.text import NOTHING_FOUND, render_table
+
+    if output == "markdown":
+        from gto.render.markdown import render_markdown_table
+
+        return render_markdown_table(rows) if rows else NOTHING_FOUND
+    return render_table(rows, plain=output == "plain")

@@ -1,0 +1,293 @@
+"""The commands that read the registry: show, history, check-ref, stages, describe."""
+
+from __future__ import annotations
+
+import argparse
+
+from gto.cli.options import (
+    Subcommands,
+    command,
+    commits_options,
+    format_option,
+    one_of,
+    output_format,
+    render_rows,
+    repo_option,
+)
+from gto.exceptions import WrongArgs
+from gto.render.terminal import emoji
+
+__all__ = ["add_check_ref", "add_describe", "add_history", "add_show", "add_stages"]
+
+
+# --- show --------------------------------------------------------------------------
+
+
+def _run_show(args: argparse.Namespace) -> str | None:
+    from gto import api
+    from gto.render.text import render_json, render_lines
+
+    output = output_format(args, ["json", "plain", "name", "version", "stage", "ref"])
+    options = {
+        "all_branches": args.all_branches,
+        "all_commits": args.all_commits,
+        "registered_only": args.registered_only,
+        "deprecated": args.deprecated,
+        "assignments_per_version": args.assignments_per_version,
+        "versions_per_stage": args.versions_per_stage,
+        "sort": args.sort,
+    }
+    if output == "json":
+        return render_json(api.show(args.repo, args.artifact, **options))
+    rows, _ = api.show(args.repo, args.artifact, table=True, truncate_hexsha=True, **options)
+    if output in ("name", "version", "stage", "ref"):
+        # The registry table has a name column only; a version table has no name column.
+        if (args.artifact is None) != (output == "name"):
+            raise WrongArgs(f"Cannot apply --{output}")
+        return render_lines([row[output] for row in rows]) if rows else None
+    return render_rows(rows, output)
+
+
+def add_show(sub: Subcommands) -> None:
+    p = command(
+        sub,
+        "show",
+        "Show the registry state, or the versions of one artifact.",
+        "  gto show                      # all artifacts, their latest versions and stages\n"
+        "  gto show churn                # every version of churn\n"
+        "  gto show churn@latest --ref   # the tag of the greatest version\n"
+        "  gto show churn#prod --version # the version in prod\n"
+        "  gto show --json -r path/to/repo\n"
+        "  gto show -r https://github.com/org/repo   # a remote, without cloning it",
+        _run_show,
+    )
+    p.add_argument(
+        "artifact",
+        nargs="?",
+        metavar="NAME",
+        help="artifact name or shortcut: NAME@latest, NAME@greatest, NAME@vX.Y.Z, NAME#STAGE",
+    )
+    repo_option(p)
+    commits_options(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--plain", action="store_true", help="print a plain table")
+    p.add_argument("--name", action="store_true", help="print only the names")
+    p.add_argument("--version", action="store_true", help="print only the versions")
+    p.add_argument("--stage", action="store_true", help="print only the stages")
+    p.add_argument("--ref", action="store_true", help="print only the refs (tags)")
+    format_option(p)
+    p.add_argument(
+        "--ro",
+        "--registered-only",
+        dest="registered_only",
+        action="store_true",
+        help="consider only registered versions when computing stages",
+    )
+    p.add_argument(
+        "-d",
+        "--deprecated",
+        action="store_true",
+        help="include deprecated artifacts and deregistered versions",
+    )
+    p.add_argument(
+        "--av",
+        "--assignments-per-version",
+        dest="assignments_per_version",
+        type=int,
+        default=-1,
+        metavar="N",
+        help="stages kept per version (the oldest N), -1 for all [default: -1]",
+    )
+    p.add_argument(
+        "--vs",
+        "--versions-per-stage",
+        dest="versions_per_stage",
+        type=int,
+        default=1,
+        metavar="N",
+        help="versions shown per stage, -1 for all [default: 1]",
+    )
+    p.add_argument(
+        "--sort",
+        choices=["timestamp", "semver"],
+        default="timestamp",
+        help="which version wins a stage: the latest assignment or the greatest "
+        "version [default: timestamp]",
+    )
+
+
+# --- history -----------------------------------------------------------------------
+
+
+def _run_history(args: argparse.Namespace) -> str | None:
+    from gto import api
+    from gto.render.text import render_json
+
+    output = output_format(args, ["json", "plain"])
+    options = {
+        "all_branches": args.all_branches,
+        "all_commits": args.all_commits,
+        "ascending": args.ascending,
+    }
+    if output == "json":
+        return render_json(api.history(args.repo, args.artifact, **options))
+    rows, _ = api.history(args.repo, args.artifact, table=True, truncate_hexsha=True, **options)
+    return render_rows(rows, output)
+
+
+def add_history(sub: Subcommands) -> None:
+    p = command(
+        sub,
+        "history",
+        "Show the journal of events: registrations, stage changes, commits.",
+        "  gto history                # every artifact, newest first\n"
+        "  gto history churn --asc    # one artifact, oldest first\n"
+        "  gto history churn --json",
+        _run_history,
+    )
+    p.add_argument("artifact", nargs="?", metavar="NAME", help="artifact name")
+    repo_option(p)
+    commits_options(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--plain", action="store_true", help="print a plain table")
+    format_option(p)
+    p.add_argument(
+        "--asc",
+        "--ascending",
+        dest="ascending",
+        action="store_true",
+        help="show the oldest events first",
+    )
+
+
+# --- check-ref ---------------------------------------------------------------------
+
+
+def _run_check_ref(args: argparse.Namespace) -> str | None:
+    from gto.api import check_ref, commands
+    from gto.render.text import render_json
+
+    output = one_of(
+        args,
+        ["json", "name", "version", "stage", "event", "format"],
+        "Only one output formatting flags is allowed",
+    )
+    if output == "format":
+        from gto.cli.ci import check_ref_for_ci
+
+        return check_ref_for_ci(args.repo, args.ref, args.format)
+    events = check_ref(args.repo, args.ref)
+    if not events:
+        return None
+    event = events[0]
+    if output == "json":
+        return render_json(commands.event_json(event))
+    if output is not None:
+        value = {
+            "name": event.artifact,
+            "version": event.version_name,
+            "stage": event.stage_name,
+            "event": event.kind,
+        }[output]
+        return value
+    return f"{emoji('✅ ')} {event.describe()}"
+
+
+def add_check_ref(sub: Subcommands) -> None:
+    p = command(
+        sub,
+        "check-ref",
+        "Tell what a GTO tag means (for CI reacting to new tags).",
+        "  gto check-ref churn#prod#3\n"
+        '  gto check-ref "$GITHUB_REF" --json     # refs/tags/ is stripped\n'
+        "  gto check-ref churn@v1.0.0 --version\n"
+        '  gto check-ref "$GITHUB_REF" --format github   # step outputs and a job summary\n'
+        '  gto check-ref "$CI_COMMIT_TAG" --format gitlab > gto.env   # a dotenv report',
+        _run_check_ref,
+    )
+    p.add_argument("ref", metavar="REF", help="tag name, with or without refs/tags/")
+    repo_option(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--name", action="store_true", help="print the artifact name")
+    p.add_argument("--version", action="store_true", help="print the version")
+    p.add_argument("--stage", action="store_true", help="print the stage")
+    p.add_argument("--event", action="store_true", help="print the event type")
+    p.add_argument(
+        "--format",
+        choices=["github", "gitlab", "json"],
+        help="every field for CI: github appends step outputs to $GITHUB_OUTPUT and a "
+        "summary to $GITHUB_STEP_SUMMARY (printed when unset); gitlab prints a dotenv "
+        "report; json prints one object with a schema version",
+    )
+
+
+# --- stages ------------------------------------------------------------------------
+
+
+def _run_stages(args: argparse.Namespace) -> str | None:
+    from gto import api
+    from gto.render.text import render_json, render_lines
+
+    stages = api.get_stages(args.repo, allowed=args.allowed, used=args.used)
+    if args.json:
+        return render_json(stages)
+    return render_lines(stages) if stages else None
+
+
+def add_stages(sub: Subcommands) -> None:
+    p = command(
+        sub,
+        "stages",
+        "List the stages: allowed by .gto, or in use.",
+        "  gto stages            # allowed stages if configured, else those in use\n"
+        "  gto stages --used --json",
+        _run_stages,
+    )
+    repo_option(p)
+    p.add_argument("--allowed", action="store_true", help="stages allowed by the config")
+    p.add_argument(
+        "--used", action="store_true", help="stages currently assigned to an active version"
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+# --- describe ----------------------------------------------------------------------
+
+
+def _run_describe(args: argparse.Namespace) -> str | None:
+    from gto import api
+    from gto.render.text import render_json
+
+    key = one_of(args, ["type", "path", "description"], "Can output one key only")
+    if key is None and args.custom:
+        key = "custom"
+    annotation = api.describe(args.repo, args.artifact, rev=args.rev)
+    if annotation is None:
+        return None
+    data = api.commands.annotation_json(annotation)
+    if key is None:
+        return render_json(data)
+    value = data.get(key)
+    if value is None:
+        return None
+    return value if isinstance(value, str) else render_json(value)
+
+
+def add_describe(sub: Subcommands) -> None:
+    p = command(
+        sub,
+        "describe",
+        "Print an artifact's annotation from artifacts.yaml as JSON.",
+        "  gto describe churn\n"
+        "  gto describe churn --path\n"
+        "  gto describe churn#prod         # the annotation at the commit in prod\n"
+        "  gto describe churn --rev v1.0   # at a commit, branch or tag",
+        _run_describe,
+    )
+    p.add_argument("artifact", metavar="NAME", help="artifact name or shortcut")
+    repo_option(p)
+    p.add_argument("--rev", help="read artifacts.yaml at this revision")
+    p.add_argument("--type", action="store_true", help="print only the type")
+    p.add_argument("--path", action="store_true", help="print only the path")
+    p.add_argument("--description", action="store_true", help="print only the description")
+    p.add_argument("--custom", action="store_true", help="print only the custom field")
