@@ -21,7 +21,7 @@ import yaml
 from builders import build_registry
 from github_files import parse_outputs
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REAL_GIT = os.environ.get("GTO_TEST_REAL_GIT")
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 MESSAGE = "Promote v1.1.0\n\nversion=v6.6.6\nEOF\nis_gto=false"

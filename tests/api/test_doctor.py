@@ -66,15 +66,18 @@ def test_lightweight_unparsable_and_created_tags(tmp_path: Path) -> None:
 
 
 def test_tag_of_a_tree(tmp_path: Path) -> None:
-    from dulwich.objects import Tag
+    from dulwich.objects import Commit, Tag
+    from dulwich.refs import Ref
 
     repo = build_registry(tmp_path / "r", CLEAN)
-    tree = repo[repo.head()].tree
+    head = repo[repo.head()]
+    assert isinstance(head, Commit)
+    tree = head.tree
     tag = Tag()
     tag.name, tag.object = b"m@v3.0.0", (repo[tree].__class__, tree)
     tag.tagger, tag.tag_time, tag.tag_timezone, tag.message = b"T <t@x>", 0, 0, b"tree"
     repo.object_store.add_object(tag)
-    repo.refs[b"refs/tags/m@v3.0.0"] = tag.id
+    repo.refs[Ref(b"refs/tags/m@v3.0.0")] = tag.id
     repo.close()
     assert problems(tmp_path / "r") == [("bad-target", ("m@v3.0.0",))]
 

@@ -265,7 +265,7 @@ class _Poisoned(Repo):
     def get_refs(self) -> dict[Ref, ObjectID]:
         return {**super().get_refs(), **self.extra}
 
-    def get_peeled(self, ref: Ref) -> ObjectID | None:
+    def get_peeled(self, ref: Ref) -> ObjectID:
         return self.extra[ref] if ref in self.extra else super().get_peeled(ref)
 
 

@@ -359,9 +359,9 @@ def test_reading_functions(repo: Path, clock: Callable[[int], None]) -> None:
         "v0.0.1",
     ]
     # gto.base.sort_versions (DVC's) takes gto's own Version values too.
-    versions = api.find_latest_version(repo, "churn", all=True)
-    assert [v.version for v in sort_versions(versions, ascending=True)] == ["v0.0.1", "v0.0.2"]
-    by_time = sort_versions(versions, sort=VersionSort.Timestamp)
+    latest_all = api.find_latest_version(repo, "churn", all=True)
+    assert [v.version for v in sort_versions(latest_all, ascending=True)] == ["v0.0.1", "v0.0.2"]
+    by_time = sort_versions(latest_all, sort=VersionSort.Timestamp)
     assert [(v.version, v.created_at) for v in by_time] == [
         ("v0.0.2", at(1001)),
         ("v0.0.1", at(1000)),
@@ -403,7 +403,7 @@ def test_repo_can_be_what_dvc_holds(repo: Path) -> None:
 def test_annotate_and_remove(repo: Path) -> None:
     assert api.annotate(repo, "m", "model", "a") == Annotation(type="model", path="a")
     assert api.describe(repo, "m") == Annotation(type="model", path="a")
-    assert api.remove(repo, "m") is None
+    assert api.remove(repo, "m") is None  # type: ignore[func-returns-value]
     assert api.describe(repo, "m") is None
 
 

@@ -222,7 +222,7 @@ def test_subfolder_and_work_tree(tmp_path: Path, capsys: pytest.CaptureFixture[s
     """A non-bare clone read from a folder inside it shows the same registry."""
     from dulwich import porcelain
 
-    source = Path(__file__).resolve().parent.parent / "fixtures" / "repos" / "demo.git"
+    source = Path(__file__).resolve().parents[2] / "fixtures" / "repos" / "demo.git"
     clone = tmp_path / "clone"
     porcelain.clone(str(source), str(clone), errstream=io.BytesIO()).close()
     (clone / "models").mkdir(exist_ok=True)

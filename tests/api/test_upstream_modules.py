@@ -15,8 +15,16 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from builders import EPOCH, Commit, Lightweight, Tag, build_registry, make_tag, pack_everything
-from dulwich.repo import Repo
+from builders import (
+    EPOCH,
+    BuiltRepo,
+    Commit,
+    Lightweight,
+    Tag,
+    build_registry,
+    make_tag,
+    pack_everything,
+)
 
 from gto import base, constants
 from gto.constants import Action, VersionSort
@@ -53,10 +61,8 @@ def test_fullname_re_groups_dvc_reads(value: str, groups: tuple[str | None, str]
     match = constants.fullname_re.match(value)
     assert match is not None
     assert (match.group("dirname"), match.group("name")) == groups
-    assert (
-        match.group("dirname") is None
-        or match.group("dirname").rstrip(constants.SEPARATOR_IN_NAME) == groups[0][:-1]
-    )  # type: ignore[index]
+    dirname = match.group("dirname")
+    assert dirname is None or dirname.rstrip(constants.SEPARATOR_IN_NAME) == (groups[0] or "")[:-1]
 
 
 @pytest.mark.parametrize("value", NOT_FULLNAMES)
@@ -74,7 +80,7 @@ INVALID = [
 
 @pytest.mark.parametrize("value", VALID)
 def test_assert_name_is_valid_accepts(value: str) -> None:
-    assert constants.assert_name_is_valid(value) is None
+    assert constants.assert_name_is_valid(value) is None  # type: ignore[func-returns-value]
 
 
 @pytest.mark.parametrize("value", INVALID)
@@ -89,7 +95,7 @@ def test_assert_name_is_valid_raises_validation_error(value: str) -> None:
 
 
 def test_assert_fullname_is_valid() -> None:
-    assert constants.assert_fullname_is_valid("dir/sub:name") is None
+    assert constants.assert_fullname_is_valid("dir/sub:name") is None  # type: ignore[func-returns-value]
     with pytest.raises(ValidationError):
         constants.assert_fullname_is_valid("a:b:c")
 
@@ -108,8 +114,8 @@ def test_constant_values() -> None:
     assert [a.value for a in Action] == [
         "create", "deprecate", "deregister", "register", "assign", "unassign",
     ]  # fmt: skip
-    assert VersionSort.SemVer is VersionSort.SEMVER
-    assert VersionSort.Timestamp is VersionSort.TIMESTAMP
+    assert VersionSort.SemVer is VersionSort.SEMVER  # type: ignore[comparison-overlap]
+    assert VersionSort.Timestamp is VersionSort.TIMESTAMP  # type: ignore[comparison-overlap]
     assert [s.value for s in VersionSort] == ["semver", "timestamp"]
 
 
@@ -164,7 +170,7 @@ DAY = 86400
 T0 = EPOCH
 
 
-def _tags_repo(path: Path) -> tuple[Repo, dict[str, str]]:
+def _tags_repo(path: Path) -> tuple[BuiltRepo, dict[str, str]]:
     """The tags of upstream's probe repository: times chosen so that name order,
     time order and SemVer order all differ. Returns the repo and tag object ids."""
     repo = build_registry(
@@ -283,20 +289,20 @@ FIND = [
 
 
 @pytest.fixture
-def tags_repo(tmp_path: Path) -> tuple[Repo, dict[str, str]]:
+def tags_repo(tmp_path: Path) -> tuple[BuiltRepo, dict[str, str]]:
     return _tags_repo(tmp_path / "repo")
 
 
 @pytest.mark.parametrize(("filters", "names"), FIND)
 def test_find(
-    tags_repo: tuple[Repo, dict[str, str]], filters: dict[str, object], names: list[str]
+    tags_repo: tuple[BuiltRepo, dict[str, str]], filters: dict[str, object], names: list[str]
 ) -> None:
     repo, _ = tags_repo
-    assert [t.name for t in find(scm=repo.path, **filters)] == names  # type: ignore[arg-type]
+    assert [t.name for t in find(scm=repo.path, **filters)] == names  # type: ignore[call-overload]
 
 
 def test_find_returns_the_tag_objects_as_git_stores_them(
-    tags_repo: tuple[Repo, dict[str, str]],
+    tags_repo: tuple[BuiltRepo, dict[str, str]],
 ) -> None:
     repo, ids = tags_repo
     found = {t.name: t for t in find(scm=repo.path)}
@@ -356,7 +362,7 @@ class ScmrepoGit:
 
 
 def test_find_accepts_what_dvc_passes_a_path_and_a_dulwich_repo(
-    tags_repo: tuple[Repo, dict[str, str]],
+    tags_repo: tuple[BuiltRepo, dict[str, str]],
 ) -> None:
     repo, _ = tags_repo
     names = [t.name for t in find(name="model", stage="dev", scm=ScmrepoGit(repo.path))]
@@ -368,7 +374,7 @@ def test_find_accepts_what_dvc_passes_a_path_and_a_dulwich_repo(
     assert [t.name for t in find(name="model", stage="dev", scm=str(sub))] == names
 
 
-def test_find_filters_given_tags(tags_repo: tuple[Repo, dict[str, str]]) -> None:
+def test_find_filters_given_tags(tags_repo: tuple[BuiltRepo, dict[str, str]]) -> None:
     repo, _ = tags_repo
     by_name = {t.name: t for t in find(scm=repo.path)}
     subset = [by_name["model@v1.0.0"], by_name["model@v0.0.1"], by_name["models@v5.0.0"]]
@@ -384,7 +390,7 @@ def test_find_filters_given_tags(tags_repo: tuple[Repo, dict[str, str]]) -> None
     assert len(find(scm=repo.path, tags=[])) == len(ALL)  # empty means all
 
 
-def test_find_errors(tags_repo: tuple[Repo, dict[str, str]]) -> None:
+def test_find_errors(tags_repo: tuple[BuiltRepo, dict[str, str]]) -> None:
     repo, _ = tags_repo
     with pytest.raises(MissingArg, match=r"^'scm' is required$"):
         find(name="model")
@@ -393,7 +399,7 @@ def test_find_errors(tags_repo: tuple[Repo, dict[str, str]]) -> None:
     with pytest.raises(UnknownAction, match=r"^Unknown action 'promote' was requested$"):
         find(scm=repo.path, action="promote")
     with pytest.raises(TypeError, match=r"^Cannot open a repository from int: pass its path$"):
-        find(scm=5)  # type: ignore[arg-type]
+        find(scm=5)  # type: ignore[call-overload]
 
 
 def _open_pack_files(folder: Path) -> list[str]:
@@ -575,7 +581,7 @@ def test_sort_versions_reads_keys_and_attributes() -> None:
         base.sort_versions([1, 2])
 
 
-def test_dvc_latest(tags_repo: tuple[Repo, dict[str, str]]) -> None:
+def test_dvc_latest(tags_repo: tuple[BuiltRepo, dict[str, str]]) -> None:
     """DVC's `get_rev`: the greatest SemVer among the artifact's tags (deregistrations too)."""
     repo, _ = tags_repo
     tags = find(name="model", scm=ScmrepoGit(repo.path))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import cast
 
 import pytest
 
@@ -17,6 +18,7 @@ from gto.core.requests import (
     Plan,
     Register,
     Request,
+    Simple,
     Unassign,
     WriteOptions,
     bumps,
@@ -230,7 +232,7 @@ def test_plans(
         pytest.param(
             churn(),
             Register("churn", commit=C),
-            WriteOptions(simple="maybe"),
+            WriteOptions(simple=cast(Simple, "maybe")),
             WrongArgs,
             "Invalid value for '--simple': Only one of ['auto', 'true', 'false'] is allowed",
             id="bad-simple",

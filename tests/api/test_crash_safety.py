@@ -35,7 +35,7 @@ from builders import (
     pack_everything,
     tag_names,
 )
-from dulwich.index import Index
+from dulwich.index import Index, IndexEntry
 from dulwich.objects import Commit as CommitObject
 from dulwich.objects import Tree
 from dulwich.repo import Repo
@@ -280,7 +280,9 @@ def file_states(path: Path) -> tuple[bytes, bytes, bytes, bytes]:
         head = repo[repo.head()]
         assert isinstance(head, CommitObject)
         committed = _blob(repo, head.tree, b"artifacts.yaml")
-        staged = repo[Index(repo.index_path())[b"artifacts.yaml"].sha].as_raw_string()
+        entry = Index(repo.index_path())[b"artifacts.yaml"]
+        assert isinstance(entry, IndexEntry)
+        staged = repo[entry.sha].as_raw_string()
         parent = head.parents[0] if head.parents else b""
     return committed, staged, (path / "artifacts.yaml").read_bytes(), parent
 

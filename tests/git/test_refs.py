@@ -1,0 +1,48 @@
+"""The one ref-name rule: git-check-ref-format's, with the words a user reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from gto.exceptions import InvalidTagName
+from gto.git.refs import check_tag_name, is_ref_name, ref_problem
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        pytest.param("churn@v1.0.0", None, id="ok"),
+        pytest.param("dir/sub=clf#prod#3", None, id="folders"),
+        pytest.param("", "an empty name", id="empty"),
+        pytest.param("a b", "the character ' '", id="space"),
+        pytest.param("a~1", "the character '~'", id="tilde"),
+        pytest.param("a\x7f", "the character '\\x7f'", id="del"),
+        pytest.param("x\udc80", "the character '\\udc80'", id="not-utf8"),
+        pytest.param("a@{1}", "'@{'", id="reflog"),
+        pytest.param("../x", "'..'", id="dotdot"),
+        pytest.param("a//b", "'//'", id="empty-part"),
+        pytest.param("/a", "a leading '/'", id="leading-slash"),
+        pytest.param("a/", "a trailing '/'", id="trailing-slash"),
+        pytest.param("a.", "a trailing '.'", id="trailing-dot"),
+        pytest.param("a/.b", "a part starting with '.'", id="hidden-part"),
+        pytest.param("a.lock/b", "a part ending with '.lock'", id="lock-part"),
+        pytest.param("x" * 251, "more than 250 bytes between two '/'", id="too-long"),
+    ],
+)
+def test_ref_problem(name: str, problem: str | None) -> None:
+    assert ref_problem(name) == problem
+    if "\udc80" not in name and len(name) <= 250:  # the byte rule: the same verdict
+        assert is_ref_name(f"refs/tags/{name}".encode()) is (problem is None)
+
+
+def test_a_bare_name_is_no_ref() -> None:
+    assert not is_ref_name(b"HEAD") and not is_ref_name(b"main")
+
+
+def test_check_tag_name() -> None:
+    assert check_tag_name("m#prod#1") == "refs/tags/m#prod#1"
+    with pytest.raises(InvalidTagName) as error:
+        check_tag_name("../x=m@v1.0.0")
+    assert error.value.message == (
+        "Cannot create tag '../x=m@v1.0.0': Git does not allow '..' in a tag name"
+    )
