@@ -329,3 +329,15 @@ def tag_names(path: str | os.PathLike[str]) -> list[str]:
     """The tag names of the repository at `path`, sorted."""
     with Repo(os.fspath(path)) as repo:
         return sorted(name.decode() for name in repo.refs.as_dict(Ref(b"refs/tags")))
+
+
+def tree_files(path: str | os.PathLike[str], commit: str) -> dict[str, bytes]:
+    """path -> content of every file in the commit `commit` of the repository at `path`."""
+    with Repo(str(path)) as repo:
+        made = repo[ObjectID(commit.encode())]
+        assert isinstance(made, objects.Commit)
+        return {
+            entry.path.decode(): repo[entry.sha].as_raw_string()
+            for entry in repo.object_store.iter_tree_contents(made.tree)
+            if entry.path is not None and entry.sha is not None
+        }

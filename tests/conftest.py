@@ -142,3 +142,15 @@ def run(path: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[i
         return code, out, err
 
     return call
+
+
+@pytest.fixture
+def path(built: tuple[Path, dict[str, str]]) -> Path:
+    """The repository of a module's `built` fixture (a module may define its own `path`)."""
+    return built[0]
+
+
+@pytest.fixture
+def commits(built: tuple[Path, dict[str, str]]) -> dict[str, str]:
+    """The commits of a module's `built` fixture, by label."""
+    return built[1]

@@ -29,6 +29,7 @@ from typing import Any, cast
 from wsgiref.simple_server import make_server
 
 import pytest
+from dulwich.config import ConfigFile
 from dulwich.repo import Repo
 from dulwich.server import BackendRepo, DictBackend
 from dulwich.web import WSGIRequestHandlerLogger, WSGIServerLogger, make_wsgi_chain
@@ -242,3 +243,38 @@ def git_http_backend(base_path: str | os.PathLike[str]) -> Iterator[str]:
 def push(git: GitRepo, refspecs: list[tuple[str | None, str]]) -> None:
     """Push to `origin` as a gto write does (the repository's and the user's settings)."""
     push_to_origin(git, refspecs, current())
+
+
+def set_remote(path: Path, url: str, key: str = "url") -> None:
+    """Make `url` the work tree's `origin` (`key`: `url`, or `pushurl`)."""
+    config_path = path / ".git" / "config"
+    config = ConfigFile.from_path(str(config_path))
+    config.set((b"remote", b"origin"), key.encode(), url.encode())
+    config.write_to_path(str(config_path))
+
+
+def become_origin(path: Path, url: str, branch: str = "refs/heads/main") -> None:
+    """Make `url` the work tree's `origin` and push its main there (as `branch`)."""
+    set_remote(path, url)
+    with GitRepo.open(path) as git:
+        push(git, [("refs/heads/main", branch)])
+
+
+def at_once(*imports: str) -> str:
+    """A `python -c` script for processes released together: it imports the CLI (and
+    `imports`), says so in the file `GO.<pid>`, waits for the file `GO` (argv[1]), then
+    runs `gto` with the rest of argv."""
+    lines = [f"import {name}" for name in imports]
+    return "\n".join(
+        [
+            "import os, sys, time",
+            *lines,
+            "from gto.cli import main",
+            "go = sys.argv[1]",
+            'open(go + "." + str(os.getpid()), "w").close()',
+            "while not os.path.exists(go):",
+            "    time.sleep(0.001)",
+            "sys.exit(main(sys.argv[2:]))",
+            "",
+        ]
+    )

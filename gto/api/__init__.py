@@ -18,6 +18,7 @@ returned event.
 
 from __future__ import annotations
 
+from gto.api import commands as commands  # gto's own operations, typed
 from gto.api._query import _get_state as _get_state  # upstream's private helpers
 from gto.api._query import _is_gto_repo as _is_gto_repo
 from gto.api._query import (

@@ -27,28 +27,27 @@ _CREATED = {
 
 def _report(outcome: Outcome) -> str:
     """Upstream's messages: one per tag, then a push hint or the push result."""
-    import shlex
-
     lines = []
     for event in outcome.created:
         what = _CREATED[event.kind].format(version=event.version_name)
         lines.append(f"Created git tag '{event.tag}' that {what}")
-        if outcome.pushed:
-            # Upstream quotes the tag in the hint only, not in the `Running` line.
-            lines.append(f"Running `git push origin {event.tag}`")
-            lines.append(f"Successfully pushed git tag {event.tag} on remote.")
-        else:
-            lines.append("To push the changes upstream, run:")
-            lines.append(f"    git push origin {shlex.quote(event.tag)}")
+        lines += _pushing(event.tag, "", "pushed", outcome.pushed)
     for tag in outcome.deleted:
         lines.append(f"Deleted git tag '{tag}'")
-        if outcome.pushed:
-            lines.append(f"Running `git push --delete origin {tag}`")
-            lines.append(f"Successfully deleted git tag {tag} on remote.")
-        else:
-            lines.append("To push the changes upstream, run:")
-            lines.append(f"    git push --delete origin {shlex.quote(tag)}")
+        lines += _pushing(tag, "--delete ", "deleted", outcome.pushed)
     return "\n".join(lines)
+
+
+def _pushing(tag: str, flag: str, done: str, pushed: bool) -> list[str]:
+    """What was pushed, or how to push it (upstream quotes the tag in the hint only)."""
+    import shlex
+
+    if pushed:
+        return [
+            f"Running `git push {flag}origin {tag}`",
+            f"Successfully {done} git tag {tag} on remote.",
+        ]
+    return ["To push the changes upstream, run:", f"    git push {flag}origin {shlex.quote(tag)}"]
 
 
 def write_options(parser: argparse.ArgumentParser, *, delete: bool = False) -> None:

@@ -106,10 +106,10 @@ class Deprecation(TagEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Registration(TagEvent):
-    kind = "registration"
-    priority = 3
-    addition = True
+class VersionEvent(TagEvent):
+    """A version tag's event: the version is in the tag's name."""
+
+    verb: ClassVar[str]  # in `describe`
     group = 2
     version: str
 
@@ -118,27 +118,41 @@ class Registration(TagEvent):
         return self.version
 
     def describe(self) -> str:
-        return f'Version "{self.version}" of artifact "{self.artifact}" was registered'
+        return f'Version "{self.version}" of artifact "{self.artifact}" was {self.verb}'
 
 
 @dataclass(frozen=True, kw_only=True)
-class Deregistration(TagEvent):
+class Registration(VersionEvent):
+    kind = "registration"
+    priority = 3
+    addition = True
+    verb = "registered"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deregistration(VersionEvent):
     kind = "deregistration"
     priority = 4
     addition = False
-    group = 2
-    version: str
+    verb = "deregistered"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageEvent(TagEvent):
+    """A stage tag's event; its version is not in the tag's name: replay fills it in."""
+
+    verb: ClassVar[str]  # in `describe`
+    group = 3
+    version: str | None = None
+    stage: str
 
     @property
     def version_name(self) -> str | None:
         return self.version
 
-    def describe(self) -> str:
-        return f'Version "{self.version}" of artifact "{self.artifact}" was deregistered'
-
-
-class _StageEventMixin:
-    """Assignments are read before their version is known; replay fills it in."""
+    @property
+    def stage_name(self) -> str | None:
+        return self.stage
 
     def with_version(self, version: str) -> Any:
         # A plain copy: dataclasses.replace re-runs __init__ and showed in profiles.
@@ -147,53 +161,27 @@ class _StageEventMixin:
         copy.__dict__["version"] = version
         return copy
 
+    def describe(self) -> str:
+        return (
+            f'Stage "{self.stage}" was {self.verb} version "{self.version}"'
+            f' of artifact "{self.artifact}"'
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
-class Assignment(_StageEventMixin, TagEvent):
+class Assignment(StageEvent):
     kind = "assignment"
     priority = 5
     addition = True
-    group = 3
-    version: str | None = None
-    stage: str
-
-    @property
-    def version_name(self) -> str | None:
-        return self.version
-
-    @property
-    def stage_name(self) -> str | None:
-        return self.stage
-
-    def describe(self) -> str:
-        return (
-            f'Stage "{self.stage}" was assigned to version "{self.version}"'
-            f' of artifact "{self.artifact}"'
-        )
+    verb = "assigned to"
 
 
 @dataclass(frozen=True, kw_only=True)
-class Unassignment(_StageEventMixin, TagEvent):
+class Unassignment(StageEvent):
     kind = "unassignment"
     priority = 6
     addition = False
-    group = 3
-    version: str | None = None
-    stage: str
-
-    @property
-    def version_name(self) -> str | None:
-        return self.version
-
-    @property
-    def stage_name(self) -> str | None:
-        return self.stage
-
-    def describe(self) -> str:
-        return (
-            f'Stage "{self.stage}" was unassigned from version "{self.version}"'
-            f' of artifact "{self.artifact}"'
-        )
+    verb = "unassigned from"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -217,11 +205,7 @@ class CommitEvent(Event):
         return f'Artifact "{self.artifact}" is annotated'
 
 
-StageEvent = Assignment | Unassignment
-VersionEvent = Registration | Deregistration
-
-
-_EVENT_OF_ACTION: dict[Action, type[TagEvent]] = {
+EVENT_OF_ACTION: dict[Action, type[TagEvent]] = {
     Action.REGISTER: Registration,
     Action.DEREGISTER: Deregistration,
     Action.ASSIGN: Assignment,
@@ -254,7 +238,7 @@ def event_from_tag(record: TagRecord) -> TagEvent | None:
     elif parsed.action in (Action.ASSIGN, Action.UNASSIGN):
         common["version"] = None  # resolved by replay
         common["stage"] = parsed.stage
-    return build(_EVENT_OF_ACTION[parsed.action], **common)
+    return build(EVENT_OF_ACTION[parsed.action], **common)
 
 
 def commit_event(

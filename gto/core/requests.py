@@ -15,14 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from gto.core.events import (
-    Assignment,
-    Deprecation,
-    Deregistration,
-    Registration,
-    TagEvent,
-    Unassignment,
-)
+from gto.core.events import EVENT_OF_ACTION, TagEvent
 from gto.core.tags import (
     Action,
     check_artifact_name,
@@ -60,13 +53,6 @@ Simple = bool | Literal["auto", "true", "false"] | None
 # A revision the user named, resolved to a commit id, or the error resolving it gave.
 Resolved = str | GTOException
 ONE_OF = "One and only one of (version, ref) must be specified."
-_EVENTS: dict[Action, type[TagEvent]] = {
-    Action.REGISTER: Registration,
-    Action.DEREGISTER: Deregistration,
-    Action.ASSIGN: Assignment,
-    Action.UNASSIGN: Unassignment,
-    Action.DEPRECATE: Deprecation,
-}
 
 
 @dataclass(frozen=True)
@@ -214,7 +200,7 @@ class NewTag:
         if self.action in (Action.ASSIGN, Action.UNASSIGN):
             named["stage"] = self.stage
         return build(
-            _EVENTS[self.action],
+            EVENT_OF_ACTION[self.action],
             artifact=self.artifact,
             created_at=created_at,
             author=author,

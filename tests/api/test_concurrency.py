@@ -19,6 +19,7 @@ from builders import EPOCH, Commit, build_registry
 from dulwich.objects import Tag
 from dulwich.refs import Ref
 from dulwich.repo import Repo
+from servers import at_once
 
 import gto
 from gto.api.commands import Assign, WriteOptions, diagnose, write
@@ -31,17 +32,7 @@ from gto.session import Session
 PROCESSES = 8
 TIMEOUT = 60
 # Import everything, say so (GO.<pid>), wait for the start file GO, then run one command.
-_BOOT = """
-import os, sys, time
-from gto.api import commands
-from gto.git import transaction
-from gto.cli import main
-go = sys.argv[1]
-open(go + "." + str(os.getpid()), "w").close()
-while not os.path.exists(go):
-    time.sleep(0.001)
-sys.exit(main(sys.argv[2:]))
-"""
+_BOOT = at_once("gto.api.commands", "gto.git.transaction")
 
 
 def run_at_once(

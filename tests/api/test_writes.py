@@ -29,7 +29,7 @@ from dulwich.config import ConfigFile
 from dulwich.objects import Commit, ObjectID, Tag
 from dulwich.refs import Ref
 from dulwich.repo import Repo
-from servers import dulwich_http_server, git_daemon, push
+from servers import become_origin, dulwich_http_server, git_daemon, set_remote
 
 from gto.api.commands import (
     Assign,
@@ -72,16 +72,6 @@ def built(tmp_path: Path, clock: Callable[[int], None]) -> Iterator[tuple[Path, 
     )
     repo.close()
     yield path, repo.commits
-
-
-@pytest.fixture
-def path(built: tuple[Path, dict[str, str]]) -> Path:
-    return built[0]
-
-
-@pytest.fixture
-def commits(built: tuple[Path, dict[str, str]]) -> dict[str, str]:
-    return built[1]
 
 
 def read_tag(path: Path, name: str) -> Tag:
@@ -1069,12 +1059,7 @@ def origin(request: pytest.FixtureRequest, path: Path, tmp_path: Path) -> Iterat
     bare = tmp_path / "srv" / "remote.git"
     init_repo(bare, bare=True).close()
     with _served(request.param, bare) as url:
-        config_path = path / ".git" / "config"
-        config = ConfigFile.from_path(str(config_path))
-        config.set((b"remote", b"origin"), b"url", url.encode())
-        config.write_to_path(str(config_path))
-        with GitRepo.open(path) as git:
-            push(git, [("refs/heads/main", "refs/heads/main")])
+        become_origin(path, url)
         yield bare
 
 
@@ -1163,10 +1148,7 @@ def test_push_to_an_empty_remote_sends_the_history(
     bare = tmp_path / "empty.git"
     init_repo(bare, bare=True).close()
     with dulwich_http_server(bare) as url:
-        config_path = path / ".git" / "config"
-        config = ConfigFile.from_path(str(config_path))
-        config.set((b"remote", b"origin"), b"url", url.encode())
-        config.write_to_path(str(config_path))
+        set_remote(path, url)
         write(str(path), Register("m", ref="HEAD~1"), WriteOptions(push=True))
     with Repo(str(bare)) as repo:
         tag = repo[repo.refs[Ref(b"refs/tags/m@v0.0.1")]]

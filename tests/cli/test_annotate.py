@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from builders import EPOCH, build_registry, make_commit
+from builders import EPOCH, build_registry, make_commit, tree_files
 from dulwich import porcelain
 from dulwich.config import ConfigFile
 from dulwich.index import Index, IndexEntry
@@ -22,12 +22,11 @@ from dulwich.object_store import tree_lookup_path
 from dulwich.objects import Commit
 from dulwich.refs import Ref
 from dulwich.repo import Repo
-from servers import REAL_GIT, dulwich_http_server, push
+from servers import REAL_GIT, become_origin, dulwich_http_server
 
 from gto.api.commands import AnnotationChange, WriteOptions, annotate
 from gto.cli import main
 from gto.core.annotations import Annotation
-from gto.git.repo import GitRepo
 
 MAIN = Ref(b"refs/heads/main")
 Run = Callable[..., tuple[int, str, str]]
@@ -67,16 +66,6 @@ def commit_of(path: Path, sha: str) -> Commit:
     return commit
 
 
-def files_at(path: Path, sha: str) -> dict[str, bytes]:
-    with Repo(str(path)) as repo:
-        tree = commit_of(path, sha).tree
-        return {
-            e.path.decode(): repo[e.sha].as_raw_string()
-            for e in repo.object_store.iter_tree_contents(tree)
-            if e.path is not None and e.sha is not None
-        }
-
-
 def index_sha(path: Path, file: str) -> str:
     entry = Index(str(path / ".git" / "index"))[file.encode()]
     assert isinstance(entry, IndexEntry)
@@ -109,7 +98,7 @@ def assert_consistent(path: Path, dirty: str = "") -> None:
     top = head(path)
     blob = committed_sha(path, top, "artifacts.yaml")
     assert index_sha(path, "artifacts.yaml") == blob
-    assert (path / "artifacts.yaml").read_bytes() == files_at(path, top)["artifacts.yaml"]
+    assert (path / "artifacts.yaml").read_bytes() == tree_files(path, top)["artifacts.yaml"]
     status = git_status(path)
     if status is not None:
         assert status == dirty
@@ -278,7 +267,7 @@ def test_annotate_commit(run: Run, path: Path) -> None:
     assert commit.message == b"Annotate artifact `m` of type `model` with path `models/m.pkl`\n"
     assert commit.author == commit.committer == b"Tess Tagger <tess@example.com>"
     assert (commit.commit_time, commit.commit_timezone) == (EPOCH + 1000, 7200)
-    before, after = files_at(path, parent), files_at(path, top)
+    before, after = tree_files(path, parent), tree_files(path, top)
     assert {f for f in after if after[f] != before.get(f)} == {"artifacts.yaml"}
     assert set(after) == set(before)
     assert after["artifacts.yaml"] == (
@@ -295,7 +284,7 @@ def test_remove_commit(run: Run, path: Path) -> None:
     assert run("remove", "z-data", "--commit") == (0, UPDATED + "Running `git commit`\n", "")
     commit = commit_of(path, head(path))
     assert commit.message == b"Remove annotation for artifact `z-data`\n"
-    assert files_at(path, head(path))["artifacts.yaml"] == b"a-model:\n  type: model\n"
+    assert tree_files(path, head(path))["artifacts.yaml"] == b"a-model:\n  type: model\n"
     assert_consistent(path)
 
 
@@ -303,7 +292,7 @@ def test_commit_creates_the_file(run: Run, path: Path) -> None:
     with Repo(str(path)) as repo:
         make_commit(repo, {"artifacts.yaml": None}, message="drop index", time=EPOCH + 1)
     assert run("annotate", "m", "--commit")[0] == 0
-    assert files_at(path, head(path))["artifacts.yaml"] == b"m: {}\n"
+    assert tree_files(path, head(path))["artifacts.yaml"] == b"m: {}\n"
     assert_consistent(path)
 
 
@@ -339,7 +328,7 @@ def test_bare_repository(tmp_path: Path, capsys: pytest.CaptureFixture[str], pat
         "❌ A bare repository has no work tree to write artifacts.yaml to: use --commit\n"
     )
     assert main(["annotate", "m", "--type", "model", "-r", str(bare), "--commit"]) == 0
-    assert files_at(bare, head(bare))["artifacts.yaml"] == (
+    assert tree_files(bare, head(bare))["artifacts.yaml"] == (
         INDEX.replace("z-data", "m:\n  type: model\nz-data", 1).encode()
     )
 
@@ -353,12 +342,7 @@ def origin(path: Path, tmp_path: Path) -> Iterator[Path]:
     bare = tmp_path / "remote.git"
     Repo.init_bare(str(bare), mkdir=True).close()
     with dulwich_http_server(bare) as url:
-        config_path = path / ".git" / "config"
-        config = ConfigFile.from_path(str(config_path))
-        config.set((b"remote", b"origin"), b"url", url.encode())
-        config.write_to_path(str(config_path))
-        with GitRepo.open(path) as git:
-            push(git, [("refs/heads/main", "refs/heads/main")])
+        become_origin(path, url)
         yield bare
 
 
@@ -372,14 +356,14 @@ def test_annotate_push(run: Run, path: Path, origin: Path) -> None:
     )
     assert head(origin) == head(path)
     assert (
-        files_at(origin, head(origin))["artifacts.yaml"]
-        == files_at(path, head(path))["artifacts.yaml"]
+        tree_files(origin, head(origin))["artifacts.yaml"]
+        == tree_files(path, head(path))["artifacts.yaml"]
     )
     assert commit_of(origin, head(origin)).message == b"Annotate artifact `m` of type `model`\n"
     assert_consistent(path)
     assert run("remove", "m", "--push")[0] == 0
     assert head(origin) == head(path)
-    assert b"m:" not in files_at(origin, head(origin))["artifacts.yaml"]
+    assert b"m:" not in tree_files(origin, head(origin))["artifacts.yaml"]
 
 
 @pytest.mark.server
@@ -434,12 +418,7 @@ def worktree_origin(path: Path, tmp_path: Path) -> Path:
     """A non-bare clone of `path` with `main` checked out, set as origin of `path`."""
     other = tmp_path / "origin"
     porcelain.clone(str(path), str(other), errstream=io.BytesIO()).close()
-    config_path = path / ".git" / "config"
-    config = ConfigFile.from_path(str(config_path))
-    config.set((b"remote", b"origin"), b"url", str(other).encode())
-    config.write_to_path(str(config_path))
-    with GitRepo.open(path) as git:
-        push(git, [("refs/heads/main", "refs/heads/other")])
+    become_origin(path, str(other), "refs/heads/other")
     return other
 
 

@@ -20,14 +20,12 @@ from builders import (
     refs,
     tag_names,
 )
-from dulwich.config import ConfigFile
 from dulwich.objects import Tag
 from dulwich.refs import Ref
 from dulwich.repo import Repo
-from servers import dulwich_http_server, push
+from servers import become_origin, dulwich_http_server
 
 from gto.cli import main
-from gto.git.repo import GitRepo
 
 Run = Callable[..., tuple[int, str, str]]
 
@@ -45,16 +43,6 @@ def built(tmp_path: Path, clock: Callable[[int], None]) -> tuple[Path, dict[str,
     )
     repo.close()
     return path, repo.commits
-
-
-@pytest.fixture
-def path(built: tuple[Path, dict[str, str]]) -> Path:
-    return built[0]
-
-
-@pytest.fixture
-def commits(built: tuple[Path, dict[str, str]]) -> dict[str, str]:
-    return built[1]
 
 
 def hint(tag: str) -> str:
@@ -456,12 +444,7 @@ def origin(path: Path, tmp_path: Path) -> Iterator[Path]:
     bare = tmp_path / "remote.git"
     init_repo(bare, bare=True).close()
     with dulwich_http_server(bare) as url:
-        config_path = path / ".git" / "config"
-        config = ConfigFile.from_path(str(config_path))
-        config.set((b"remote", b"origin"), b"url", url.encode())
-        config.write_to_path(str(config_path))
-        with GitRepo.open(path) as git:
-            push(git, [("refs/heads/main", "refs/heads/main")])
+        become_origin(path, url)
         yield bare
 
 

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
+import dvc_example as example
 import pytest
-from dvc_example import (
-    CHURN,
-    CHURN_FROM_INDEX,
-    CLF,
-    CV_CLASS,
-    EXTRA,
-    ROOT_DVC_YAML,
-    SEGMENT,
-)
 
 from gto.core.annotations import Annotation
 from gto.core.dvcyaml import Annotations, dvc_folder, dvc_yaml_path, parse_dvc_yaml
@@ -22,10 +14,10 @@ from gto.exceptions import WrongDvcYaml
 
 
 def test_parse_root_dvc_yaml() -> None:
-    assert parse_dvc_yaml(ROOT_DVC_YAML) == {
-        "churn": CHURN,
-        "segment": SEGMENT,
-        "cv-class": CV_CLASS,
+    assert parse_dvc_yaml(example.ROOT_DVC_YAML) == {
+        "churn": example.CHURN,
+        "segment": example.SEGMENT,
+        "cv-class": example.CV_CLASS,
     }
 
 
@@ -150,21 +142,25 @@ def test_annotations_artifacts_yaml_wins_and_lookups_read_one_file() -> None:
 
     def dvc_file(folder: str) -> dict[str, Annotation]:
         reads.append(folder)
-        return {"": parse_dvc_yaml(ROOT_DVC_YAML), "sub/dir": {"sub/dir:clf": CLF}}[folder]
+        return {"": parse_dvc_yaml(example.ROOT_DVC_YAML), "sub/dir": {"sub/dir:clf": example.CLF}}[
+            folder
+        ]
 
     merged = Annotations(
-        lambda: {"churn": CHURN_FROM_INDEX, "extra": EXTRA}, dvc_file, lambda: ["sub/dir", ""]
+        lambda: {"churn": example.CHURN_FROM_INDEX, "extra": example.EXTRA},
+        dvc_file,
+        lambda: ["sub/dir", ""],
     )
-    assert merged["sub/dir:clf"] == CLF
-    assert merged.get("churn") == CHURN_FROM_INDEX
+    assert merged["sub/dir:clf"] == example.CLF
+    assert merged.get("churn") == example.CHURN_FROM_INDEX
     assert merged.get("nope") is None
     assert reads == ["sub/dir", ""]
     assert dict(merged) == {
-        "churn": CHURN_FROM_INDEX,
-        "extra": EXTRA,
-        "segment": SEGMENT,
-        "cv-class": CV_CLASS,
-        "sub/dir:clf": CLF,
+        "churn": example.CHURN_FROM_INDEX,
+        "extra": example.EXTRA,
+        "segment": example.SEGMENT,
+        "cv-class": example.CV_CLASS,
+        "sub/dir:clf": example.CLF,
     }
     assert reads == ["sub/dir", ""]  # each file once
-    assert merged.index() == {"churn": CHURN_FROM_INDEX, "extra": EXTRA}
+    assert merged.index() == {"churn": example.CHURN_FROM_INDEX, "extra": example.EXTRA}

@@ -23,14 +23,14 @@ from builders import (
     make_lightweight_tag,
     make_tag,
     pack_everything,
+    tree_files,
 )
-from dulwich.config import ConfigFile
 from dulwich.index import Index
 from dulwich.object_store import BaseObjectStore, commit_tree_changes, tree_lookup_path
 from dulwich.objects import Commit, ObjectID, Tag, Tree
 from dulwich.refs import Ref
 from dulwich.repo import Repo
-from servers import dulwich_http_server, git_daemon, push
+from servers import dulwich_http_server, git_daemon, push, set_remote
 
 from gto.exceptions import (
     IdentityNotFound,
@@ -98,17 +98,6 @@ def blob_id(path: Path, commit: str, file: str) -> str:
     with Repo(str(path)) as repo:
         _, oid = tree_lookup_path(repo.__getitem__, read_commit(path, commit).tree, file.encode())
     return oid.decode()
-
-
-def tree_files(path: Path, commit: str) -> dict[str, bytes]:
-    """path -> content of every file in the commit."""
-    with Repo(str(path)) as repo:
-        tree = read_commit(path, commit).tree
-        return {
-            entry.path.decode(): repo[entry.sha].as_raw_string()
-            for entry in repo.object_store.iter_tree_contents(tree)
-            if entry.path is not None and entry.sha is not None
-        }
 
 
 # create_tag
@@ -547,13 +536,6 @@ def test_commit_files_cannot_replace_a_folder(git: GitRepo) -> None:
 
 
 # push
-
-
-def set_remote(path: Path, url: str, key: str = "url") -> None:
-    config_path = path / ".git" / "config"
-    config = ConfigFile.from_path(str(config_path))
-    config.set((b"remote", b"origin"), key.encode(), url.encode())
-    config.write_to_path(str(config_path))
 
 
 @pytest.fixture(

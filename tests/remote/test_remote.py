@@ -36,7 +36,14 @@ from dulwich.refs import Ref
 from dulwich.repo import Repo
 from dulwich.server import BackendRepo, DictBackend
 from dulwich.web import make_wsgi_chain
-from servers import REAL_GIT, dulwich_http_server, git_daemon, git_http_backend, need_real_git
+from servers import (
+    REAL_GIT,
+    at_once,
+    dulwich_http_server,
+    git_daemon,
+    git_http_backend,
+    need_real_git,
+)
 
 import gto
 from gto import api
@@ -268,6 +275,7 @@ def all_files_bytes(folder: Path) -> Iterator[bytes]:
 
 @pytest.fixture
 def demo(fixture_repo: Callable[[str], Path]) -> Path:
+    """The demo repository, serving partial fetches (uploadpack.allowFilter)."""
     path = fixture_repo("demo")
     allow_filters(path)
     return path
@@ -275,6 +283,7 @@ def demo(fixture_repo: Callable[[str], Path]) -> Path:
 
 @pytest.fixture
 def demo_clone(demo: Path, tmp_path: Path) -> Path:
+    """A full, non-bare clone: the local copy a remote read must match."""
     return clone(demo, tmp_path / "demo-clone")
 
 
@@ -611,15 +620,7 @@ def test_a_busy_cache_times_out_with_one_line(demo: Path, monkeypatch: pytest.Mo
         assert run(["show", "-r", url])[0] == 0  # free again
 
 
-_BOOT = """
-import os, sys, time
-from gto.cli import main
-go = sys.argv[1]
-open(go + "." + str(os.getpid()), "w").close()
-while not os.path.exists(go):
-    time.sleep(0.001)
-sys.exit(main(sys.argv[2:]))
-"""
+_BOOT = at_once()
 
 
 def run_at_once(tmp_path: Path, commands: list[list[str]]) -> list[tuple[int, str, str]]:

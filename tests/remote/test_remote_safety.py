@@ -31,8 +31,10 @@ from dulwich.server import BackendRepo, DictBackend
 from dulwich.web import make_wsgi_chain
 from servers import REAL_GIT, dulwich_http_server
 from test_bad_input import snapshot
-from test_remote import allow_filters, cache_of, clone, run, wsgi_server
-from test_remote import fake_ssh as fake_ssh  # a fixture
+from test_remote import cache_of, clone, run, wsgi_server
+from test_remote import demo as demo  # fixtures
+from test_remote import demo_clone as demo_clone
+from test_remote import fake_ssh as fake_ssh
 
 import gto
 
@@ -62,18 +64,6 @@ def gto_process(args: list[str], timeout: float = 30) -> tuple[int, str, str, fl
         [sys.executable, "-m", "gto", *args], capture_output=True, env=env, timeout=timeout
     )
     return done.returncode, done.stdout.decode(), done.stderr.decode(), time.monotonic() - start
-
-
-@pytest.fixture
-def demo(fixture_repo: Callable[[str], Path]) -> Path:
-    path = fixture_repo("demo")
-    allow_filters(path)
-    return path
-
-
-@pytest.fixture
-def demo_clone(demo: Path, tmp_path: Path) -> Path:
-    return clone(demo, tmp_path / "demo-clone")
 
 
 # --- the cache is ours alone -------------------------------------------------------------
