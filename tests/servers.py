@@ -23,7 +23,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 from wsgiref.simple_server import make_server
@@ -34,9 +34,12 @@ from dulwich.repo import Repo
 from dulwich.server import BackendRepo, DictBackend
 from dulwich.web import WSGIRequestHandlerLogger, WSGIServerLogger, make_wsgi_chain
 
+import gto
 from gto.git.repo import GitRepo
 from gto.remote.transport import push_to_origin
 from gto.settings import current
+
+PROJECT = Path(gto.__file__).resolve().parent.parent  # on PYTHONPATH of the processes
 
 # Read at import (collection) time: the autouse hermetic_env fixture removes GTO_*
 # variables before each test runs.
@@ -260,15 +263,13 @@ def become_origin(path: Path, url: str, branch: str = "refs/heads/main") -> None
         push(git, [("refs/heads/main", branch)])
 
 
-def at_once(*imports: str) -> str:
-    """A `python -c` script for processes released together: it imports the CLI (and
-    `imports`), says so in the file `GO.<pid>`, waits for the file `GO` (argv[1]), then
-    runs `gto` with the rest of argv."""
-    lines = [f"import {name}" for name in imports]
+def _at_once_script(imports: Sequence[str]) -> str:
+    """A `python -c` script that imports the CLI (and `imports`), says so in the file
+    `GO.<pid>`, waits for the file `GO` (argv[1]), then runs `gto` with the rest of argv."""
     return "\n".join(
         [
             "import os, sys, time",
-            *lines,
+            *(f"import {name}" for name in imports),
             "from gto.cli import main",
             "go = sys.argv[1]",
             'open(go + "." + str(os.getpid()), "w").close()',
@@ -278,3 +279,39 @@ def at_once(*imports: str) -> str:
             "",
         ]
     )
+
+
+def run_at_once(
+    folder: Path,
+    commands: Sequence[Sequence[str]],
+    *,
+    env: Mapping[str, str] | None = None,
+    imports: Sequence[str] = (),
+    timeout: float = 60,
+) -> list[tuple[int, str, str]]:
+    """One gto process per command, released together once each has imported gto (and
+    `imports`): (code, stdout, stderr) each. `folder` holds the start files."""
+    go = folder / "go"
+    script = _at_once_script(imports)
+    environ = {**os.environ, "PYTHONPATH": str(PROJECT), **(env or {})}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(go), *command],
+            env=environ,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for command in commands
+    ]
+    deadline = time.monotonic() + timeout
+    while len(list(folder.glob("go.*"))) < len(processes) and time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            break  # one died early: its output tells why
+        time.sleep(0.01)
+    go.touch()
+    results = []
+    for process in processes:
+        out, err = process.communicate(timeout=timeout)
+        results.append((process.returncode, out, err))
+    return results

@@ -40,7 +40,8 @@ class Annotation:
 _DEFAULT = Annotation()
 
 
-def _fields(annotation: Annotation) -> dict[str, Any]:
+def annotation_fields(annotation: Annotation) -> dict[str, Any]:
+    """Every field, in `describe` order (labels as a list)."""
     return {
         "type": annotation.type,
         "path": annotation.path,
@@ -51,7 +52,7 @@ def _fields(annotation: Annotation) -> dict[str, Any]:
     }
 
 
-_DEFAULT_FIELDS = _fields(_DEFAULT)
+_DEFAULT_FIELDS = annotation_fields(_DEFAULT)
 
 
 class _NotConforming(ValueError):
@@ -158,7 +159,9 @@ def annotation_json(annotation: Annotation) -> dict[str, Any]:
     {'type': 'model', 'path': 'm.pkl', 'virtual': False}
     """
     return {
-        key: value for key, value in _fields(annotation).items() if value != _DEFAULT_FIELDS[key]
+        key: value
+        for key, value in annotation_fields(annotation).items()
+        if value != _DEFAULT_FIELDS[key]
     }
 
 

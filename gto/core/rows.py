@@ -16,6 +16,7 @@ __all__ = [
     "RegistryRow",
     "VStageDict",
     "VersionDict",
+    "VersionEvents",
     "VersionRow",
 ]
 
@@ -47,8 +48,8 @@ class VStageDict(TypedDict):
     ref: str | None
 
 
-class VersionDict(TypedDict):
-    """One version in `show NAME --json`."""
+class VersionEvents(TypedDict):
+    """A version and the events that made it: what `show --json` and `print-state` share."""
 
     artifact: str
     commit_hexsha: str
@@ -56,6 +57,11 @@ class VersionDict(TypedDict):
     enrichments: list[dict[str, Any]]
     registrations: list[dict[str, Any]]
     deregistrations: list[dict[str, Any]]
+
+
+class VersionDict(VersionEvents):
+    """One version in `show NAME --json`."""
+
     stages: list[VStageDict]
     is_active: bool
     activated_at: datetime

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from gto.core.annotations import Annotation
+from gto.core.annotations import Annotation, annotation_fields
 from gto.core.events import Event
 from gto.core.rows import (
     HistoryEntry,
@@ -18,6 +18,7 @@ from gto.core.rows import (
     RegistryEntry,
     RegistryRow,
     VersionDict,
+    VersionEvents,
     VersionRow,
     VStageDict,
 )
@@ -40,17 +41,7 @@ def short(value: str | None) -> str | None:
 
 
 def enrichment_dict(annotation: Annotation) -> dict[str, Any]:
-    return {
-        "source": "gto",
-        "artifact": {
-            "type": annotation.type,
-            "path": annotation.path,
-            "virtual": annotation.virtual,
-            "labels": list(annotation.labels),
-            "description": annotation.description,
-            "custom": annotation.custom,
-        },
-    }
+    return {"source": "gto", "artifact": annotation_fields(annotation)}
 
 
 def event_dict(event: Event, *, meta: bool = True, kind: bool = False) -> dict[str, Any]:
@@ -163,8 +154,7 @@ def _cut(value: str | None, truncate: bool) -> str | None:
 # --- artifact view (`gto show NAME`) ----------------------------------------------
 
 
-def version_dict(version: Version, vstages: Sequence[VStage]) -> VersionDict:
-    authoring = version.authoring
+def _version_events(version: Version) -> VersionEvents:
     return {
         "artifact": version.artifact,
         "commit_hexsha": version.commit_hexsha,
@@ -172,6 +162,13 @@ def version_dict(version: Version, vstages: Sequence[VStage]) -> VersionDict:
         "enrichments": [event_dict(e) for e in version.enrichments],
         "registrations": [event_dict(e) for e in version.registrations],
         "deregistrations": [event_dict(e) for e in version.deregistrations],
+    }
+
+
+def version_dict(version: Version, vstages: Sequence[VStage]) -> VersionDict:
+    authoring = version.authoring
+    return {
+        **_version_events(version),
         "stages": [vstage_dict(s) for s in vstages],
         "is_active": version.is_active,
         "activated_at": version.activated_at,
@@ -308,12 +305,7 @@ def state_dict(registry: Registry) -> dict[str, Any]:
                 "artifact": name,
                 "versions": [
                     {
-                        "artifact": v.artifact,
-                        "commit_hexsha": v.commit_hexsha,
-                        "version": v.version,
-                        "enrichments": [event_dict(e) for e in v.enrichments],
-                        "registrations": [event_dict(e) for e in v.registrations],
-                        "deregistrations": [event_dict(e) for e in v.deregistrations],
+                        **_version_events(v),
                         "stages": {
                             stage: {
                                 "artifact": s.artifact,

@@ -7,9 +7,6 @@ no write is lost: each process either writes its own tag or fails loudly.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,9 +16,8 @@ from builders import EPOCH, Commit, build_registry
 from dulwich.objects import Tag
 from dulwich.refs import Ref
 from dulwich.repo import Repo
-from servers import at_once
+from servers import run_at_once as together
 
-import gto
 from gto.api.commands import Assign, WriteOptions, diagnose, write
 from gto.core.tags import Action, parse_tag
 from gto.git import identity as git_identity
@@ -31,8 +27,6 @@ from gto.session import Session
 
 PROCESSES = 8
 TIMEOUT = 60
-# Import everything, say so (GO.<pid>), wait for the start file GO, then run one command.
-_BOOT = at_once("gto.api.commands", "gto.git.transaction")
 
 
 def run_at_once(
@@ -42,36 +36,11 @@ def run_at_once(
 
     The tagger's date is fixed, unless `clock`: then each tag takes the time it is made.
     """
-    go = tmp_path / "go"
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(Path(gto.__file__).resolve().parent.parent),
-        "GIT_COMMITTER_NAME": "Tess Tagger",
-        "GIT_COMMITTER_EMAIL": "tess@example.com",
-    }
+    env = {"GIT_COMMITTER_NAME": "Tess Tagger", "GIT_COMMITTER_EMAIL": "tess@example.com"}
     if not clock:
         env["GIT_COMMITTER_DATE"] = f"@{EPOCH + 1000} +0000"
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", _BOOT, str(go), *command],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for command in commands
-    ]
-    deadline = time.monotonic() + TIMEOUT
-    while len(list(tmp_path.glob("go.*"))) < len(processes) and time.monotonic() < deadline:
-        if any(p.poll() is not None for p in processes):
-            break  # one died early: its output tells why
-        time.sleep(0.01)
-    go.touch()
-    results = []
-    for process in processes:
-        out, err = process.communicate(timeout=TIMEOUT)
-        results.append((process.returncode, out, err))
-    return results
+    imports = ("gto.api.commands", "gto.git.transaction")
+    return together(tmp_path, commands, env=env, imports=imports, timeout=TIMEOUT)
 
 
 @pytest.fixture

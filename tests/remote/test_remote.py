@@ -17,8 +17,6 @@ import io
 import logging
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -38,14 +36,13 @@ from dulwich.server import BackendRepo, DictBackend
 from dulwich.web import make_wsgi_chain
 from servers import (
     REAL_GIT,
-    at_once,
     dulwich_http_server,
     git_daemon,
     git_http_backend,
     need_real_git,
+    run_at_once,
 )
 
-import gto
 from gto import api
 from gto.cli import main
 from gto.git.repo import GitRepo
@@ -618,36 +615,6 @@ def test_a_busy_cache_times_out_with_one_line(demo: Path, monkeypatch: pytest.Mo
         assert err.startswith("❌ Another gto has been using the cache of http://127.0.0.1:")
         assert err.count("\n") == 1
         assert run(["show", "-r", url])[0] == 0  # free again
-
-
-_BOOT = at_once()
-
-
-def run_at_once(tmp_path: Path, commands: list[list[str]]) -> list[tuple[int, str, str]]:
-    """One gto process per command, released together; (code, stdout, stderr) each."""
-    go = tmp_path / "go"
-    env = {**os.environ, "PYTHONPATH": str(Path(gto.__file__).resolve().parent.parent)}
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", _BOOT, str(go), *command],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for command in commands
-    ]
-    deadline = time.monotonic() + 30
-    while len(list(tmp_path.glob("go.*"))) < len(processes) and time.monotonic() < deadline:
-        if any(p.poll() is not None for p in processes):
-            break
-        time.sleep(0.01)
-    go.touch()
-    results = []
-    for process in processes:
-        out, err = process.communicate(timeout=60)
-        results.append((process.returncode, out, err))
-    return results
 
 
 def test_concurrent_reads_share_one_cold_cache(
