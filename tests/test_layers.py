@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -170,6 +171,25 @@ def test_help_imports_no_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_reading_loads_no_writing_half(fixture_repo: Callable[[str], Path]) -> None:
+    """`gto show` on an ordinary repository imports neither dulwich nor gto's writers."""
+    code = (
+        "import contextlib, io, sys\n"
+        "from gto.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert main(['show', '-r', sys.argv[1]]) == 0\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'dulwich' or m in "
+        "('gto.git.write', 'gto.git.transaction', 'gto.git.worktree', 'gto.remote.source')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(fixture_repo("demo"))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout == "[]\n"
 
 
 def test_version_satisfies_dvc_and_sorts_above_upstream() -> None:

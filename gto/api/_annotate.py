@@ -25,8 +25,6 @@ from gto.core.dvcyaml import dvc_folder, dvc_yaml_path
 from gto.core.requests import WriteOptions
 from gto.core.tags import check_artifact_name
 from gto.exceptions import ArtifactNotFound, NoFile, WrongArgs
-from gto.git.transaction import Transaction
-from gto.git.write import write_worktree_file
 from gto.session import RepoLike, Session, opened
 
 __all__ = ["AnnotationChange", "IndexChange", "annotate", "remove"]
@@ -119,6 +117,9 @@ def _save(
     commit: bool,
     options: WriteOptions,
 ) -> IndexChange:
+    from gto.git.transaction import Transaction  # reads never load the writing half
+    from gto.git.write import write_worktree_file
+
     git = session.git
     push = options.push
     commit = commit or push

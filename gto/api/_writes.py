@@ -9,6 +9,7 @@ tag, a check, a push), every ref the command changed is put back.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from gto.core.config import check_stage
 from gto.core.events import TagEvent
@@ -34,8 +35,10 @@ from gto.exceptions import (
     VersionIsOld,
 )
 from gto.git.refs import check_tag_name
-from gto.git.transaction import COUNTER_TRIES, Transaction
 from gto.session import RepoLike, Session, opened
+
+if TYPE_CHECKING:
+    from gto.git.transaction import Transaction
 
 __all__ = ["write"]
 
@@ -46,6 +49,8 @@ def write(repo: RepoLike, request: Request, options: WriteOptions) -> Outcome:
     A remote's cache stays locked until the push, and remote writes always push
     (behaviour reference, 6).
     """
+    from gto.git.transaction import Transaction  # reads never load the writing half
+
     for sample in check_request(request, options):
         check_tag_name(sample)  # git's ref rules, before the repository is opened
     with opened(repo, for_writing=True) as session:
@@ -100,6 +105,8 @@ def _apply(
     outcome: Outcome,
 ) -> None:
     """Plan from the replayed artifact and apply; plan again if a bumped version got taken."""
+    from gto.git.transaction import COUNTER_TRIES
+
     for attempt in range(COUNTER_TRIES):
         artifact, seen = _artifact(session, request.name)
         decided = plan(artifact, request, options)

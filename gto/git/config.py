@@ -12,8 +12,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
-from gto.exceptions import RepoError
 from gto.git.discover import Dulwich
+from gto.git.errors import read_error
 
 if TYPE_CHECKING:
     from dulwich.config import ConfigFile, StackedConfig
@@ -31,7 +31,7 @@ def repo_config(dulwich: Dulwich) -> ConfigFile:
     try:
         return dulwich.get().get_config()
     except (OSError, ValueError) as e:
-        raise RepoError(f"Cannot read the repository's git config: {e}") from e
+        raise read_error("the repository's git config", e) from e
 
 
 def user_configs(environ: Mapping[str, str]) -> list[ConfigFile]:
@@ -53,7 +53,7 @@ def user_configs(environ: Mapping[str, str]) -> list[ConfigFile]:
         except FileNotFoundError:
             continue
         except (OSError, ValueError) as e:
-            raise RepoError(f"Cannot read git config '{path}': {e}") from e
+            raise read_error(f"git config '{path}'", e) from e
     return configs
 
 

@@ -18,8 +18,8 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from gto.exceptions import RepoError
 from gto.git.discover import Layout
+from gto.git.errors import read_error
 from gto.git.files import LockFile, naming
 from gto.git.objects import hex_id_pattern
 from gto.git.refs import is_ref_name
@@ -36,7 +36,7 @@ def _loose_refs(folder: str, prefix: bytes) -> Iterable[tuple[bytes, str]]:
     except (FileNotFoundError, NotADirectoryError):
         return
     except OSError as e:
-        raise RepoError(f"Cannot list {folder}: {e}") from e
+        raise read_error(folder, e, verb="list") from e
     for entry in entries:
         ref = prefix + os.fsencode(entry.name)
         if entry.is_dir():
@@ -53,7 +53,7 @@ def _read_ref_file(path: str, name: bytes) -> bytes | None:
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         return None
     except OSError as e:
-        raise RepoError(f"Cannot read ref '{os.fsdecode(name)}': {e}") from e
+        raise read_error(f"ref '{os.fsdecode(name)}'", e) from e
 
 
 def _entry(line: bytes) -> tuple[bytes, bytes] | None:
@@ -117,7 +117,7 @@ class FilesRefs:
             except FileNotFoundError:
                 text = b""
             except OSError as e:
-                raise RepoError(f"Cannot read packed-refs: {e}") from e
+                raise read_error("packed-refs", e) from e
             self._packed = {}
             for line in text.splitlines():
                 if line[:1] not in (b"#", b"^"):
@@ -161,7 +161,7 @@ class FilesRefs:
         try:
             content = Path(self.path(os.fsdecode(ref))).read_bytes().strip()
         except OSError as e:
-            raise RepoError(f"Cannot read {os.fsdecode(ref)}: {e}") from e
+            raise read_error(os.fsdecode(ref), e) from e
         return content[5:].strip() if content.startswith(b"ref: ") else None
 
     # Updating

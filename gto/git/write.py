@@ -251,7 +251,7 @@ def write_worktree_file(git: GitRepo, path: str, data: bytes) -> None:
     try:
         files.write_atomically(str(git.worktree_path(path)), data)
     except OSError as e:
-        raise RepoError(f"Cannot write '{path}': {e.strerror or e}") from e
+        raise read_error(f"'{path}'", e.strerror or e, verb="write") from e
 
 
 def _tree_path(path: str) -> str:
