@@ -78,7 +78,9 @@ class Session:
         spec = repo if isinstance(repo, RepoSpec) else RepoSpec(_folder(repo))
         settings = current()
         if not is_remote(spec.location):
-            return cls(GitRepo.open(spec.location), settings, owns_git=True)
+            git_dir, work_tree = settings.git_dirs
+            git = GitRepo.open(spec.location, git_dir=git_dir, work_tree=work_tree)
+            return cls(git, settings, owns_git=True)
         from gto.remote.source import Remote  # only remote repositories need it
 
         remote = Remote.open(

@@ -52,6 +52,15 @@ class Settings:
         return value is None or parse_flag(value) is not False
 
     @property
+    def git_dirs(self) -> tuple[str | None, str | None]:
+        """GIT_DIR and GIT_WORK_TREE, as git reads them (empty counts as unset).
+
+        >>> Settings({"GIT_DIR": "meta.git", "GIT_WORK_TREE": ""}).git_dirs
+        ('meta.git', None)
+        """
+        return self.environ.get("GIT_DIR") or None, self.environ.get("GIT_WORK_TREE") or None
+
+    @property
     def no_cache(self) -> bool:
         """GTO_NO_CACHE: remote reads fetch into a temporary folder instead of the cache."""
         return parse_flag(self.environ.get("GTO_NO_CACHE", "")) is True

@@ -67,9 +67,7 @@ class GitRepo:
         self.commondir = layout.commondir
         self.dulwich = dulwich
         self.refs: RefStore = open_refs(layout)
-        self.store = ObjectStore(
-            layout.objects_dir, dulwich, id_length=layout.id_length, source=source
-        )
+        self.store = ObjectStore(layout.objects_dir, id_length=layout.id_length, source=source)
         self.tags = Tags(self.refs, self.store)
         self._commits: dict[str, objects.ParsedCommit] = {}
         self._trees: dict[str, dict[bytes, tuple[int, str]]] = {}
@@ -79,12 +77,20 @@ class GitRepo:
         self._finalizer = weakref.finalize(self, _close, dulwich, self.store)
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, source: ObjectSource | None = None) -> GitRepo:
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        source: ObjectSource | None = None,
+        git_dir: str | None = None,
+        work_tree: str | None = None,
+    ) -> GitRepo:
         """Open the repository at `path`, a folder inside a work tree, or a bare repo.
 
-        `source` is where missing objects come from (a remote's cache has one).
+        `source` is where missing objects come from (a remote's cache has one);
+        `git_dir` and `work_tree` are GIT_DIR and GIT_WORK_TREE (gto.settings).
         """
-        layout, dulwich = discover.find(path)
+        layout, dulwich = discover.find(path, git_dir=git_dir, work_tree=work_tree)
         return cls(layout, dulwich, source)
 
     def close(self, *, failed: bool = False) -> None:
