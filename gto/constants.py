@@ -68,7 +68,7 @@ VERSIONS_PER_STAGE = 1
 # `\Z`, not `$`: "m\n" is no name (gto.core.tags says why).
 name_re = re.compile(rf"^{_NAME}\Z")
 fullname_re = re.compile(rf"^(?P<dirname>{_DIRNAME}:)?(?P<name>{_NAME})\Z")
-_HEXSHA_RE = re.compile(r"^[0-9a-fA-F]{40}\Z")
+_HEXSHA_RE = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})\Z")
 
 
 def assert_name_is_valid(value: str) -> None:
@@ -89,7 +89,7 @@ def assert_fullname_is_valid(value: str) -> None:
 
 
 def is_hexsha(value: str) -> bool:
-    """Whether `value` is a full commit id (40 hex digits, either case).
+    """Whether `value` is a full commit id (40 hex digits, or SHA-256's 64; either case).
 
     >>> is_hexsha("0123456789abcdef0123456789ABCDEF01234567"), is_hexsha("v1.0.0")
     (True, False)

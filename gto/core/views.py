@@ -24,19 +24,24 @@ from gto.core.rows import (
 )
 from gto.core.state import Artifact, Registry, Version, VersionSort, VStage
 
-HEXSHA_LEN = 40
+# Full object ids: SHA-1's 40 hex characters, SHA-256's 64.
+HEXSHA_LENS = (40, 64)
 
 
 def is_hexsha(value: str | None) -> bool:
     return (
         value is not None
-        and len(value) == HEXSHA_LEN
+        and len(value) in HEXSHA_LENS
         and all(c in "0123456789abcdef" for c in value)
     )
 
 
 def short(value: str | None) -> str | None:
-    """Hexshas show as 7 characters; versions and tags are never cut."""
+    """Hexshas (SHA-1 or SHA-256) show as 7 characters; versions and tags are never cut.
+
+    >>> short("4aaced4" + "0" * 57), short("v1.0.0")
+    ('4aaced4', 'v1.0.0')
+    """
     return value[:7] if value is not None and is_hexsha(value) else value
 
 

@@ -1,4 +1,9 @@
-"""Objects by id: packs and loose files read directly, the rest (deltas, alternates) via dulwich.
+"""Objects by id: loose files, packs and the stores borrowed through alternates, read directly.
+
+No dulwich here: the packs' indexes and deltas are gto.git.pack's, loose objects are
+inflated here, and `objects/info/alternates` (what `clone --shared` and `--reference`
+leave) is followed as git follows it, relative paths from the objects folder, five
+levels deep at most.
 
 A store may hold only part of a repository: a remote's cache has the tags and commits
 but only the blobs that were asked for. Such a store has a `source`, the one hook
@@ -14,12 +19,14 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from gto.git import files
-from gto.git.discover import Dulwich
-from gto.git.errors import READ_ERRORS, dulwich_errors, read_error
+from gto.git.errors import READ_ERRORS, read_error
 from gto.git.objects import TYPE_NUMS, hex_id_pattern
 from gto.git.pack import PackFile
 
 __all__ = ["ObjectSource", "ObjectStore"]
+
+# git follows alternates of alternates this deep.
+_ALTERNATES_DEPTH = 5
 
 
 class ObjectSource(Protocol):
@@ -38,16 +45,18 @@ class ObjectStore:
     def __init__(
         self,
         objects_dir: str,
-        dulwich: Dulwich,
         *,
         id_length: int = 40,
         source: ObjectSource | None = None,
+        depth: int = 0,
     ) -> None:
         self.objects_dir = objects_dir
         self.source = source
-        self._dulwich = dulwich
+        self._id_length = id_length
         self._id = hex_id_pattern(id_length)
+        self._depth = depth  # how many alternates away from the repository's own store
         self._packs: list[PackFile] | None = None
+        self._alternates: list[ObjectStore] | None = None
         self._unreleased: list[PackFile] = []
         self._present: set[str] = set()
 
@@ -81,12 +90,35 @@ class ObjectStore:
             self._packs = []
             for name in names:
                 try:
-                    pack = PackFile.open(os.path.join(pack_dir, name))
+                    pack = PackFile.open(os.path.join(pack_dir, name), self._id_length // 2)
                 except FileNotFoundError:
                     continue  # removed by a repack since the listing: `raw` lists again
+                except ValueError as e:
+                    raise ValueError(f"{e} in '{os.path.join(pack_dir, name)}'") from e
                 if pack is not None:
                     self._packs.append(pack)
         return self._packs
+
+    def _open_alternates(self) -> list[ObjectStore]:
+        """The stores `objects/info/alternates` lists (that exist), each opened once."""
+        if self._alternates is None:
+            self._alternates = []
+            try:
+                with open(os.path.join(self.objects_dir, "info", "alternates"), "rb") as f:
+                    lines = f.read().decode("utf-8", "surrogateescape").splitlines()
+            except (FileNotFoundError, NotADirectoryError):
+                lines = []
+            if self._depth < _ALTERNATES_DEPTH:
+                for line in lines:
+                    if line.strip() and not line.startswith("#"):
+                        folder = os.path.normpath(os.path.join(self.objects_dir, line.strip()))
+                        if os.path.isdir(folder) and folder != self.objects_dir:
+                            self._alternates.append(
+                                ObjectStore(
+                                    folder, id_length=self._id_length, depth=self._depth + 1
+                                )
+                            )
+        return self._alternates
 
     def _reopen_packs(self) -> None:
         """List the packs again: a repack (git gc) or a fetch may have made a new one."""
@@ -107,50 +139,50 @@ class ObjectStore:
             except BufferError:
                 kept.append(pack)
         self._unreleased = kept
-        return not kept
+        released = not kept
+        for alternate in self._alternates or []:
+            released = alternate.close() and released
+        self._alternates = None
+        return released
 
     def raw(self, oid: str) -> tuple[int, bytes] | None:
         """(type number, content) of an object, or None when it is not in the repository."""
         if not self._id.fullmatch(oid):
             return None
-        for retry in (False, True):
+        return self._raw(bytes.fromhex(oid), oid)
+
+    def _raw(self, sha: bytes, oid: str, *, relist: bool = True) -> tuple[int, bytes] | None:
+        for retry in (False, True) if relist else (True,):
             try:
-                found = self._read_directly(oid)
+                found = self._read_directly(sha, oid)
             except FileNotFoundError:
                 found = None  # a pack removed by a repack after it was listed
             except READ_ERRORS as e:
                 raise read_error(f"object {oid}", e) from e
             if found is None:
-                found = self._read_with_dulwich(oid, vanished_ok=not retry)
+                for alternate in self._open_alternates():
+                    found = alternate._raw(sha, oid)
+                    if found is not None:
+                        break
             if found is not None or retry:
                 return found
             self._reopen_packs()  # once: the object may be in a pack made since
         return None
 
-    def _read_directly(self, oid: str) -> tuple[int, bytes] | None:
-        """From a pack or a loose file; None for deltas and for objects found elsewhere."""
-        sha = bytes.fromhex(oid)
+    def _base(self, sha: bytes) -> tuple[int, bytes] | None:
+        """A reference delta's base, wherever it is (another pack, a loose file).
+
+        The packs are not listed again meanwhile: the delta's own pack is being read.
+        """
+        return self._raw(sha, sha.hex(), relist=False)
+
+    def _read_directly(self, sha: bytes, oid: str) -> tuple[int, bytes] | None:
+        """From a pack or a loose file of this store."""
         for pack in self._open_packs():
             offset = pack.offset(sha)
             if offset is not None:
-                return pack.inflate(offset)
+                return pack.inflate(offset, self._base)
         return self._read_loose(oid)
-
-    def _read_with_dulwich(self, oid: str, *, vanished_ok: bool) -> tuple[int, bytes] | None:
-        """Deltas, alternates, packs that appeared since the first lookup, missing objects."""
-        from dulwich.objects import ObjectID
-
-        store = self._dulwich.get().object_store
-        try:
-            return store.get_raw(ObjectID(oid.encode()))
-        except KeyError:
-            return None
-        except FileNotFoundError as e:
-            if vanished_ok:
-                return None
-            raise read_error(f"object {oid}", e) from e
-        except dulwich_errors() as e:
-            raise read_error(f"object {oid}", e) from e
 
     def contains(self, oid: str) -> bool:
         """Whether the object exists, without inflating it (positive answers are cached)."""
@@ -164,30 +196,30 @@ class ObjectStore:
             try:
                 found = any(pack.offset(sha) is not None for pack in self._open_packs())
                 found = found or os.path.exists(self._loose_path(oid))
+                found = found or any(a.contains(oid) for a in self._open_alternates())
             except READ_ERRORS as e:
                 raise read_error(f"object {oid}", e) from e
             if found or retry:
                 break
             self._reopen_packs()  # once: a repack may have moved it into a new pack
-        if not found:
-            from dulwich.objects import ObjectID
-
-            store = self._dulwich.get().object_store
-            try:
-                found = ObjectID(oid.encode()) in store  # alternates
-            except dulwich_errors() as e:
-                raise read_error(f"object {oid}", e) from e
         if found:
             self._present.add(oid)
         return found
 
     def with_prefix(self, prefix: str) -> set[str]:
-        """Ids of the objects whose hex id starts with `prefix` (lowercase), via dulwich."""
-        store = self._dulwich.get().object_store
+        """Ids of the objects whose hex id starts with `prefix` (lowercase hex, 4 or more)."""
+        found: set[str] = set()
         try:
-            return {oid.decode("ascii") for oid in store.iter_prefix(prefix.encode())}
-        except dulwich_errors() as e:
+            for pack in self._open_packs():
+                found.update(pack.with_prefix(prefix))
+            folder = os.path.join(self.objects_dir, prefix[:2])
+            with_rest = [prefix[:2] + n for n in _listdir(folder) if n.startswith(prefix[2:])]
+            found.update(oid for oid in with_rest if self._id.fullmatch(oid))
+            for alternate in self._open_alternates():
+                found.update(alternate.with_prefix(prefix))
+        except READ_ERRORS as e:
             raise read_error("objects", e, verb="search") from e
+        return found
 
     def _loose_path(self, oid: str) -> str:
         return os.path.join(self.objects_dir, oid[:2], oid[2:])
@@ -213,3 +245,10 @@ class ObjectStore:
             OSError: it cannot be written (the caller names the repository part).
         """
         return files.write_object(self.objects_dir, oid, compressed)
+
+
+def _listdir(folder: str) -> list[str]:
+    try:
+        return os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
