@@ -1,9 +1,9 @@
 """Refs: the one ref-name rule, and the interface every ref backend offers.
 
 git stores refs in a backend: the "files" one (loose files plus `packed-refs`,
-gto.git.refs_files) is the only one read today; a reftable backend would implement
-`RefStore` too and be chosen in `open_refs` (`extensions.refStorage`). Nothing
-outside gto.git sees which backend a repository uses.
+gto.git.refs_files) or reftable (gto.git.refs_reftable), as the repository's
+`extensions.refStorage` says (gto.git.repoformat). Both implement `RefStore`;
+nothing outside gto.git sees which backend a repository uses.
 """
 
 from __future__ import annotations
@@ -126,8 +126,12 @@ class RefStore(Protocol):
     def prepare(self, ref: str) -> None:
         """Whatever creating `ref` needs first (its folders), before objects are written."""
 
-    def create(self, ref: str, oid: str) -> bool:
-        """Create `ref` pointing at `oid` unless it exists; False if it does."""
+    def create(self, ref: str, oid: str, peeled: str | None = None) -> bool:
+        """Create `ref` pointing at `oid` unless it exists; False if it does.
+
+        `peeled` is the commit an annotated tag `oid` peels to, for a backend that
+        stores it (reftable; loose refs have no place for it).
+        """
 
     def update(self, ref: str, old: str | None, new: str) -> bool:
         """Point `ref` (a branch, or HEAD) at `new` if it holds `old` now (None: absent)."""
@@ -140,7 +144,11 @@ class RefStore(Protocol):
 
 
 def open_refs(layout: Layout) -> RefStore:
-    """The ref backend of a repository (loose files and packed-refs)."""
+    """The ref backend of a repository: loose files and packed-refs, or reftable."""
+    if layout.format.ref_storage == "reftable":
+        from gto.git.refs_reftable import ReftableRefs
+
+        return ReftableRefs(layout)
     from gto.git.refs_files import FilesRefs
 
     return FilesRefs(layout)

@@ -225,7 +225,7 @@ class FilesRefs:
         except OSError as e:
             raise OSError(e.errno, e.strerror, e.filename or folder) from e
 
-    def create(self, ref: str, oid: str) -> bool:
+    def create(self, ref: str, oid: str, peeled: str | None = None) -> bool:
         """The check and the creation happen under the ref's lock file, so of several
         writers of one name exactly one succeeds.
 

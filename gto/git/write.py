@@ -127,7 +127,7 @@ def create_tag(
     # and message) and be about to point its ref at it.
     store(git, oid, content)
     # No reflog: git keeps none for tags.
-    if not _locked(git, lambda: git.refs.create(ref, oid), wait=wait):
+    if not _locked(git, lambda: git.refs.create(ref, oid, commit), wait=wait):
         raise TagExists(name)
     return oid
 
