@@ -9,6 +9,7 @@ Object ids are hex strings of any length: SHA-1's 40 or SHA-256's 64 characters.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zlib
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ __all__ = [
     "ParsedCommit",
     "hex_id_pattern",
     "loose_object",
+    "object_id",
     "parse_commit",
     "parse_signature",
     "parse_tree",
@@ -160,13 +162,29 @@ def loose_object(kind: int, body: bytes) -> bytes:
     return zlib.compress(TYPE_NAMES[kind].encode() + b" %d\0" % len(body) + body)
 
 
+def object_id(kind: int, body: bytes, object_format: str = "sha1") -> str:
+    """The id of an object in the repository's object format (`sha1` or `sha256`).
+
+    >>> object_id(BLOB, b"")
+    'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391'
+    """
+    header = TYPE_NAMES[kind].encode() + b" %d\0" % len(body)
+    return hashlib.new(object_format, header + body).hexdigest()
+
+
 def tag_object(
-    name: str, commit: str, tagger: bytes, when: tuple[int, int], message: str
+    name: str,
+    commit: str,
+    tagger: bytes,
+    when: tuple[int, int],
+    message: str,
+    object_format: str = "sha1",
 ) -> tuple[str, bytes]:
     """A new annotated tag of `commit`: (its id, its loose object file's content).
 
     `tagger` is `Name <email>`; `when` is (unix seconds, offset in seconds east of UTC).
-    The message is stored as given (upstream 1.10.1 writes no trailing newline).
+    The message is stored as given (upstream 1.10.1 writes no trailing newline). The
+    id is named in the repository's object format, as `commit`'s is.
     """
     from dulwich.objects import Commit, ObjectID, Tag
 
@@ -176,4 +194,5 @@ def tag_object(
     tag.tagger = tagger
     tag.tag_time, tag.tag_timezone = when
     tag.message = message.encode()
-    return tag.id.decode("ascii"), tag.as_legacy_object()
+    body = tag.as_raw_string()
+    return object_id(TAG, body, object_format), loose_object(TAG, body)

@@ -23,6 +23,7 @@ from gto.git import identity as git_identity
 from gto.git import write
 from gto.git.errors import RefBusy
 from gto.git.repo import GitRepo
+from gto.git.repoformat import UnsupportedRepo
 
 __all__ = ["COUNTER_TRIES", "Transaction"]
 
@@ -35,6 +36,10 @@ class Transaction:
 
     The tagger is looked up on the first write (`author`/`author_email` win over git's
     own identity); times come from GIT_COMMITTER_DATE or the clock (gto.git.identity).
+
+    Raises:
+        UnsupportedRepo: the repository's format allows reading it but not writing to it
+            (gto.git.repoformat), said before anything is written.
     """
 
     def __init__(
@@ -45,6 +50,9 @@ class Transaction:
         author: str | None = None,
         author_email: str | None = None,
     ) -> None:
+        reason = git.layout.format.read_only
+        if reason is not None:
+            raise UnsupportedRepo(str(git.root), reason, writing=True)
         self.git = git
         self._environ = environ
         self._author = author

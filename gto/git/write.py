@@ -121,7 +121,9 @@ def create_tag(
         raise TagExists(name)
     _locked(git, lambda: git.refs.prepare(ref))
     _wait_for_lock(git, ref, wait=wait)
-    oid, content = objects.tag_object(name, commit, signature(tagger), when, message)
+    oid, content = objects.tag_object(
+        name, commit, signature(tagger), when, message, git.layout.format.object_format
+    )
     # When the ref cannot be made, the object stays, unreferenced (git gc prunes it):
     # another writer may have made the very same object (same name, tagger, second
     # and message) and be about to point its ref at it.
