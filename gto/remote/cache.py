@@ -41,9 +41,15 @@ def _cache_root(environ: Mapping[str, str]) -> Path:
 # Cache ownership: a cache entry is used only if gto made it (marker, owner, real folder).
 
 _MARKER = "gto-cache"
-# What gto writes as the cache's git config; whatever else is found there is replaced
-# unread: a cache's config must never choose a program to run or a place to write.
-_CACHE_CONFIG = b"[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n"
+# What gto writes as the cache's git config, one per object format of the remote (a
+# SHA-256 repository is mirrored in a SHA-256 cache). Anything else found there is never
+# read: a cache's config must not choose a program to run or a place to write, and a
+# cache whose object format gto did not write is made again.
+_CACHE_CONFIGS = {
+    "sha1": b"[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n",
+    "sha256": b"[core]\n\trepositoryformatversion = 1\n\tfilemode = true\n\tbare = true\n"
+    b"[extensions]\n\tobjectformat = sha256\n",
+}
 # In a cache, these would make dulwich (or gto) read or write another repository.
 _FOREIGN = (".git", "commondir", "gitdir", "objects/info/alternates")
 
@@ -147,15 +153,16 @@ class Cache:
         """
         exists = self.path.is_dir() if self.temporary else _check_cache(self.path, self.url)
         try:
-            if exists and (self.path / "objects").is_dir() and (self.path / "HEAD").is_file():
+            whole = (self.path / "objects").is_dir() and (self.path / "HEAD").is_file()
+            if exists and whole and self.object_format() is not None:
                 self.tidy()
                 return
-            if exists:  # gto's own, but damaged: made again
+            if exists:  # gto's own, but damaged (or a config gto did not write): made again
                 shutil.rmtree(self.path)
             aside = Path(tempfile.mkdtemp(prefix=f"{self.path.name}.", dir=self.path.parent))
             try:
                 Mirror.init(str(aside))
-                (aside / "config").write_bytes(_CACHE_CONFIG)
+                (aside / "config").write_bytes(_CACHE_CONFIGS["sha1"])
                 (aside / "description").write_text(f"gto's cache of {self.url}\n")
                 (aside / _MARKER).write_bytes(_marker_text(self.url))
                 aside.rename(self.path)
@@ -165,11 +172,36 @@ class Cache:
         except OSError as e:
             raise RemoteError(f"Cannot create the cache '{self.path}': {e.strerror or e}") from e
 
-    def tidy(self) -> None:
-        """Remove a killed gto's debris from the cache, and put gto's own config back."""
+    def remake(self) -> None:
+        """Make the cache again from nothing (the remote changed its object format)."""
+        try:
+            shutil.rmtree(self.path)
+        except OSError as e:
+            raise RemoteError(f"Cannot remove the cache '{self.path}': {e.strerror}") from e
+        self.prepare()
+
+    def object_format(self) -> str | None:
+        """The object format of the cache's config, if gto wrote it (else None)."""
         config = self.path / "config"
-        if config.is_symlink() or not config.is_file() or config.read_bytes() != _CACHE_CONFIG:
-            write_atomically(str(config), _CACHE_CONFIG, 0o644)
+        try:
+            if not config.is_symlink() and config.is_file():
+                text = config.read_bytes()
+                return next((fmt for fmt, ours in _CACHE_CONFIGS.items() if text == ours), None)
+        except OSError:
+            pass
+        return None
+
+    def settle_format(self, object_format: str) -> None:
+        """Write gto's config for `object_format`: the first fetch from a SHA-256 remote
+        turns the empty cache into a SHA-256 repository (dulwich rewrites its config)."""
+        if self.object_format() != object_format:
+            try:
+                write_atomically(str(self.path / "config"), _CACHE_CONFIGS[object_format], 0o644)
+            except OSError as e:
+                raise RemoteError(f"Cannot update the cache '{self.path}': {e.strerror}") from e
+
+    def tidy(self) -> None:
+        """Remove a killed gto's debris from the cache."""
         debris = [p for p in self.path.glob("*.lock") if p.is_file()]
         debris += [p for p in (self.path / "objects" / "pack").glob("tmp*") if p.is_file()]
         debris += [p for p in (self.path / "objects").glob("??/tmp_obj_*") if p.is_file()]

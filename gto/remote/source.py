@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from gto.exceptions import RemoteError
 from gto.git.mirror import WHOLE_HISTORY, Connection, Mirror
-from gto.git.objects import hex_id_pattern
+from gto.git.repoformat import FORMATS
 from gto.remote.cache import Cache, acceptable, is_tag, shown
 from gto.remote.credentials import Credentials, redact
 from gto.remote.transport import Progress, Transport
@@ -35,7 +35,9 @@ __all__ = ["Remote"]
 _LOG = logging.getLogger("gto.remote")
 # Each fetch that brings something adds a pack; past this many they are merged into one.
 _MAX_PACKS = 50
-_ID = hex_id_pattern()
+# A remote's object ids: SHA-1 or SHA-256, by their length.
+_FORMAT_OF = {length: name for name, length in FORMATS.items()}
+_HEX = frozenset("0123456789abcdef")
 # One transfer: (a client and its path, a progress callback) -> None.
 Fetch = Callable[[Connection, Callable[[str], None] | None], None]
 
@@ -44,6 +46,10 @@ def _close(mirror: Mirror, cache: Cache) -> None:
     mirror.close()
     cache.lock.release_all()
     cache.remove_temporary()
+
+
+class _FormatChanged(Exception):
+    """The remote's object format is not the cache's: the cache is made again."""
 
 
 class Remote:
@@ -95,7 +101,12 @@ class Remote:
         folder.lock.acquire()
         try:
             folder.prepare()
-            remote._update()
+            try:
+                remote._update()
+            except _FormatChanged:  # the remote was made again in another object format
+                remote._mirror.close()
+                folder.remake()
+                remote._update()
         except BaseException:
             remote.close()
             raise
@@ -163,6 +174,20 @@ class Remote:
         finally:
             connection[0].close()
 
+    def _check_format(self, advertised: Mapping[str, str]) -> None:
+        """The remote's object ids must be of one format, the cache's (or the cache empty:
+        the fetch then makes it a repository of the remote's format).
+
+        Raises:
+            RemoteError: ids of both lengths (no git server sends that).
+            _FormatChanged: the cache holds objects of the other format.
+        """
+        formats = {_FORMAT_OF[len(oid)] for oid in advertised.values()}
+        if len(formats) > 1:
+            raise RemoteError(f"{self.url} advertised SHA-1 and SHA-256 object names at once")
+        if formats and formats != {self._mirror.object_format()} and not self._mirror.is_empty():
+            raise _FormatChanged
+
     def _update(self) -> None:
         """Fetch the tags and HEAD the cache lacks, then mirror the remote's refs exactly."""
         advertised: dict[str, str] = {}
@@ -173,10 +198,11 @@ class Remote:
             for ref, oid in refs.items():
                 if not is_tag(ref):
                     continue
-                if acceptable(ref) and _ID.fullmatch(oid):
+                if acceptable(ref) and len(oid) in _FORMAT_OF and _HEX.issuperset(oid):
                     advertised[ref] = oid
                 else:
                     self.skipped.append(shown(ref))
+            self._check_format(advertised)
             values = set(advertised.values())
             return sorted(values - self._mirror.present(values))
 
@@ -195,6 +221,7 @@ class Remote:
             symrefs.update(found)
 
         self._transfer(fetch)
+        self._cache.settle_format(self._mirror.object_format())
         self._cache.mirror(advertised, symrefs)
         if self.skipped:
             names = ", ".join(self.skipped[:5]) + (", ..." if len(self.skipped) > 5 else "")
