@@ -27,11 +27,30 @@ Stack: TypeAlias = "StackedConfig"
 
 
 def repo_config(dulwich: Dulwich) -> ConfigFile:
-    """The repository's own `config` (empty when it has none), as dulwich opens it."""
-    try:
-        return dulwich.get().get_config()
-    except (OSError, ValueError) as e:
-        raise read_error("the repository's git config", e) from e
+    """The repository's own `config` (empty when it has none), as dulwich parses it.
+
+    Read from the file, without opening dulwich's Repo: that refuses extensions gto
+    reads (partialClone, preciousObjects, noop). With extensions.worktreeConfig, a
+    work tree's own `config.worktree` wins.
+    """
+    from dulwich.config import ConfigFile
+
+    layout = dulwich.layout
+    paths = [os.path.join(layout.commondir, "config")]
+    if layout.format.worktree_config:
+        paths.insert(0, os.path.join(layout.controldir, "config.worktree"))
+    found = ConfigFile()
+    for path in reversed(paths):  # the later file wins, as git reads them
+        try:
+            config = ConfigFile.from_path(path)
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError) as e:
+            raise read_error("the repository's git config", e) from e
+        for section in config.sections():
+            for key, value in config.items(section):
+                found.set(section, key, value)
+    return found
 
 
 def user_configs(environ: Mapping[str, str]) -> list[ConfigFile]:

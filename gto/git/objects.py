@@ -25,6 +25,7 @@ __all__ = [
     "TYPE_NAMES",
     "TYPE_NUMS",
     "ParsedCommit",
+    "commit_object",
     "hex_id_pattern",
     "loose_object",
     "object_id",
@@ -34,6 +35,7 @@ __all__ = [
     "split_object",
     "tag_object",
     "tagger_of",
+    "tree_object",
 ]
 
 COMMIT, TREE, BLOB, TAG = 1, 2, 3, 4
@@ -196,3 +198,43 @@ def tag_object(
     tag.message = message.encode()
     body = tag.as_raw_string()
     return object_id(TAG, body, object_format), loose_object(TAG, body)
+
+
+def _offset(seconds: int) -> bytes:
+    """A UTC offset in git's `+HHMM` form.
+
+    >>> _offset(-5400), _offset(19800)
+    (b'-0130', b'+0530')
+    """
+    sign = b"-" if seconds < 0 else b"+"
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    return sign + b"%02d%02d" % (hours, minutes)
+
+
+def tree_object(entries: dict[bytes, tuple[int, str]]) -> bytes:
+    """The body of a tree holding `entries` (name -> (mode, hex id)), in git's order.
+
+    git sorts a folder's name as if it ended in `/`, so `a.txt` comes before `a/`.
+
+    >>> tree_object({b"a": (0o40000, "00" * 20), b"a.txt": (0o100644, "11" * 20)})[:12]
+    b'100644 a.txt'
+    """
+
+    def key(name: bytes) -> bytes:
+        return name + b"/" if entries[name][0] == 0o40000 else name
+
+    return b"".join(
+        b"%o %s\0" % (entries[name][0], name) + bytes.fromhex(entries[name][1])
+        for name in sorted(entries, key=key)
+    )
+
+
+def commit_object(
+    tree: str, parents: list[str], author: bytes, when: tuple[int, int], message: str
+) -> bytes:
+    """The body of a commit by `author` (also its committer) at `when` (seconds, offset)."""
+    stamp = author + b" %d " % when[0] + _offset(when[1])
+    lines = [b"tree " + tree.encode()]
+    lines += [b"parent " + parent.encode() for parent in parents]
+    lines += [b"author " + stamp, b"committer " + stamp]
+    return b"\n".join(lines) + b"\n\n" + message.encode()

@@ -7,27 +7,24 @@ either. Refs already at the wanted value are left alone.
 
 from __future__ import annotations
 
-import contextlib
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dulwich.client import LocalGitClient
-from dulwich.errors import NotGitRepository
-from dulwich.graph import can_fast_forward
-from dulwich.objects import ZERO_SHA, ObjectID
-from dulwich.pack import UnpackedObject
-from dulwich.refs import Ref
-from dulwich.repo import Repo
 
 from gto.exceptions import GTOException, PushError
 from gto.git.config import repo_config
 from gto.git.errors import transfer_errors
 from gto.git.refs import TAGS
+from gto.git.repoformat import read_config
 
 if TYPE_CHECKING:
     from dulwich.client import GitClient
+    from dulwich.objects import ObjectID
+    from dulwich.pack import UnpackedObject
+    from dulwich.refs import Ref
 
     from gto.git.repo import GitRepo
 
@@ -63,7 +60,8 @@ def push(
 
     `connect` makes the client for the URL (gto.git.client: with timeouts and a size
     limit); every message goes through `redact` (gto.remote.credentials), so none shows
-    credentials.
+    credentials. A repository on this machine is pushed to by gto itself
+    (gto.git.push_local), a server through dulwich's client.
 
     Like `git push` without --force: an existing remote tag is never moved and a branch
     only fast-forwards. Those checks happen before anything is sent, and if one fails
@@ -73,23 +71,95 @@ def push(
         PushError: no such remote, a local ref is missing, the push was refused or
             the remote cannot be reached (the message never shows credentials).
     """
-    repo = git.dulwich.get()
 
     def safe(text: str) -> str:
         """One line, with any credentials removed."""
         return " ".join(redact(text).split())
 
-    wanted: dict[Ref, ObjectID] = {}
+    wanted: dict[str, str | None] = {}
     for local, remote_ref in refspecs:
         oid = None if local is None else git.refs.get(local.encode())
         if local is not None and oid is None:
             raise PushError(f"Cannot push '{local}': no such ref in the local repository")
-        wanted[Ref(remote_ref.encode())] = ZERO_SHA if oid is None else ObjectID(oid.encode())
+        wanted[remote_ref] = oid
+
+    def check(found: Mapping[str, str | None]) -> None:
+        for ref, value in wanted.items():
+            _check_update(git, safe, url, ref, found.get(ref), value)
+
+    try:
+        client, path = connect(url)
+        try:
+            if isinstance(client, LocalGitClient):
+                refused = _push_local(git, path, wanted, check, safe, url)
+            else:
+                refused = _push_to_server(git, client, path, wanted, check, safe, url)
+        finally:
+            client.close()
+    except GTOException:  # PushError, or a transport's limit
+        raise
+    except transfer_errors() as e:
+        raise PushError(safe(f"Cannot push to {url}: {e}")) from e
+    if refused:
+        reasons = "; ".join(f"{ref}: {error}" for ref, error in refused.items())
+        raise PushError(safe(f"Push to {url} was refused: {reasons}"))
+
+
+Check = Callable[[Mapping[str, "str | None"]], None]
+
+
+def _push_local(
+    git: GitRepo,
+    path: str,
+    wanted: dict[str, str | None],
+    check: Check,
+    safe: Callable[[str], str],
+    url: str,
+) -> dict[str, str]:
+    from gto.git.push_local import push_local
+
+    def refusals(target: GitRepo, found: Mapping[str, str | None]) -> None:
+        check(found)
+        _check_checked_out(target, safe, url, wanted)
+
+    return push_local(git, path, wanted, refusals)
+
+
+def _push_to_server(
+    git: GitRepo,
+    client: GitClient,
+    path: str,
+    wanted: dict[str, str | None],
+    check: Check,
+    safe: Callable[[str], str],
+    url: str,
+) -> dict[str, str]:
+    """Push through dulwich's client; its refs are bytes, a deletion is its ZERO_SHA."""
+    from dulwich.objects import ZERO_SHA, ObjectID
+    from dulwich.refs import Ref
+
+    if git.layout.format.object_format != "sha1":
+        raise PushError(
+            safe(
+                f"Cannot push to {url}: gto pushes to servers with dulwich, which sends "
+                "SHA-1 packs only; push SHA-256 repositories with git (git push)"
+            )
+        )
+    repo = git.dulwich.get()
 
     def update_refs(remote_refs: dict[Ref, ObjectID]) -> dict[Ref, ObjectID]:
-        for ref, value in wanted.items():
-            _check_update(repo, safe, url, ref, remote_refs.get(ref), value)
-        return wanted
+        check(
+            {
+                ref.decode("utf-8", "surrogateescape"): oid.decode()
+                for ref, oid in remote_refs.items()
+            }
+        )
+        return {
+            Ref(ref.encode("utf-8", "surrogateescape")): ZERO_SHA
+            if oid is None
+            else ObjectID(oid.encode())
+            for ref, oid in wanted.items()
+        }
 
     def pack_data(
         have: AbstractSet[ObjectID],
@@ -101,112 +171,86 @@ def push(
         """What dulwich's client asks for; gto shows no progress."""
         return repo.generate_pack_data(set(have), set(want), ofs_delta=ofs_delta)
 
-    try:
-        client, path = connect(url)
-        try:
-            if isinstance(client, LocalGitClient):
-                _check_checked_out(path, safe, url, wanted)
-            result = client.send_pack(path.encode(), update_refs, generate_pack_data=pack_data)
-        finally:
-            client.close()
-    except GTOException:  # PushError, or a transport's limit
-        raise
-    except transfer_errors() as e:
-        raise PushError(safe(f"Cannot push to {url}: {e}")) from e
-    refused = [
-        f"{ref.decode('utf-8', 'replace')}: {error}"
+    result = client.send_pack(path.encode(), update_refs, generate_pack_data=pack_data)
+    return {
+        ref.decode("utf-8", "replace"): error
         for ref, error in (result.ref_status or {}).items()
         if error is not None
-    ]
-    if refused:
-        raise PushError(safe(f"Push to {url} was refused: {'; '.join(refused)}"))
+    }
 
 
 _DENY_OFF = frozenset({"ignore", "warn", "false", "no", "off", "0"})
 
 
 def _check_checked_out(
-    path: str, safe: Callable[[str], str], url: str, wanted: Mapping[Ref, ObjectID]
+    target: GitRepo, safe: Callable[[str], str], url: str, wanted: Mapping[str, str | None]
 ) -> None:
     """Refuse to move a branch checked out in a work tree of a repository on this machine.
 
     A git server refuses that itself (receive.denyCurrentBranch, default "refuse"): the
     work tree and index would no longer match the branch. A local path or file:// URL
-    is written by dulwich directly, so the same rule is applied here; tags are never
+    is written by gto directly, so the same rule is applied here; tags are never
     checked out, so pushing them stays allowed.
     """
-    branches = [ref for ref in wanted if ref.startswith(b"refs/heads/")]
+    from gto.git.push_local import checked_out_branches
+
+    branches = [ref for ref in wanted if ref.startswith("refs/heads/")]
     if not branches:
         return
-    try:
-        target = Repo(path)
-    except (NotGitRepository, OSError):
-        return  # the push itself reports it
-    with target:
-        try:
-            deny = target.get_config().get(b"receive", b"denyCurrentBranch")
-        except KeyError:
-            deny = b"refuse"
-        if deny.decode("utf-8", "replace").strip().lower() in _DENY_OFF:
-            return
-        checked_out = _checked_out_branches(target)
+    config = read_config(os.path.join(target.commondir, "config"))
+    deny = config.get("receive.denycurrentbranch", ["refuse"])[-1]
+    if deny.strip().lower() in _DENY_OFF:
+        return
+    checked_out = checked_out_branches(target)
     for ref in branches:
         if ref in checked_out:
             raise PushError(
                 safe(
-                    f"Push to {url} was refused: {ref.decode('utf-8', 'replace')} is checked "
-                    "out in its work tree (git's receive.denyCurrentBranch); push to a bare "
-                    "repository, or check out another branch there"
+                    f"Push to {url} was refused: {ref} is checked out in its work tree "
+                    "(git's receive.denyCurrentBranch); push to a bare repository, or check "
+                    "out another branch there"
                 )
             )
 
 
-def _checked_out_branches(repo: Repo) -> set[Ref]:
-    """The branches HEAD names in the repository's work tree and its linked work trees."""
-    folders = [] if repo.bare else [Path(repo.controldir())]
-    common = Path(repo.commondir())
-    if common != Path(repo.controldir()) and not repo.get_config().get_boolean(
-        b"core", b"bare", False
-    ):
-        folders.append(common)  # `path` is a linked work tree; the main one counts too
-    linked = common / "worktrees"
-    if linked.is_dir():
-        folders.extend(linked.iterdir())
-    heads: list[bytes] = []
-    for folder in folders:
-        with contextlib.suppress(OSError):
-            heads.append((folder / "HEAD").read_bytes())
-    return {Ref(head[len(b"ref: ") :].strip()) for head in heads if head.startswith(b"ref: ")}
+def _is_ancestor(git: GitRepo, old: str, new: str) -> bool:
+    """Whether `old` is `new` or one of its ancestors in the local repository."""
+    seen: set[str] = set()
+    todo = [new]
+    while todo:
+        commit = todo.pop()
+        if commit == old:
+            return True
+        if commit in seen:
+            continue
+        seen.add(commit)
+        todo.extend(git.parents(commit) or ())
+    return False
 
 
 def _check_update(
-    repo: Repo,
+    git: GitRepo,
     safe: Callable[[str], str],
     url: str,
-    ref: Ref,
-    old: ObjectID | None,
-    new: ObjectID,
+    ref: str,
+    old: str | None,
+    new: str | None,
 ) -> None:
     """git push's own refusals, made before anything is sent."""
-    name = ref.decode("utf-8", "replace")
-    if new == ZERO_SHA:
+    if new is None:
         if old is None:
-            raise PushError(safe(f"Cannot delete {name} on {url}: the remote has no such ref"))
+            raise PushError(safe(f"Cannot delete {ref} on {url}: the remote has no such ref"))
         return
     if old is None or old == new:
         return
-    if ref.startswith(TAGS.encode()):
+    if ref.startswith(TAGS):
         raise PushError(
-            safe(f"Push to {url} was refused: {name} already exists there with another target")
+            safe(f"Push to {url} was refused: {ref} already exists there with another target")
         )
-    try:
-        fast_forward = can_fast_forward(repo, old, new)
-    except KeyError:
-        fast_forward = False
-    if not fast_forward:
+    if not (git.contains(old) and _is_ancestor(git, old, new)):
         raise PushError(
             safe(
-                f"Push to {url} was refused: {name} has commits there that are not here "
+                f"Push to {url} was refused: {ref} has commits there that are not here "
                 "(fetch and merge first)"
             )
         )

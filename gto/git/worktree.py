@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dulwich.errors import NotTreeError
 from dulwich.index import (
     ConflictedIndexEntry,
     IndexChecksumWriter,
@@ -22,104 +21,139 @@ from dulwich.index import (
     index_entry_from_stat,
     write_index_dict,
 )
-from dulwich.object_store import (
-    MemoryObjectStore,
-    OverlayObjectStore,
-    commit_tree_changes,
-    tree_lookup_path,
-)
-from dulwich.objects import Blob, Commit, ObjectID, ShaFile, Tree
+from dulwich.object_format import get_object_format
+from dulwich.objects import ObjectID
 
 from gto.exceptions import GTOException, RepoError
-from gto.git import files
+from gto.git import files, objects
 from gto.git.errors import RefBusy, write_error
 
 if TYPE_CHECKING:
     from gto.git.repo import GitRepo
 
-__all__ = ["check_out", "new_commit", "parent_contents", "parent_tree"]
+__all__ = ["check_out", "new_tree", "parent_contents", "parent_tree"]
 
 FILE = stat.S_IFREG | 0o644
 EXECUTABLE = stat.S_IFREG | 0o755
+FOLDER = stat.S_IFDIR
 # path -> (mode, content); None: the path is absent.
 Contents = Mapping[str, "tuple[int, bytes] | None"]
+# New objects to store: (id, loose object file content).
+NewObjects = list[tuple[str, bytes]]
 
 
-def parent_tree(git: GitRepo, commit: str) -> ObjectID:
+def parent_tree(git: GitRepo, commit: str) -> str:
     """The tree of the commit a new commit goes on top of."""
-    parent = git.dulwich.get()[ObjectID(commit.encode())]
-    if not isinstance(parent, Commit):
+    raw = git.store.raw(commit)
+    if raw is None or raw[0] != objects.COMMIT:
         raise RepoError(f"HEAD points to {commit}, which is not a commit")
-    tree: ObjectID = parent.tree
-    return tree
+    return objects.split_object(raw[1])[0][b"tree"].decode("ascii")
 
 
-def _tree_entry(git: GitRepo, tree: ObjectID | None, path: str) -> int | None:
-    """The mode of `path` in `tree` (None: absent); a folder in the way is an error."""
-    if tree is None:
+def _entries(git: GitRepo, tree: str) -> dict[bytes, tuple[int, str]]:
+    raw = git.store.raw(tree)
+    if raw is None or raw[0] != objects.TREE:
+        raise RepoError(f"Tree {tree} is missing from the repository")
+    return objects.parse_tree(raw[1], git.layout.id_length // 2)
+
+
+def _tree_entry(git: GitRepo, tree: str | None, path: str) -> tuple[int, str] | None:
+    """(mode, id) of the file `path` in `tree` (None: absent); a folder in the way is an error."""
+    entry: tuple[int, str] | None = None if tree is None else (FOLDER, tree)
+    for part in path.encode().split(b"/"):
+        if entry is None:
+            return None
+        if not stat.S_ISDIR(entry[0]):
+            raise RepoError(f"Cannot commit '{path}': a parent of it is a file in HEAD")
+        entry = _entries(git, entry[1]).get(part)
+    if entry is not None and stat.S_ISDIR(entry[0]):
+        raise RepoError(f"Cannot commit '{path}': it is a folder in HEAD")
+    return entry
+
+
+def _tree_with(
+    git: GitRepo,
+    tree: str | None,
+    changes: Mapping[bytes, tuple[int, str] | None],
+    made: NewObjects,
+) -> str | None:
+    """`tree` with `changes` (path -> (mode, id), None deletes) applied; None when empty.
+
+    Each new tree is added to `made`; trees no change reaches are kept as they are.
+    """
+    entries = {} if tree is None else dict(_entries(git, tree))
+    below: dict[bytes, dict[bytes, tuple[int, str] | None]] = {}
+    for path, entry in changes.items():
+        name, slash, rest = path.partition(b"/")
+        if slash:
+            below.setdefault(name, {})[rest] = entry
+        elif entry is None:
+            entries.pop(name, None)
+        else:
+            entries[name] = entry
+    for name, inner in below.items():
+        current = entries.get(name)
+        sub = _tree_with(git, None if current is None else current[1], inner, made)
+        if sub is None:
+            entries.pop(name, None)
+        else:
+            entries[name] = (FOLDER, sub)
+    if not entries:
         return None
-    try:
-        mode, _ = tree_lookup_path(git.dulwich.get().object_store.__getitem__, tree, path.encode())
-    except KeyError:
-        return None
-    except NotTreeError as e:
-        raise RepoError(f"Cannot commit '{path}': a parent of it is a file in HEAD") from e
-    if stat.S_ISDIR(mode):
-        raise RepoError(f"Cannot commit '{path}': it is a folder in HEAD") from None
-    return mode
+    body = objects.tree_object(entries)
+    oid = objects.object_id(objects.TREE, body, git.layout.format.object_format)
+    made.append((oid, objects.loose_object(objects.TREE, body)))
+    return oid
 
 
-def new_commit(
-    git: GitRepo, tree: ObjectID | None, changes: Mapping[str, bytes | None]
-) -> tuple[Commit, list[ShaFile], dict[str, tuple[int, bytes] | None]]:
-    """A commit (without parents, people or message yet) of `tree` with `changes` applied.
+def new_tree(
+    git: GitRepo, tree: str | None, changes: Mapping[str, bytes | None]
+) -> tuple[str, NewObjects, dict[str, tuple[int, bytes] | None]]:
+    """`tree` with `changes` (path -> content, None deletes) applied, in the repository's
+    object format: the new tree's id, the new objects it needs, what the work tree holds.
 
-    Returns it, the new objects its tree needs, and what the work tree should hold.
     Deleting a path the tree does not have changes nothing.
     """
-    new_objects = MemoryObjectStore()
-    entries: dict[str, tuple[int, ObjectID] | None] = {}
+    fmt = git.layout.format.object_format
+    made: NewObjects = []
+    entries: dict[bytes, tuple[int, str] | None] = {}
     contents: dict[str, tuple[int, bytes] | None] = {}
     for path, content in changes.items():
         current = _tree_entry(git, tree, path)
         if content is None:
             if current is not None:
-                entries[path] = contents[path] = None
+                entries[path.encode()] = contents[path] = None
             continue
-        blob = Blob.from_string(content)
-        new_objects.add_object(blob)
-        mode = current if current in (FILE, EXECUTABLE) else FILE
-        entries[path], contents[path] = (mode, blob.id), (mode, content)
-    new = Commit()
-    new.tree = commit_tree_changes(
-        OverlayObjectStore([new_objects, git.dulwich.get().object_store], add_store=new_objects),
-        tree if tree is not None else Tree(),
-        [(path.encode(), *(entry or (None, None))) for path, entry in entries.items()],
-    )
-    return new, [new_objects[oid] for oid in list(new_objects)], contents
+        blob = objects.object_id(objects.BLOB, content, fmt)
+        made.append((blob, objects.loose_object(objects.BLOB, content)))
+        mode = current[0] if current is not None and current[0] in (FILE, EXECUTABLE) else FILE
+        entries[path.encode()], contents[path] = (mode, blob), (mode, content)
+    root = _tree_with(git, tree, entries, made)
+    if root is None:  # everything deleted: git's empty tree
+        body = objects.tree_object({})
+        root = objects.object_id(objects.TREE, body, fmt)
+        made.append((root, objects.loose_object(objects.TREE, body)))
+    return root, made, contents
 
 
 def parent_contents(
     git: GitRepo, commit: str, paths: Sequence[str]
 ) -> tuple[str | None, dict[str, tuple[int, bytes] | None]]:
     """The parent of `commit` (None for a root commit) and what `paths` hold there."""
-    repo = git.dulwich.get()
-    made = repo[ObjectID(commit.encode())]
-    assert isinstance(made, Commit)
-    parent = made.parents[0] if made.parents else None
+    raw = git.store.raw(commit)
+    assert raw is not None and raw[0] == objects.COMMIT
+    parents = objects.split_object(raw[1])[1]
+    parent = parents[0].decode("ascii") if parents else None
     contents: dict[str, tuple[int, bytes] | None] = dict.fromkeys(paths)
     if parent is not None:
-        parent_commit = repo[parent]
-        assert isinstance(parent_commit, Commit)
+        tree = parent_tree(git, parent)
         for path in paths:
-            with contextlib.suppress(KeyError):  # the parent did not have the file
-                mode, oid = tree_lookup_path(
-                    repo.object_store.__getitem__, parent_commit.tree, path.encode()
-                )
-                blob = repo.object_store[oid]
-                assert isinstance(blob, Blob)
-                contents[path] = (mode, blob.as_raw_string())
-    return (None if parent is None else parent.decode("ascii")), contents
+            with contextlib.suppress(RepoError):  # the parent did not have the file
+                entry = _tree_entry(git, tree, path)
+                blob = None if entry is None else git.store.raw(entry[1])
+                if entry is not None and blob is not None:
+                    contents[path] = (entry[0], blob[1])
+    return parent, contents
 
 
 def check_out(git: GitRepo, contents: Contents) -> Callable[[], None]:
@@ -148,9 +182,11 @@ def check_out(git: GitRepo, contents: Contents) -> Callable[[], None]:
             if content is None:
                 entries.pop(key, None)
                 continue
-            blob = Blob.from_string(content[1])
+            blob = objects.object_id(objects.BLOB, content[1], git.layout.format.object_format)
             full = os.path.join(root, path)
-            entries[key] = index_entry_from_stat(os.lstat(full), blob.id, content[0])
+            entries[key] = index_entry_from_stat(
+                os.lstat(full), ObjectID(blob.encode()), content[0]
+            )
         _write_index(git, index_path, entries, old_index)
     except BaseException:
         _restore(git, root, old_files, index_path, old_index)
@@ -203,8 +239,9 @@ def _write_index(
     rebuilds them)."""
     version = int.from_bytes(old[4:8], "big") if old and old[:4] == b"DIRC" else None
     buffer = io.BytesIO()
-    writer = IndexChecksumWriter(buffer)
-    write_index_dict(writer, entries, version=version)
+    object_format = get_object_format(git.layout.format.object_format)
+    writer = IndexChecksumWriter(buffer, object_format)
+    write_index_dict(writer, entries, version=version, object_format=object_format)
     writer.write_checksum()
     _write_locked(git, "the index", index_path, buffer.getvalue())
 

@@ -22,8 +22,6 @@ from gto.git.identity import Identity, signature
 from gto.git.refs import check_tag_name, is_ref_name
 
 if TYPE_CHECKING:
-    from dulwich.objects import ObjectID, ShaFile
-
     from gto.git.repo import GitRepo
 
 __all__ = [
@@ -83,11 +81,6 @@ def store(git: GitRepo, oid: str, compressed: bytes) -> bool:
         return git.store.add(oid, compressed)
     except OSError as e:
         raise write_error(git.root, "objects", e) from e
-
-
-def store_object(git: GitRepo, obj: ShaFile) -> bool:
-    """Write a dulwich object as a loose object; False if it was there already."""
-    return store(git, obj.id.decode("ascii"), obj.as_legacy_object())
 
 
 def create_tag(
@@ -207,19 +200,18 @@ def commit_files(
     head = _head(git)
     _wait_for_lock(git, head.ref)
     parent = None if head.commit is None else worktree.parent_tree(git, head.commit)
-    new, written, entries = worktree.new_commit(
+    tree, written, entries = worktree.new_tree(
         git, parent, {_tree_path(path): content for path, content in changes.items()}
     )
-    new.parents = [] if head.commit is None else [_object_id(head.commit)]
-    new.author = new.committer = signature(author)
-    new.author_time = new.commit_time = when[0]
-    new.author_timezone = new.commit_timezone = when[1]
-    new.message = message.encode() if message.endswith("\n") else f"{message}\n".encode()
-    for obj in written:
-        store_object(git, obj)
-    store_object(git, new)  # left unreferenced if the branch cannot move (see create_tag)
+    text = message if message.endswith("\n") else f"{message}\n"
+    parents = [] if head.commit is None else [head.commit]
+    body = objects.commit_object(tree, parents, signature(author), when, text)
+    sha = objects.object_id(objects.COMMIT, body, git.layout.format.object_format)
+    for oid, content in written:
+        store(git, oid, content)
+    # Left unreferenced if the branch cannot move (see create_tag).
+    store(git, sha, objects.loose_object(objects.COMMIT, body))
     undo = worktree.check_out(git, entries)
-    sha = new.id.decode("ascii")
     try:
         if not _locked(git, lambda: git.refs.update(head.ref, head.commit, sha)):
             raise RepoError(
@@ -264,9 +256,3 @@ def _tree_path(path: str) -> str:
             "without '.', '..' or '.git' parts"
         )
     return path
-
-
-def _object_id(oid: str) -> ObjectID:
-    from dulwich.objects import ObjectID
-
-    return ObjectID(oid.encode("ascii"))

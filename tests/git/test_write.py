@@ -11,7 +11,7 @@ import os
 import socket
 import stat
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ from builders import (
     tree_files,
 )
 from dulwich.index import Index
-from dulwich.object_store import BaseObjectStore, commit_tree_changes, tree_lookup_path
+from dulwich.object_store import tree_lookup_path
 from dulwich.objects import Commit, ObjectID, Tag, Tree
 from dulwich.refs import Ref
 from dulwich.repo import Repo
@@ -42,12 +42,11 @@ from gto.exceptions import (
     TagNotFound,
     WrongArgs,
 )
+from gto.git import worktree
 from gto.git.identity import Identity, InvalidDate, find_identity, now
 from gto.git.repo import GitRepo
 from gto.git.write import commit_files, create_tag, delete_tag
 
-# (path, mode, object id) for commit_tree_changes; None mode and id delete the path.
-TreeChange = tuple[bytes, int | None, ObjectID | None]
 ME = Identity("Jürgen Tagger", "jt@example.com")
 WHEN = (EPOCH + 100, 5 * 3600 + 45 * 60)
 TAG = "churn@v1.0.0"
@@ -507,14 +506,16 @@ def test_commit_files_fails_when_the_branch_moved(
 ) -> None:
     """Another writer commits between our read of HEAD and our update of the branch."""
 
+    new_tree = worktree.new_tree
+
     def racing(
-        store: BaseObjectStore, tree: ObjectID | Tree, changes: Sequence[TreeChange]
-    ) -> ObjectID:
+        git: GitRepo, tree: str | None, changes: Mapping[str, bytes | None]
+    ) -> tuple[str, worktree.NewObjects, dict[str, tuple[int, bytes] | None]]:
         with Repo(str(repo_path)) as repo:
             make_commit(repo, {"other.txt": "o"}, message="someone else")
-        return commit_tree_changes(store, tree, changes)
+        return new_tree(git, tree, changes)
 
-    monkeypatch.setattr("gto.git.worktree.commit_tree_changes", racing)
+    monkeypatch.setattr("gto.git.worktree.new_tree", racing)
     theirs_before = head_of(repo_path)
     with pytest.raises(RepoError, match="'refs/heads/main' moved while committing"):
         commit_files(git, {"artifacts.yaml": b"x"}, "Mine", ME, WHEN)
