@@ -85,7 +85,8 @@ def materialise(
             file.read_text(encoding="utf-8").replace(ROOT_PLACEHOLDER, absolute),
             encoding="utf-8",
         )
-    return root / info["open"]
+    opened: Path = root / info["open"]
+    return opened
 
 
 def fixture_env(name: str, tmp_path: Path, manifest_path: Path = MANIFEST) -> dict[str, str]:

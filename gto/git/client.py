@@ -20,15 +20,19 @@ import shlex
 import socket
 import time
 from collections.abc import Callable, Mapping
+from contextlib import closing
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse, urlsplit
 
 from gto.exceptions import RemoteError
+from gto.git.errors import dulwich_errors, open_error
 from gto.settings import MAX_SIZE_VARIABLE, TIMEOUT_VARIABLE, Limits
 
 if TYPE_CHECKING:
-    from dulwich.client import GitClient
+    from dulwich.client import GitClient, LocalGitClient
     from dulwich.config import StackedConfig
+    from dulwich.refs import Ref
+    from dulwich.repo import Repo
 
 __all__ = ["Meter", "TransferTimeout", "TransferTooLarge", "connect"]
 
@@ -117,6 +121,7 @@ def connect(
 ) -> tuple[GitClient, str]:
     """A dulwich client for `url` and the path to ask it for, within `limits`."""
     from dulwich.client import (
+        LocalGitClient,
         SSHGitClient,
         SSHVendor,
         SubprocessWrapper,
@@ -182,6 +187,8 @@ def connect(
         quiet=True,
         ssh_command=_ssh_command(environ),
     )
+    if isinstance(client, LocalGitClient):
+        return _local_client_class()(thin_packs=thin_packs), path
     if isinstance(client, SSHGitClient):
         vendor = client.ssh_vendor
 
@@ -216,3 +223,51 @@ def connect(
 
         client.ssh_vendor = TimedVendor()
     return client, path
+
+
+def _local_refs(path: str) -> dict[Ref, bytes]:
+    """A local repository's refs as gto reads them (any ref store): name -> id or `ref: ...`."""
+    from dulwich.refs import Ref
+
+    from gto.git.repo import GitRepo
+
+    with GitRepo.open(path) as git:
+        refs = {Ref(name): oid.encode() for name, oid in git.refs.under(b"refs/").items() if oid}
+        branch = git.refs.symbolic(b"HEAD")
+        head = git.head()
+    if branch is not None:
+        refs[Ref(b"HEAD")] = b"ref: " + branch
+    elif head is not None:
+        refs[Ref(b"HEAD")] = head.encode()
+    return refs
+
+
+def _local_client_class() -> type[LocalGitClient]:
+    from dulwich.client import LocalGitClient
+    from dulwich.refs import DictRefsContainer
+    from dulwich.repo import Repo
+
+    class LocalClient(LocalGitClient):
+        """Reads a repository on this machine (`file://`) in-process, its refs read by gto.
+
+        dulwich's own reftable reader cuts names, misreads SHA-256 tables and reads only
+        the first block of a table (see gto.git.refs_reftable); gto's reader is used
+        for every ref store alike, and refuses a repository gto cannot read.
+        """
+
+        @classmethod
+        def _open_repo(cls, path: str | bytes) -> closing[Repo]:
+            folder = os.fsdecode(path)
+            refs = _local_refs(folder)
+            try:
+                repo = Repo(folder)
+            except dulwich_errors() as e:  # an extension only dulwich refuses (partialClone)
+                raise open_error(folder, e) from e
+            repo.refs = DictRefsContainer(refs)
+            return closing(repo)
+
+    return LocalClient
+
+
+def _LocalClient(*, thin_packs: bool) -> LocalGitClient:
+    return _local_client_class()(thin_packs=thin_packs)

@@ -36,6 +36,7 @@ class Layout:
     commondir: str  # refs, packed-refs, objects/
     bare: bool
     format: RepoFormat = _SHA1_FILES
+    promisor: str | None = None  # a partial clone's promisor remote: objects may be missing
 
     @property
     def objects_dir(self) -> str:
@@ -166,7 +167,19 @@ def _layout(
         root = folder
     if not os.path.isdir(os.path.join(commondir, "objects")):
         raise NoRepo(folder)  # a `.git` file or `commondir` naming a folder that is gone
-    return Layout(root, controldir, commondir, bare, fmt)
+    return Layout(root, controldir, commondir, bare, fmt, _promisor(config))
+
+
+def _promisor(config: dict[str, list[str]]) -> str | None:
+    """The remote a partial clone fetches missing objects from (git's two ways to say it)."""
+    named = config.get("extensions.partialclone")
+    if named:
+        return named[-1]
+    for key, values in config.items():
+        promises = values[-1].lower() in ("true", "yes", "on", "1")
+        if key.startswith("remote.") and key.endswith(".promisor") and promises:
+            return key[len("remote.") : -len(".promisor")]
+    return None
 
 
 def find(

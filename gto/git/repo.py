@@ -112,10 +112,13 @@ class GitRepo:
         self.close()
 
     def lock_files(self) -> list[tuple[str, float]]:
-        """Lock files of refs, packed-refs, HEAD, the index...: (path relative to the
-        repository, age in seconds). Each is a writer at work, or one that was killed."""
+        """Lock files of refs, packed-refs, a reftable stack, HEAD, the index...: (path
+        relative to the repository, age in seconds). Each is a writer at work, or one
+        that was killed."""
         found: set[str] = set()
-        for folder in {self.controldir, self.commondir}:
+        folders = {self.controldir, self.commondir}
+        folders |= {os.path.join(folder, "reftable") for folder in folders}  # tables.list.lock
+        for folder in folders:
             with contextlib.suppress(OSError):
                 found.update(e.path for e in os.scandir(folder) if e.name.endswith(".lock"))
         for root, _, files in os.walk(os.path.join(self.commondir, "refs")):
@@ -291,6 +294,12 @@ class GitRepo:
         """The content of a blob (fetched first, if the store is partial and lacks it)."""
         self.store.fetch_missing([blob_id])
         raw = self.store.raw(blob_id)
+        if raw is None and self.layout.promisor is not None:
+            raise RepoError(
+                f"Blob {blob_id} is not in this partial clone, and gto does not fetch from "
+                f"its promisor remote '{self.layout.promisor}': run `git cat-file -e "
+                f"{blob_id}` (git fetches it), then run gto again"
+            )
         if raw is None or raw[0] != objects.BLOB:
             raise RepoError(f"Blob {blob_id} is missing from the repository")
         return raw[1]

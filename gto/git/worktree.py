@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from dulwich.index import (
     ConflictedIndexEntry,
+    Index,
     IndexChecksumWriter,
     IndexEntry,
     index_entry_from_stat,
@@ -175,7 +176,8 @@ def check_out(git: GitRepo, contents: Contents) -> Callable[[], None]:
     try:
         for path, content in contents.items():
             _put(git, root, path, content)
-        index = git.dulwich.get().open_index() if old_index is not None else None
+        object_format = get_object_format(git.layout.format.object_format)
+        index = None if old_index is None else Index(index_path, object_format=object_format)
         entries = dict(index.items()) if index is not None else {}
         for path, content in contents.items():
             key = path.encode()
