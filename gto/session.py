@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from gto.remote.source import Remote
     from gto.remote.transport import Progress
 
-__all__ = ["RepoLike", "RepoSpec", "Session", "is_remote", "opened"]
+__all__ = ["RepoLike", "RepoSpec", "Session", "is_local", "is_remote", "opened"]
 
 
 @dataclass(frozen=True)
@@ -344,6 +344,16 @@ class HasPath(Protocol):
 
 
 RepoLike = str | os.PathLike[str] | GitRepo | RepoSpec | Session | HasRootDir | HasPath
+
+
+def is_local(repo: RepoLike) -> bool:
+    """Whether `repo` is (or names) a repository on this machine, not a URL's cache."""
+    if isinstance(repo, Session):
+        return repo.remote is None
+    if isinstance(repo, GitRepo):
+        return True
+    location = repo.location if isinstance(repo, RepoSpec) else _folder(repo)
+    return not is_remote(location)
 
 
 def _folder(repo: str | os.PathLike[str] | HasRootDir | HasPath) -> str:

@@ -14,7 +14,7 @@ from gto.core.state import Artifact, Registry, Version, VersionSort, VStage
 from gto.core.tags import Action, parse_shortcut, try_parse_tag
 from gto.exceptions import ArtifactNotFound, RepoError, WrongArgs
 from gto.session import RepoLike as Repo
-from gto.session import Session, opened
+from gto.session import Session, is_local, opened
 from gto.tag import TagFields, parse_name
 
 
@@ -65,6 +65,9 @@ def check_ref(repo: Repo, ref: str) -> list[TagEvent]:
     name = ref.removeprefix("refs/tags/")
     parsed = try_parse_tag(name)
     if parsed is None or parsed.action is Action.CREATE:
+        if is_local(repo):  # a repository gto cannot read is refused, whatever the ref
+            with opened(repo):
+                pass
         return []
     with opened(repo) as session:
         return _check_ref(session, name, parsed.artifact, parsed.action)

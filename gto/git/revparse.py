@@ -9,7 +9,7 @@ from gto.exceptions import RefNotFound
 
 __all__ = ["Graph", "resolve"]
 
-_SHORT_HEX = re.compile(r"[0-9a-fA-F]{4,39}")
+_SHORT_HEX = re.compile(r"[0-9a-fA-F]{4,63}")  # shorter than a SHA-256 id
 _ANCESTRY = re.compile(r"([~^])([0-9]*)")
 _REVISION = re.compile(r"(?P<base>.*?)(?P<ancestry>(?:[~^][0-9]*)*)", re.DOTALL)
 
