@@ -25,14 +25,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse, urlsplit
 
 from gto.exceptions import RemoteError
-from gto.git.errors import dulwich_errors, open_error
+from gto.git.errors import ObjectFormatChanged, dulwich_errors, open_error
 from gto.settings import MAX_SIZE_VARIABLE, TIMEOUT_VARIABLE, Limits
 
 if TYPE_CHECKING:
     from dulwich.client import GitClient, LocalGitClient
     from dulwich.config import StackedConfig
     from dulwich.refs import Ref
-    from dulwich.repo import Repo
+    from dulwich.repo import BaseRepo, Repo
 
 __all__ = ["Meter", "TransferTimeout", "TransferTooLarge", "connect"]
 
@@ -254,6 +254,15 @@ def _local_client_class() -> type[LocalGitClient]:
         the first block of a table (see gto.git.refs_reftable); gto's reader is used
         for every ref store alike, and refuses a repository gto cannot read.
         """
+
+        def fetch(self, path: str | bytes, target: BaseRepo, *args: Any, **kwargs: Any) -> Any:
+            """dulwich changes an empty target's object format to the source's, and fails
+            on a target that holds objects: then the cache is made again."""
+            with self._open_repo(path) as source:
+                changed = source.object_format.name != target.object_format.name
+            if changed and next(iter(target.object_store), None) is not None:
+                raise ObjectFormatChanged
+            return super().fetch(path, target, *args, **kwargs)
 
         @classmethod
         def _open_repo(cls, path: str | bytes) -> closing[Repo]:

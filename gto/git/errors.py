@@ -19,6 +19,7 @@ from gto.exceptions import RepoError
 __all__ = [
     "PARSE_ERRORS",
     "READ_ERRORS",
+    "ObjectFormatChanged",
     "RefBusy",
     "TransferKind",
     "dulwich_errors",
@@ -54,6 +55,11 @@ def dulwich_errors() -> tuple[type[Exception], ...]:
         UnsupportedExtension,
         UnsupportedVersion,
     )
+
+
+class ObjectFormatChanged(Exception):
+    """A remote's objects are named in another format than its cache's (it was made again):
+    the cache is made again too. Never shown: gto.remote.source handles it."""
 
 
 class RefBusy(RepoError):

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gto.exceptions import RemoteError
+from gto.git.errors import ObjectFormatChanged
 from gto.git.mirror import WHOLE_HISTORY, Connection, Mirror
 from gto.git.repoformat import FORMATS
 from gto.remote.cache import Cache, acceptable, is_tag, shown
@@ -46,10 +47,6 @@ def _close(mirror: Mirror, cache: Cache) -> None:
     mirror.close()
     cache.lock.release_all()
     cache.remove_temporary()
-
-
-class _FormatChanged(Exception):
-    """The remote's object format is not the cache's: the cache is made again."""
 
 
 class Remote:
@@ -103,7 +100,7 @@ class Remote:
             folder.prepare()
             try:
                 remote._update()
-            except _FormatChanged:  # the remote was made again in another object format
+            except ObjectFormatChanged:  # the remote was made again in another object format
                 remote._mirror.close()
                 folder.remake()
                 remote._update()
@@ -180,13 +177,13 @@ class Remote:
 
         Raises:
             RemoteError: ids of both lengths (no git server sends that).
-            _FormatChanged: the cache holds objects of the other format.
+            ObjectFormatChanged: the cache holds objects of the other format.
         """
         formats = {_FORMAT_OF[len(oid)] for oid in advertised.values()}
         if len(formats) > 1:
             raise RemoteError(f"{self.url} advertised SHA-1 and SHA-256 object names at once")
         if formats and formats != {self._mirror.object_format()} and not self._mirror.is_empty():
-            raise _FormatChanged
+            raise ObjectFormatChanged
 
     def _update(self) -> None:
         """Fetch the tags and HEAD the cache lacks, then mirror the remote's refs exactly."""

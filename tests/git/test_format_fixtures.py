@@ -2,8 +2,9 @@
 
 These tests check the test data of issue 10 (fixtures/repos/formats/, built by
 fixtures/repos/make_format_repos.py), not gto's support for the formats (that is
-tests/git/test_formats.py): the expected outputs are those of the SHA-1 baseline. git's own checks (fsck, the
-refs it lists, the repositories it refuses) run only with GTO_TEST_REAL_GIT.
+tests/git/test_formats.py): the expected outputs are those of the SHA-1 baseline. git's
+own checks (fsck, the refs it lists, the repositories it refuses) run only with
+GTO_TEST_REAL_GIT.
 """
 
 from __future__ import annotations
