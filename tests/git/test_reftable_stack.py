@@ -491,3 +491,22 @@ def test_lookup_and_error_types_are_public() -> None:
     assert issubclass(ReftableLockError, ReftableError)
     assert issubclass(ReftableConflictError, ReftableError)
     assert RefUpdate.create("refs/tags/a", oid(1)).expect is Expect.ABSENT
+
+
+def test_tables_a_killed_writer_left_unlisted_are_removed_by_the_next_write(
+    tmp_path: Path,
+) -> None:
+    """A writer killed between renaming its table and renaming the list leaves a table no
+    list names; the next writer removes it, under the list lock (git's reftable_stack_clean)."""
+    stack = new_stack(tmp_path / "rt", auto_compact=False)
+    stack.apply([RefUpdate.create("refs/tags/a", oid(1))])
+    (listed,) = stack.tables()
+    orphan = tmp_path / "rt" / "0x000000000002-0x000000000002-0badc0de.ref"
+    orphan.write_bytes((tmp_path / "rt" / listed).read_bytes())
+    temporary = tmp_path / "rt" / ".0x000000000002-0x000000000002-12345678.ref.abc.tmp"
+    temporary.write_bytes(b"a compaction of git's, at work")
+    stack.apply([RefUpdate.create("refs/tags/b", oid(2))])
+    assert not orphan.exists() and temporary.exists()
+    assert sorted(os.listdir(tmp_path / "rt")) == sorted(
+        [*stack.tables(), "tables.list", temporary.name]
+    )
