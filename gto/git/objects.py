@@ -9,7 +9,6 @@ Object ids are hex strings of any length: SHA-1's 40 or SHA-256's 64 characters.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import zlib
 from dataclasses import dataclass
@@ -170,6 +169,8 @@ def object_id(kind: int, body: bytes, object_format: str = "sha1") -> str:
     >>> object_id(BLOB, b"")
     'e69de29bb2d1d6434b8b29ae775ad8c2e48c5391'
     """
+    import hashlib  # only writes name objects: reads load no OpenSSL
+
     header = TYPE_NAMES[kind].encode() + b" %d\0" % len(body)
     return hashlib.new(object_format, header + body).hexdigest()
 

@@ -13,12 +13,12 @@ import io
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
 from format_fixtures import EXPECTED, manifest, materialise, normalise
-from servers import REAL_GIT, git_daemon, set_remote
+from servers import REAL_GIT, git_daemon, git_http_backend, set_remote
 
 from gto.cli import main
 from gto.git.reftable_stack import ReftableStack
@@ -30,6 +30,7 @@ WRITER = {
     "GIT_COMMITTER_EMAIL": "wanda@example.com",
     "GIT_COMMITTER_DATE": "2024-05-01T12:00:00+0000",
 }
+Server = Callable[[Path], contextlib.AbstractContextManager[str]]
 READS = ["show.txt", "show_churn_--json.txt", "history.txt", "check-ref_churn#prod#2_--json.txt"]
 
 
@@ -64,9 +65,10 @@ def tags_of(path: Path) -> list[str]:
         return git.tag_names()
 
 
-def test_a_sha256_repository_served_by_git_daemon(tmp_path: Path) -> None:
+@pytest.mark.parametrize("server", [git_daemon, git_http_backend], ids=["daemon", "http"])
+def test_a_sha256_repository_served_by_git(tmp_path: Path, server: Server) -> None:
     served = materialise("sha256-packed", tmp_path / "served")
-    with git_daemon(tmp_path / "served") as base:
+    with server(tmp_path / "served") as base:
         url = f"{base}/sha256-packed/repo.git"
         assert_reads_like_the_baseline(url, "sha256-packed")
         assert gto(["history", "-A"], url)[0] == 0  # the whole history, fetched later
