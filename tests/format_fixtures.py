@@ -18,9 +18,13 @@ Rebuild the fixtures with fixtures/repos/make_format_repos.py (it uses this modu
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import re
 import shutil
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +120,30 @@ def normalise(text: str, name: str, manifest_path: Path = MANIFEST) -> str:
     mapping.update({ids[key][:7]: baseline[key][:7] for key in ids})
     pattern = re.compile(r"\b(" + "|".join(sorted(mapping, key=len, reverse=True)) + r")\b")
     return pattern.sub(lambda m: mapping[m.group(1)], text)
+
+
+@contextlib.contextmanager
+def environ(values: Mapping[str, str]) -> Iterator[None]:
+    """os.environ with `values` set, as they were afterwards."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run_gto(
+    args: Sequence[str], repo: str | Path, env: Mapping[str, str] | None = None
+) -> tuple[int, str, str]:
+    """`gto ARGS -r REPO` in this process, with `env` set: (exit code, stdout, stderr)."""
+    from gto.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with environ(env or {}), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main([*args, "-r", str(repo)])
+    return code, out.getvalue(), err.getvalue()

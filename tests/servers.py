@@ -50,6 +50,19 @@ NEEDS_REAL_GIT = (
 )
 
 
+def run_git(
+    path: str | os.PathLike[str], env: Mapping[str, str], *args: str
+) -> subprocess.CompletedProcess[str]:
+    """The real git (GTO_TEST_REAL_GIT) run in `path`, without the system's config."""
+    return subprocess.run(
+        [REAL_GIT, *args],
+        cwd=path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", **env},
+    )
+
+
 def need_real_git() -> str:
     """The real git binary for a test's server, or skip the test saying how to get it."""
     if not REAL_GIT:

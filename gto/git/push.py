@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dulwich.client import LocalGitClient
@@ -83,17 +84,14 @@ def push(
             raise PushError(f"Cannot push '{local}': no such ref in the local repository")
         wanted[remote_ref] = oid
 
-    def check(found: Mapping[str, str | None]) -> None:
-        for ref, value in wanted.items():
-            _check_update(git, safe, url, ref, found.get(ref), value)
-
+    request = _Request(git, url, wanted, safe)
     try:
         client, path = connect(url)
         try:
             if isinstance(client, LocalGitClient):
-                refused = _push_local(git, path, wanted, check, safe, url)
+                refused = _push_local(request, path)
             else:
-                refused = _push_to_server(git, client, path, wanted, check, safe, url)
+                refused = _push_to_server(request, client, path)
         finally:
             client.close()
     except GTOException:  # PushError, or a transport's limit
@@ -105,39 +103,37 @@ def push(
         raise PushError(safe(f"Push to {url} was refused: {reasons}"))
 
 
-Check = Callable[[Mapping[str, "str | None"]], None]
+@dataclass(frozen=True)
+class _Request:
+    """One push: from `git` to `url`, remote ref -> object id (None deletes)."""
+
+    git: GitRepo
+    url: str
+    wanted: dict[str, str | None]
+    safe: Callable[[str], str]  # one line, credentials removed
+
+    def check(self, found: Mapping[str, str | None]) -> None:
+        """git push's refusals, on the remote refs as found."""
+        for ref, value in self.wanted.items():
+            _check_update(self.git, self.safe, self.url, ref, found.get(ref), value)
 
 
-def _push_local(
-    git: GitRepo,
-    path: str,
-    wanted: dict[str, str | None],
-    check: Check,
-    safe: Callable[[str], str],
-    url: str,
-) -> dict[str, str]:
+def _push_local(request: _Request, path: str) -> dict[str, str]:
     from gto.git.push_local import push_local
 
     def refusals(target: GitRepo, found: Mapping[str, str | None]) -> None:
-        check(found)
-        _check_checked_out(target, safe, url, wanted)
+        request.check(found)
+        _check_checked_out(target, request.safe, request.url, request.wanted)
 
-    return push_local(git, path, wanted, refusals)
+    return push_local(request.git, path, request.wanted, refusals)
 
 
-def _push_to_server(
-    git: GitRepo,
-    client: GitClient,
-    path: str,
-    wanted: dict[str, str | None],
-    check: Check,
-    safe: Callable[[str], str],
-    url: str,
-) -> dict[str, str]:
+def _push_to_server(request: _Request, client: GitClient, path: str) -> dict[str, str]:
     """Push through dulwich's client; its refs are bytes, a deletion is its ZERO_SHA."""
     from dulwich.objects import ZERO_SHA, ObjectID
     from dulwich.refs import Ref
 
+    git, url, wanted, safe = request.git, request.url, request.wanted, request.safe
     if git.layout.format.object_format != "sha1":
         raise PushError(
             safe(
@@ -148,7 +144,7 @@ def _push_to_server(
     repo = git.dulwich.get()
 
     def update_refs(remote_refs: dict[Ref, ObjectID]) -> dict[Ref, ObjectID]:
-        check(
+        request.check(
             {
                 ref.decode("utf-8", "surrogateescape"): oid.decode()
                 for ref, oid in remote_refs.items()

@@ -34,6 +34,8 @@ __all__ = [
     "Ref",
     "RefUpdate",
     "ReftableConflictError",
+    "ReftableError",
+    "ReftableFormatError",
     "ReftableLockError",
     "ReftableStack",
     "Snapshot",

@@ -9,7 +9,6 @@ GTO_TEST_REAL_GIT.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +30,7 @@ from format_fixtures import (
     names,
     normalise,
 )
-from servers import REAL_GIT
+from servers import REAL_GIT, run_git
 
 from gto.cli import main
 
@@ -53,13 +52,7 @@ def _registry_refs(object_format: str) -> dict[str, str]:
 
 
 def _git(path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [REAL_GIT, *args],
-        cwd=path,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", **env},
-    )
+    return run_git(path, env, *args)
 
 
 Shared = Callable[[str], tuple[Path, dict[str, str]]]

@@ -13,26 +13,31 @@ by every command, changing nothing.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import os
 import subprocess
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from dulwich.repo import Repo
-from format_fixtures import EXPECTED, entry, fixture_env, manifest, materialise, names, normalise
-from servers import REAL_GIT
+from format_fixtures import (
+    EXPECTED,
+    entry,
+    fixture_env,
+    manifest,
+    materialise,
+    normalise,
+    run_gto,
+)
+from servers import REAL_GIT, run_git
 
-from gto.cli import main
 from gto.git.reftable_stack import ReftableStack
 from gto.git.repo import GitRepo
 
 MANIFEST = manifest()
-ALL = names()
+ALL = list(MANIFEST["fixtures"])  # the baseline first
 EXPECT = {name: MANIFEST["fixtures"][name]["expect"] for name in ALL}
 READS = [n for n in ALL if EXPECT[n] in ("same", "missing-blob", "read-only")]
 WRITES = [n for n in ALL if EXPECT[n] in ("same", "missing-blob")]
@@ -75,25 +80,8 @@ EVERY_COMMAND = [
 Run = tuple[int, str, str]
 
 
-@contextlib.contextmanager
-def environ(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def gto(args: Sequence[str], repo: Path, env: Mapping[str, str] = {}) -> Run:
-    out, err = io.StringIO(), io.StringIO()
-    with environ(env), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main([*args, "-r", str(repo)])
-    return code, out.getvalue(), err.getvalue()
+def gto(args: Sequence[str], repo: Path, env: Mapping[str, str] | None = None) -> Run:
+    return run_gto(args, repo, env)
 
 
 def open_repo(repo: Path, env: Mapping[str, str]) -> GitRepo:
@@ -116,13 +104,7 @@ def files_of(root: Path) -> dict[str, str]:
 
 
 def git(repo: Path, env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [REAL_GIT, *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", **env},
-    )
+    return run_git(repo, env, *args)
 
 
 @pytest.fixture(scope="module")

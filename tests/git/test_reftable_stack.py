@@ -29,11 +29,13 @@ from reftables import (
 )
 
 from gto.git.reftable_encode import segment
-from gto.git.reftable_format import ReftableError, ReftableFormatError, Table
+from gto.git.reftable_format import Table
 from gto.git.reftable_stack import (
     Expect,
     Ref,
     ReftableConflictError,
+    ReftableError,
+    ReftableFormatError,
     ReftableLockError,
     ReftableStack,
     RefUpdate,

@@ -9,18 +9,15 @@ readers and writers, whatever its ref store. git 2.39 cannot serve reftable at a
 from __future__ import annotations
 
 import contextlib
-import io
-import os
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pytest
-from format_fixtures import EXPECTED, manifest, materialise, normalise
+from format_fixtures import EXPECTED, manifest, materialise, normalise, run_gto
 from servers import REAL_GIT, git_daemon, git_http_backend, set_remote
 
-from gto.cli import main
 from gto.git.reftable_stack import ReftableStack
 from gto.git.repo import GitRepo
 
@@ -37,19 +34,7 @@ READS = ["show.txt", "show_churn_--json.txt", "history.txt", "check-ref_churn#pr
 def gto(
     args: Sequence[str], repo: str | Path, env: Mapping[str, str] = WRITER
 ) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = main([*args, "-r", str(repo)])
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    return code, out.getvalue(), err.getvalue()
+    return run_gto(args, repo, env)
 
 
 def assert_reads_like_the_baseline(url: str, name: str) -> None:
