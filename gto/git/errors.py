@@ -63,13 +63,17 @@ class ObjectFormatChanged(Exception):
 
 
 class RefBusy(RepoError):
-    """A ref's lock file exists: another writer is at work, or one was killed while at it."""
+    """A ref's lock file exists: another writer is at work, or one was killed while at it.
 
-    def __init__(self, path: str, lock_path: str) -> None:
+    `shared`: the lock is the whole ref store's (reftable), not one ref's.
+    """
+
+    def __init__(self, path: str, lock_path: str, *, shared: bool = False) -> None:
         super().__init__(
             f"Cannot lock '{path}': '{lock_path}' exists. If no other git process is running, "
             "remove that file and try again"
         )
+        self.shared = shared
 
 
 def read_error(what: str, error: object, *, verb: str = "read") -> RepoError:

@@ -34,12 +34,17 @@ _BINARY = getattr(os, "O_BINARY", 0)
 
 
 class RefLocked(Exception):
-    """`path` is locked: its `.lock` file exists (another writer, or one that was killed)."""
+    """`path` is locked: its `.lock` file exists (another writer, or one that was killed).
 
-    def __init__(self, path: str, lock_path: str) -> None:
+    `shared`: the lock is the whole ref store's (reftable's `tables.list.lock`), which
+    every writer takes for a moment, not one ref's.
+    """
+
+    def __init__(self, path: str, lock_path: str, *, shared: bool = False) -> None:
         super().__init__(f"'{lock_path}' exists")
         self.path = path
         self.lock_path = lock_path
+        self.shared = shared
 
 
 def naming(path: str, action: Callable[[], _T]) -> _T:

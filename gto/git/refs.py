@@ -100,7 +100,13 @@ def check_tag_name(name: str) -> str:
 
 
 class RefStore(Protocol):
-    """Reading (cached, forgiving) and updating (under locks, strict) a repository's refs."""
+    """Reading (cached, forgiving) and updating (under locks, strict) a repository's refs.
+
+    `shared_lock`: every update takes one lock of the whole store (reftable), rather than
+    one per ref (loose files).
+    """
+
+    shared_lock: bool
 
     def refresh(self) -> None:
         """Forget what was read, so the next read sees other writers' changes."""

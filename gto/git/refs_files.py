@@ -82,6 +82,8 @@ def _without(lines: list[bytes], ref: str) -> list[bytes]:
 class FilesRefs:
     """The refs of one repository in loose files and packed-refs (see the module docstring)."""
 
+    shared_lock = False  # one lock file per ref
+
     def __init__(self, layout: Layout) -> None:
         self._gitdir = layout.controldir  # HEAD (a linked work tree's own)
         self._commondir = layout.commondir  # refs/, packed-refs

@@ -44,6 +44,8 @@ _MAX_SYMREF_DEPTH = 5
 class ReftableRefs:
     """The refs of one repository in reftable stacks (see the module docstring)."""
 
+    shared_lock = True  # every update takes tables.list.lock
+
     def __init__(self, layout: Layout) -> None:
         fmt = layout.format.object_format
         self._hash_size = HASH_SIZE[fmt]
@@ -119,8 +121,9 @@ class ReftableRefs:
         return self._reading(lambda: self._stack(ref).get(ref)) is not None
 
     def locked(self, ref: str) -> str | None:
-        """None: the stack's one lock is taken for each update, waiting while it is busy."""
-        return None
+        """The stack's lock, while a writer holds it (or a killed one left it)."""
+        lock = f"{self.path(ref)}.lock"
+        return lock if os.path.lexists(lock) else None
 
     def prepare(self, ref: str) -> None:
         """Nothing: a table needs no folders made for a ref."""
@@ -138,7 +141,7 @@ class ReftableRefs:
         try:
             self._stack(update.name).apply([update])
         except ReftableLockError as e:
-            raise RefLocked(e.path or self.path(update.name), e.lock_path) from e
+            raise RefLocked(e.path or self.path(update.name), e.lock_path, shared=True) from e
         except ReftableConflictError as e:
             if e.clash:
                 raise

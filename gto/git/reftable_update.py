@@ -110,7 +110,10 @@ def apply(stack: ReftableStack, updates: Sequence[RefUpdate]) -> None:
         if written is not None:
             _unlink(os.path.join(stack.path, written))
     if stack.auto_compact:
-        compact(stack, full=False)
+        # Best effort, as git's auto-compaction: the transaction is done whatever happens
+        # here, and a failed compaction leaves the stack as it was (the next write retries).
+        with contextlib.suppress(OSError, ReftableError):
+            compact(stack, full=False)
 
 
 def _remove_orphans(stack: ReftableStack, listed: Sequence[str]) -> None:

@@ -108,7 +108,9 @@ class Transaction:
             when = self._now()
             try:
                 write.create_tag(git, name, tag.commit, tag.message, who, when, wait=False)
-            except (TagExists, RefBusy):
+            except (TagExists, RefBusy) as e:
+                if isinstance(e, RefBusy) and e.shared:
+                    raise  # the whole ref store stayed locked: no other counter would do
                 counter = max(counter + 1, next_counter(git.tag_names(), artifact))
                 continue
             if not counter_taken(git.tag_names(), artifact, counter, name):

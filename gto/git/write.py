@@ -42,7 +42,8 @@ def _locked(git: GitRepo, action: Callable[[], _T], *, wait: bool = True) -> _T:
     """Run a ref update, waiting while another writer holds the ref's lock file.
 
     When the lock goes away the other writer has finished, so a retry sees its result.
-    Without `wait`, a held lock fails at once (a counter then moves on to the next one).
+    Without `wait`, a held lock of the ref fails at once (a counter then moves on to the
+    next one); the whole ref store's lock (reftable) is always waited for.
     """
     deadline = time.monotonic() + LOCK_TIMEOUT
     delay = 0.001
@@ -50,8 +51,8 @@ def _locked(git: GitRepo, action: Callable[[], _T], *, wait: bool = True) -> _T:
         try:
             return action()
         except RefLocked as e:
-            if not wait or time.monotonic() > deadline:
-                raise RefBusy(e.path, e.lock_path) from e
+            if (not wait and not e.shared) or time.monotonic() > deadline:
+                raise RefBusy(e.path, e.lock_path, shared=e.shared) from e
         except ValueError as e:  # a damaged packed-refs
             raise read_error("packed-refs", e) from e
         except OSError as e:
@@ -70,7 +71,7 @@ def _wait_for_lock(git: GitRepo, ref: str, *, wait: bool = True) -> None:
     def check() -> None:
         lock = git.refs.locked(ref)
         if lock is not None:
-            raise RefLocked(git.refs.path(ref), lock)
+            raise RefLocked(git.refs.path(ref), lock, shared=git.refs.shared_lock)
 
     _locked(git, check, wait=wait)
 

@@ -366,3 +366,25 @@ def test_doctor_reports_a_stale_reftable_lock(tmp_path: Path) -> None:
     os.utime(repo / "reftable" / "tables.list.lock", (0, 0))  # a killed writer's, long ago
     code, out, _ = gto(["doctor"], repo)
     assert code == 1 and "reftable/tables.list.lock" in out
+
+
+def test_a_stale_reftable_lock_stops_writes_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stack has one lock for every ref: a counter does not move on past it (it would
+    find every counter locked), and no tag object is written for a ref that cannot be."""
+    monkeypatch.setattr("gto.git.write.LOCK_TIMEOUT", 0.2)
+    monkeypatch.setattr("gto.git.refs_reftable.LOCK_TIMEOUT", 0.2)
+    repo = materialise("reftable-sha256", tmp_path)
+    lock = repo / "reftable" / "tables.list.lock"
+    lock.write_bytes(b"")
+    before = files_of(tmp_path)
+    line = (
+        f"❌ Cannot lock '{repo / 'reftable' / 'tables.list'}': '{lock}' exists. If no other "
+        "git process is running, remove that file and try again\n"
+    )
+    for args in WRITE_COMMANDS[:3]:
+        assert gto(with_ids(args, "sha256"), repo, WRITER) == (1, "", line)
+    assert files_of(tmp_path) == before
+    lock.unlink()
+    assert gto(["assign", "churn", "--version", "v1.1.0", "--stage", "prod"], repo, WRITER)[0] == 0

@@ -512,3 +512,20 @@ def test_tables_a_killed_writer_left_unlisted_are_removed_by_the_next_write(
     assert sorted(os.listdir(tmp_path / "rt")) == sorted(
         [*stack.tables(), "tables.list", temporary.name]
     )
+
+
+def test_a_failed_compaction_does_not_fail_the_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write is done when its list is renamed; a compaction that then fails (a full
+    disk) must not report it as failed, nor change the stack."""
+    stack = new_stack(tmp_path / "rt")
+    stack.apply([RefUpdate.create("refs/tags/a", oid(1))])
+
+    def full_disk(stack: ReftableStack, *, full: bool) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("gto.git.reftable_update.compact", full_disk)
+    stack.apply([RefUpdate.create("refs/tags/b", oid(2))])
+    assert [r.name for r in stack.refs()] == ["refs/tags/a", "refs/tags/b"]
+    assert len(stack.tables()) == 2
