@@ -222,4 +222,3 @@ def diff(
         if change != ArtifactDiff(name):
             found.append(change)
     return RegistryDiff(tuple(found))
-
