@@ -22,6 +22,10 @@ from gto.state import Artifact, Registry, Version, VStage
 FORCE_TRAILER = "GTO-Force"
 _TRAILER = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]*) *: *(.*)")
 _FORCED_SUBJECT = "Promotion rules overridden with --force"
+# Where git's signature begins: the last line starting with an armor marker.
+_ARMOR = re.compile(
+    r"^-----BEGIN (?:PGP SIGNATURE|PGP MESSAGE|SIGNED MESSAGE|SSH SIGNATURE)-----", re.MULTILINE
+)
 SignatureStatus = Literal[
     "good", "bad", "untrusted", "revoked", "expired", "unsupported", "unsigned"
 ]
@@ -160,12 +164,14 @@ def forced_rules(message: str) -> frozenset[str]:
     """The rules a tag message's `GTO-Force:` trailers override.
 
     Trailers are read where git reads them: the last paragraph, if it is not the first one
-    (that is the subject) and all its lines are trailers.
+    (that is the subject) and all its lines are trailers; a signature git appended to the
+    message is cut off first, where git cuts it.
 
     >>> sorted(forced_rules("Promote\\n\\nGTO-Force: promotion.prod.requires\\n"))
     ['promotion.prod.requires']
     """
-    paragraphs = _paragraphs(message)
+    armors = list(_ARMOR.finditer(message))
+    paragraphs = _paragraphs(message[: armors[-1].start()] if armors else message)
     if len(paragraphs) < 2 or not _is_trailer_block(paragraphs[-1]):
         return frozenset()
     found: set[str] = set()

@@ -341,11 +341,22 @@ FORCE_MESSAGES = [
     pytest.param("x\n\n  GTO-Force: promotion.a.requires", set(), id="indented"),
     pytest.param("", set(), id="empty"),
 ]  # fmt: skip
+SIGNED = (
+    "x\n\nGTO-Force: promotion.a.requires\n-----BEGIN SSH SIGNATURE-----\nU1NIU0lH\n"
+    "-----END SSH SIGNATURE-----\n"
+)
 
 
 @pytest.mark.parametrize(("message", "expected"), FORCE_MESSAGES)
 def test_forced_rules(message: str, expected: set[str]) -> None:
     assert forced_rules(message) == expected
+
+
+def test_a_signature_after_the_trailer_is_cut_off() -> None:
+    assert forced_rules(SIGNED) == {"promotion.a.requires"}
+    assert forced_rules(SIGNED.replace("SSH SIGNATURE", "PGP SIGNATURE")) == {
+        "promotion.a.requires"
+    }
 
 
 def git_trailers(message: str, home: Path) -> str:
