@@ -239,3 +239,66 @@ class RemoteError(GTOException):
 
 class CIOutputError(GTOException):
     """CI outputs that cannot be written, or that do not fit the CI system's limits."""
+
+
+# --- audit, signatures and promotion rules (issue 11) -------------------------------
+
+
+class WrongDate(WrongArgs):
+    """A WHEN (`--as-of`, `gto diff`) that names no moment gto can read."""
+
+
+class UnknownDateForm(WrongDate):
+    """Text in none of the date forms: the caller may still read it as a ref."""
+
+    def __init__(self, text: str, *, ref_tried: bool = False) -> None:
+        what = "a date or a ref" if ref_tried else "a date"
+        examples = "2024-03-03, 2024-03-03T10:00:00+02:00, @1709452800 or '2 weeks ago'"
+        super().__init__(f"Cannot read {text!r} as {what}; use a date such as {examples}")
+
+
+class WrongPromotionRules(ValidationError):
+    """A `promotion:` entry that does not fit the schema; the message names the field."""
+
+    def __init__(self, where: str, reason: str) -> None:
+        super().__init__(f"{where}: {reason}")
+        self.field = where
+
+
+class PromotionRefused(GTOException):
+    """`assign` or an unassignment would break a promotion rule; `rules` are their fields."""
+
+    def __init__(self, message: str, rules: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.rules = tuple(rules)
+
+
+class VerificationFailed(GTOException):
+    """`check-ref --verify`: a bad or untrusted signature, or a tag that breaks a rule."""
+
+
+class SigningError(GTOException):
+    """Something about signing or verifying signatures that the user has to fix."""
+
+
+class SignatureFormatError(SigningError):
+    """Text or bytes that should be an SSH key, SSH signature or armor, and are not."""
+
+
+class UnsupportedSignature(SigningError):
+    """A well-formed signature or key of a kind gto does not verify."""
+
+
+class SigningKeyError(SigningError):
+    """A private key file that cannot sign: unreadable, encrypted, or of an unsupported kind."""
+
+
+class SigningUnavailable(SigningError):
+    """The optional `cryptography` package is not installed (`pip install 'gto[sign]'`)."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"{action} needs the 'cryptography' package: pip install 'gto[sign]'")
+
+
+class TrustFileError(SigningError):
+    """An allowed signers or revocation file that cannot be used at all."""

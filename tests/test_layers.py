@@ -68,6 +68,13 @@ def test_the_core_is_pure(path: Path) -> None:
     assert {
         n for n in gto_imports(path) if not n.startswith(("gto.core", "gto.exceptions"))
     } == set()
+    clock = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today")}
+    called = {
+        (node.value.id, node.attr)
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+    }
+    assert called & clock == set(), "the caller hands in `now`"
 
 
 def test_only_gto_git_imports_dulwich() -> None:

@@ -13,10 +13,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TypeVar
 
-from gto.events import Event, TagEvent
-from gto.replay import Annotations, replay
-from gto.state import Registry
-from gto.tags import CommitRecord
+from gto.core.events import Event, TagEvent
+from gto.core.replay import Annotations, replay
+from gto.core.state import Registry
+from gto.core.tags import CommitRecord
 
 E = TypeVar("E", bound=Event)
 # A branch's first-parent history, newest first: (commit id, committer time) per commit.
@@ -27,8 +27,8 @@ def events_until(events: Iterable[E], when: datetime) -> tuple[E, ...]:
     """The events made at or before `when` (tagger time for tags), in their given order.
 
     >>> from datetime import timezone
-    >>> from gto.events import event_from_tag
-    >>> from gto.tags import TagRecord
+    >>> from gto.core.events import event_from_tag
+    >>> from gto.core.tags import TagRecord
     >>> t = lambda s: datetime.fromtimestamp(s, timezone.utc)
     >>> tags = [TagRecord(n, "c" * 40, "T", "t@x", t(s), "") for n, s in [("m@v1.0.0", 10),
     ...         ("m#prod#1", 20)]]

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
-from gto.events import Deregistration, Registration
-from gto.state import Artifact, Registry, Version, VersionSort
-from gto.versions import is_version, semver_key
-from gto.views import short
+from gto.core.events import Deregistration, Registration
+from gto.core.state import Artifact, Registry, Version, VersionSort
+from gto.core.versions import is_version, semver_key
+from gto.core.views import short
 
 VersionChangeKind = Literal["registered", "deregistered", "re-registered", "removed"]
 Presence = Literal["appeared", "disappeared"]
@@ -209,7 +209,7 @@ def diff(
 ) -> RegistryDiff:
     """What changed from `before` to `after`; stage holders as `show` counts them.
 
-    >>> from gto.state import Registry
+    >>> from gto.core.state import Registry
     >>> diff(Registry({}), Registry({})).is_empty
     True
     """

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from gto.core.events import Assignment, OrderKey, Unassignment
 from gto.core.promotion_rules import PromotionRules, RuleKind, principal_allowed
-from gto.events import Assignment, OrderKey, Unassignment
-from gto.exceptions import GTOException
-from gto.state import Artifact, Registry, Version, VStage
+from gto.core.state import Artifact, Registry, Version, VStage
+from gto.exceptions import PromotionRefused
 
 FORCE_TRAILER = "GTO-Force"
 _TRAILER = re.compile(r"([A-Za-z0-9][A-Za-z0-9-]*) *: *(.*)")
@@ -65,14 +65,17 @@ class BrokenRule:
         return self.kind == "requires"
 
 
-class PromotionRefused(GTOException):
-    """`assign`/`unassign` would break a rule; the first broken rule is the line shown."""
+def refusal(broken: Sequence[BrokenRule]) -> PromotionRefused:
+    """The one line `assign` fails with: the first broken rule, its `.gto` field, and whether
+    `--force` would help (only when every broken rule is a `requires` rule).
 
-    def __init__(self, broken: Sequence[BrokenRule]) -> None:
-        first = broken[0]
-        hint = "; use --force to override" if all(b.overridable for b in broken) else ""
-        super().__init__(f"{first.message}{hint}")
-        self.broken = tuple(broken)
+    >>> rule = BrokenRule("promotion.prod.requires", "requires", "Stage 'prod' requires ...")
+    >>> print(refusal([rule]))
+    Stage 'prod' requires ... (promotion.prod.requires); use --force to override
+    """
+    first = broken[0]
+    hint = "; use --force to override" if all(b.overridable for b in broken) else ""
+    return PromotionRefused(f"{first.message} ({first.rule}){hint}", [b.rule for b in broken])
 
 
 def _held(versions: Iterable[Version], stage: str, before: OrderKey | None) -> bool:

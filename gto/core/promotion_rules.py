@@ -19,22 +19,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from gto.exceptions import ValidationError
-from gto.tags import check_name
+from gto.core.tags import check_name
+from gto.exceptions import ValidationError, WrongPromotionRules
 
 ANY_STAGE = "*"
 RuleKind = Literal["requires", "signed", "signers"]
 _KEYS = ("requires", "signed", "signers")
 # A principal pattern as the allowed signers file writes one: no spaces, commas or quotes.
 _PATTERN = re.compile(r"[^\s,\"'!]+")
-
-
-class WrongPromotionRules(ValidationError):
-    """A `promotion:` entry that does not fit the schema; the message names the field."""
-
-    def __init__(self, where: str, reason: str) -> None:
-        super().__init__(f"{where}: {reason}")
-        self.field = where
 
 
 @dataclass(frozen=True)
@@ -165,7 +157,7 @@ def parse_promotion(value: object, *, stages: Sequence[str] | None = None) -> Pr
 signers=('*@example.com',))})
     >>> parse_promotion({"prod": {"requires": "staging"}})
     Traceback (most recent call last):
-    gto.core.promotion_rules.WrongPromotionRules: promotion.prod.requires: expected a list of \
+    gto.exceptions.WrongPromotionRules: promotion.prod.requires: expected a list of \
 stage names, got 'staging'
     """
     if value is None:

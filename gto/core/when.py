@@ -24,9 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 
-from gto.exceptions import WrongArgs
+from gto.exceptions import UnknownDateForm, WrongDate
 
-EXAMPLES = "2024-03-03, 2024-03-03T10:00:00+02:00, @1709452800 or '2 weeks ago'"
 # git reads a number as epoch seconds only from 100000000 (1973-03-03) on, up to 2099.
 FIRST_EPOCH, LAST_EPOCH = 100_000_000, 4_102_444_799
 _EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -62,18 +61,6 @@ _AGO = re.compile(
     re.ASCII | re.IGNORECASE,
 )
 _LAST = re.compile(r"last[ ._]+(?P<wd>[a-z]+)", re.ASCII | re.IGNORECASE)
-
-
-class WrongDate(WrongArgs):
-    """A WHEN that names no moment gto can read."""
-
-
-class UnknownDateForm(WrongDate):
-    """Text in none of the date forms: the caller may still read it as a ref."""
-
-    def __init__(self, text: str, *, ref_tried: bool = False) -> None:
-        what = "a date or a ref" if ref_tried else "a date"
-        super().__init__(f"Cannot read {text!r} as {what}; use a date such as {EXAMPLES}")
 
 
 def _invalid(text: str, why: str) -> WrongDate:

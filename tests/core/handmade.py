@@ -13,11 +13,11 @@ from datetime import datetime, timedelta, timezone
 
 from hypothesis import strategies as st
 
-from gto.annotations import Annotation
-from gto.events import TagEvent, event_from_tag
-from gto.replay import replay
-from gto.state import Registry
-from gto.tags import CommitRecord, TagRecord
+from gto.core.annotations import Annotation
+from gto.core.events import TagEvent, event_from_tag
+from gto.core.replay import replay
+from gto.core.state import Registry
+from gto.core.tags import CommitRecord, TagRecord
 
 T0 = datetime(2024, 3, 1, tzinfo=timezone.utc)
 LETTERS = "abcdefgh"

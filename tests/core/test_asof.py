@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
-from builders import EPOCH, Commit, Tag, build_registry
-from dulwich.objects import Commit as GitCommit
-from dulwich.objects import ObjectID
-from dulwich.repo import Repo
 from handmade import COMMITS, SHA, Spec, at, event_specs, make_events, registry, tags
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gto.annotations import Annotation
-from gto.core.asof import Chain, branch_commit_at, discovery_at, events_until, replay_as_of
-from gto.events import TagEvent
-from gto.replay import replay
-from gto.session import opened
-from gto.state import Registry
+from gto.core.annotations import Annotation
+from gto.core.asof import branch_commit_at, discovery_at, events_until, replay_as_of
+from gto.core.events import TagEvent
+from gto.core.replay import replay
+from gto.core.state import Registry
 
-REAL_GIT = os.environ.get("GTO_TEST_REAL_GIT", "")
 FOREVER = datetime.max.replace(tzinfo=timezone.utc)
 
 # v1.1.0 is registered and staged in one second, then unassigned from prod and deregistered
@@ -131,91 +122,6 @@ def test_discovery_at_takes_each_branch_once() -> None:
     other = [(SHA["b"], at(36)), (SHA["a"], at(5))]
     assert discovery_at([CHAIN, other, []], at(40)) == (SHA["b"],)
     assert discovery_at([CHAIN, other], at(4)) == ()
-
-
-# --- on a real repository, against git ---------------------------------------------------------
-
-REPO_STEPS: list[Commit | Tag] = [
-    Commit("c1", {"artifacts.yaml": "churn: {type: model}\n"}, at=10),
-    Commit("c2", {"artifacts.yaml": "churn: {type: model}\nother: {}\n"}, at=20),
-    Commit("c3", {"artifacts.yaml": "churn: {type: model}\nother: {}\nthird: {}\n"}, at=15),
-    Commit("f1", {"feature.txt": "f"}, at=25, branch="feature", parents=("c3",)),
-    Commit("c4", {"x.txt": "x"}, at=40),
-    Commit("m5", {"feature.txt": "f"}, at=50, parents=("c4", "f1")),
-    Tag("churn@v1.0.0", "c1", at=30),
-    Tag("churn#prod#1", "c1", at=35),
-    Tag("churn@v1.1.0", "c4", at=45),
-    Tag("churn#prod#2", "c4", at=45),
-    Tag("other@v0.1.0", "c2", at=55),
-    Tag("churn@v1.1.0!", "c4", at=60),
-]
-
-
-def first_parent_chain(path: Path, branch: str = "main") -> Chain:
-    """What the git adapter will hand in: the branch's first parents with committer times."""
-    chain = []
-    with Repo(str(path)) as repo:
-        sha: ObjectID | None = repo.refs[f"refs/heads/{branch}".encode()]  # type: ignore[index]
-        while sha is not None:
-            commit = repo[sha]
-            assert isinstance(commit, GitCommit)
-            chain.append((sha.decode(), datetime.fromtimestamp(commit.commit_time, timezone.utc)))
-            sha = commit.parents[0] if commit.parents else None
-    return chain
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    path = tmp_path_factory.mktemp("asof") / "repo"
-    repo = build_registry(path, REPO_STEPS)
-    return path, repo.commits
-
-
-@pytest.mark.parametrize(
-    ("second", "tag_names", "head"),
-    [
-        pytest.param(12, [], "c1", id="c1"),
-        pytest.param(17, [], "c3", id="skewed-c3-vouches-for-c2"),
-        pytest.param(30, ["churn@v1.0.0"], "c3", id="feature-commit-not-first-parent"),
-        pytest.param(45, ["churn@v1.0.0", "churn#prod#1", "churn@v1.1.0", "churn#prod#2"], "c4",
-                     id="c4"),
-        pytest.param(99, [s.name for s in REPO_STEPS if isinstance(s, Tag)], "m5", id="all"),
-    ],
-)  # fmt: skip
-def test_as_of_on_a_repository(
-    built: tuple[Path, dict[str, str]], second: int, tag_names: list[str], head: str
-) -> None:
-    path, commits = built
-    chain = first_parent_chain(path)
-    with opened(str(path)) as session:
-        events = session.tag_events()
-        needed = {e.commit_hexsha for e in events} | {sha for sha, _ in chain}
-        records = {sha: session.git.read_commit(sha) for sha in needed}
-        annotations = {sha: session.annotations_at(sha) for sha in needed}
-        as_of = replay_as_of(events, records, annotations, at_epoch(second), [chain])
-        by_hand = [e for e in events if e.tag in tag_names]
-        assert as_of == replay(by_hand, records, annotations, [commits[head]])
-        if second == 99:
-            assert as_of == session.registry()
-
-
-def at_epoch(second: int) -> datetime:
-    return datetime.fromtimestamp(EPOCH + second, timezone.utc)
-
-
-@pytest.mark.skipif(not REAL_GIT, reason="needs GTO_TEST_REAL_GIT to ask git for the commit")
-@pytest.mark.parametrize("second", [9, 10, 12, 15, 17, 20, 25, 30, 39, 40, 49, 50, 99])
-def test_git_picks_the_same_commit(built: tuple[Path, dict[str, str]], second: int) -> None:
-    path, _ = built
-    answer = subprocess.run(
-        [REAL_GIT, "rev-list", "-1", "--first-parent", f"--until=@{EPOCH + second}", "main"],
-        cwd=path,
-        env={"PATH": os.defpath, "HOME": str(path), "GIT_CONFIG_NOSYSTEM": "1"},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    assert branch_commit_at(first_parent_chain(path), at_epoch(second)) == (answer or None)
 
 
 # --- algebra ------------------------------------------------------------------------------------

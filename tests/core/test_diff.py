@@ -10,9 +10,9 @@ from handmade import SHA, Spec, at, event_specs, make_events, registry, tags
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gto.annotations import Annotation
+from gto.core.annotations import Annotation
 from gto.core.diff import ArtifactDiff, RegistryDiff, StageMove, VersionChange, diff
-from gto.state import Registry
+from gto.core.state import Registry
 
 A, B, C = SHA["a"], SHA["b"], SHA["c"]
 V1 = "churn@v1.0.0 a 10"

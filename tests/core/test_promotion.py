@@ -11,10 +11,10 @@ from handmade import event, registry, tags
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gto.core.events import Assignment
 from gto.core.promotion import (
     UNSIGNED,
     BrokenRule,
-    PromotionRefused,
     RuleViolation,
     SignatureFacts,
     TagSignature,
@@ -22,19 +22,18 @@ from gto.core.promotion import (
     check_promotion,
     check_registry,
     forced_rules,
+    refusal,
     with_force_trailer,
 )
 from gto.core.promotion_rules import (
     PromotionRules,
     StageRule,
-    WrongPromotionRules,
     parse_promotion,
     principal_allowed,
 )
-from gto.events import Assignment
-from gto.exceptions import ValidationError
-from gto.state import Registry
-from gto.yamlio import load_yaml
+from gto.core.state import Registry
+from gto.core.yamlio import load_yaml
+from gto.exceptions import PromotionRefused, ValidationError, WrongPromotionRules
 
 REAL_GIT = os.environ.get("GTO_TEST_REAL_GIT", "")
 
@@ -312,9 +311,14 @@ def test_every_stage_rule_is_named_as_such() -> None:
 
 def test_refusal_is_one_line_and_says_when_force_helps() -> None:
     requires = check_promotion(RULES, None, "v1.0.0", "prod", signature=None)
-    assert str(PromotionRefused(requires)) == f"{REQUIRES_PROD}; use --force to override"
+    refused = refusal(requires)
+    assert str(refused) == f"{REQUIRES_PROD} (promotion.prod.requires); use --force to override"
+    assert (isinstance(refused, PromotionRefused), refused.rules) == (
+        True,
+        ("promotion.prod.requires",),
+    )
     signed = check_promotion(RULES, None, "v1.0.0", "audit", signature=UNSIGNED)
-    assert str(PromotionRefused(signed)) == UNTRUSTED_AUDIT + "not signed"
+    assert str(refusal(signed)) == UNTRUSTED_AUDIT + "not signed (promotion.audit.signed)"
 
 
 # --- the force trailer --------------------------------------------------------------------------

@@ -17,8 +17,8 @@ from builders import init_repo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gto.core.when import UnknownDateForm, When, WrongDate, parse_when, resolve_when
-from gto.exceptions import GTOException
+from gto.core.when import When, parse_when, resolve_when
+from gto.exceptions import GTOException, UnknownDateForm, WrongDate
 
 # Read at import: the autouse hermetic_env fixture removes GTO_* variables before each test.
 REAL_GIT = os.environ.get("GTO_TEST_REAL_GIT", "")
