@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from builders import init_repo
 from dulwich.repo import Repo
+from signers import KeyPair, make_keys
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 POISON_GIT = '#!/bin/sh\necho "git must not be called" >&2\nexit 127\n'
@@ -63,7 +65,17 @@ def hermetic_env(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")  # dulwich would read /etc/gitconfig
+    # Local time is UTC, whatever the machine's (ssh-keygen reads allowed signers times
+    # without `Z` as local time, git prints local offsets).
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
     monkeypatch.setenv("PATH", f"{poison_path}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, KeyPair]:
+    """SSH keys made by ssh-keygen: one of each kind gto signs with, and "other" (ed25519)."""
+    return make_keys(tmp_path_factory.mktemp("keys"))
 
 
 @pytest.fixture

@@ -88,11 +88,33 @@ def test_only_gto_git_imports_dulwich() -> None:
         ("gto.git", ("gto.remote", "gto.api", "gto.cli", "gto.session", "gto.render")),
         ("gto.remote", ("gto.api", "gto.cli", "gto.session", "gto.render")),
         ("gto.render", ("gto.git", "gto.remote", "gto.api", "gto.cli", "gto.session")),
+        ("gto.trust", ("gto.remote", "gto.api", "gto.cli", "gto.session", "gto.render")),
     ],
 )
 def test_lower_layers_do_not_reach_up(package: str, not_below: tuple[str, ...]) -> None:
     for path in under(package):
         assert {n for n in gto_imports(path) if n.startswith(not_below)} == set(), path
+
+
+def test_trust_reads_git_objects_only_through_the_signature_cut() -> None:
+    """gto.trust parses keys and signatures itself; of gto.git it needs only where git cuts a
+    tag object; and gto.git never needs gto.trust (a signer is a callback it is handed)."""
+    for path in under("gto.trust"):
+        assert {n for n in gto_imports(path) if n.startswith("gto.git")} <= {
+            "gto.git",
+            "gto.git.signature",
+        }, path
+    for path in under("gto.git"):
+        assert {n for n in gto_imports(path) if n.startswith("gto.trust")} == set(), path
+
+
+def test_only_sshcrypto_needs_cryptography_and_only_when_used() -> None:
+    """The `sign` extra is optional: one module imports it, and nothing imports that module
+    before a signature is made or an SSH signature checked."""
+    importers = {name_of(p) for p in MODULES if "cryptography" in tops(imports(p))}
+    assert importers == {"gto.trust.sshcrypto"}
+    for path in MODULES:
+        assert "gto.trust.sshcrypto" not in imports(path, top_level_only=True), path
 
 
 def test_the_cli_uses_the_library_through_gto_api_only() -> None:

@@ -27,6 +27,7 @@ from gto.exceptions import RefNotFound, RepoError
 from gto.git import discover, objects, revparse
 from gto.git.errors import PARSE_ERRORS, read_error
 from gto.git.refs import RefStore, open_refs
+from gto.git.signature import SignedObject
 from gto.git.store import ObjectSource, ObjectStore
 from gto.git.tags import Tags
 
@@ -148,6 +149,10 @@ class GitRepo:
     def problem_tags(self, names: Iterable[str]) -> dict[str, str]:
         """Why `read_tags` skips a tag: `lightweight`, `not a commit: tree`, `missing object`..."""
         return self.tags.problems(names)
+
+    def tag_signatures(self, names: Iterable[str]) -> dict[str, SignedObject]:
+        """The signed tags among `names`: payload and signature, cut where git cuts them."""
+        return self.tags.signatures(names)
 
     def read_git_tags(self, names: Iterable[str]) -> list[GitTag]:
         """The annotated tags among `names` as git stores them (unpeeled), in the order given.

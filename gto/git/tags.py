@@ -4,6 +4,8 @@ Refs come from the last `names()` (one scan of the refs); names that are not in 
 looked up one by one. Each tag object is read once per repository opened, and peeled
 through tags of tags to its commit; what cannot be read that way (a lightweight tag,
 a tag of a tree, a missing object) is a reason, for `gto doctor` and `check-ref`.
+A signed tag's message is shown without its signature, as git shows it; the object cut
+where git cuts it (gto.git.signature) is kept, so verifying it reads nothing again.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from gto.core.values import build
 from gto.git import objects
 from gto.git.errors import PARSE_ERRORS
 from gto.git.refs import TAGS, RefStore
+from gto.git.signature import SignedObject, split_signature
 from gto.git.store import ObjectStore
 
 __all__ = ["Tags"]
@@ -33,6 +36,7 @@ class Tags:
         self._store = store
         self._tag_refs: dict[str, str | None] | None = None
         self._tags: dict[str, TagRecord | str] = {}  # by tag object id
+        self._signed: dict[str, SignedObject] = {}  # the signed ones among them
 
     def names(self) -> list[str]:
         """Names under refs/tags/ (packed and loose), sorted; reads no objects."""
@@ -82,6 +86,19 @@ class Tags:
             result.append((name, tag))
         return result
 
+    def signatures(self, names: Iterable[str]) -> dict[str, SignedObject]:
+        """The signed tags among `names`, each tag object cut at its signature (read once)."""
+        names = list(names)
+        self._classify(names)
+        refs = self._known_tag_refs()
+        found = {}
+        for name in names:
+            oid = refs.get(name) if name in refs else self._refs.get(_TAGS_PREFIX + name.encode())
+            signed = None if oid is None else self._signed.get(oid)
+            if signed is not None:
+                found[name] = signed
+        return found
+
     def unpeeled(self, names: Iterable[str]) -> list[GitTag]:
         """The annotated tags among `names` as git stores them (unpeeled), in the order given.
 
@@ -94,7 +111,7 @@ class Tags:
             raw = None if oid is None else self._store.raw(oid)
             if oid is None or raw is None or raw[0] != objects.TAG:
                 continue
-            fields, _, message = objects.split_object(raw[1])
+            fields, _, message = objects.split_object(split_signature(raw[1]).payload)
             try:
                 tagger, email, created_at = objects.tagger_of(fields)
                 target = fields[b"object"].decode("ascii")
@@ -122,7 +139,10 @@ class Tags:
             return _MISSING
         if raw[0] != objects.TAG:
             return _LIGHTWEIGHT
-        fields, _, message = objects.split_object(raw[1])
+        signed = split_signature(raw[1])
+        if signed.format is not None:
+            self._signed[oid] = signed
+        fields, _, message = objects.split_object(signed.payload)
         try:
             tagger, email, created_at = objects.tagger_of(fields)
             target, kind = fields[b"object"].decode("ascii"), fields[b"type"]
