@@ -10,6 +10,7 @@ from signers import tag_payload, write_tag
 
 from gto.git.repo import GitRepo
 from gto.git.signature import (
+    SignatureFormat,
     SignedObject,
     attach_signature,
     header_value,
@@ -95,8 +96,12 @@ def test_header_value_stops_at_message() -> None:
     assert header_value(PAYLOAD, b"hello") is None
 
 
-@pytest.mark.parametrize("armor", [SSH, PGP], ids=["ssh", "openpgp"])
-def test_a_signed_tag_reads_without_its_signature(tmp_path: Path, armor: bytes) -> None:
+@pytest.mark.parametrize(
+    ("armor", "kind"), [(SSH, "ssh"), (PGP, "openpgp")], ids=["ssh", "openpgp"]
+)
+def test_a_signed_tag_reads_without_its_signature(
+    tmp_path: Path, armor: bytes, kind: SignatureFormat
+) -> None:
     """The message of a signed tag is what git shows: the signature is not part of it, and
     the object cut where git cuts it is kept for verification (no second read)."""
     with init_repo(tmp_path / "repo") as repo:
@@ -114,5 +119,4 @@ def test_a_signed_tag_reads_without_its_signature(tmp_path: Path, armor: bytes) 
             "Registering\n\nWhy: a test\n",
             "unsigned",
         ]
-        kind = "ssh" if armor == SSH else "openpgp"
         assert git.tag_signatures(names) == {"churn@v1.0.0": SignedObject(payload, armor, kind)}
