@@ -295,6 +295,11 @@ class Session:
         events = (event_from_tag(r) for r in self.git.read_tags(names))
         return [e for e in events if e is not None]
 
+    def registry_events(self, artifact: str | None = None) -> list[TagEvent]:
+        """The events of every tag, or of `artifact`'s only (no other tag object is read)."""
+        keep = None if artifact is None else (lambda n: tag_artifact(n) == artifact)
+        return self.tag_events(keep)
+
     def registry(
         self,
         artifact: str | None = None,
@@ -302,13 +307,18 @@ class Session:
         all_branches: bool = False,
         all_commits: bool = False,
         events: Iterable[TagEvent] | None = None,
+        discovery: Sequence[str] | None = None,
     ) -> Registry:
-        """Replay the registry; with `artifact`, only that artifact's tags are read."""
+        """Replay the registry; with `artifact`, only that artifact's tags are read.
+
+        `discovery` (the commits whose artifacts.yaml counts) defaults to HEAD, or what
+        `all_branches`/`all_commits` ask for; `--as-of` passes the commits of then.
+        """
         if events is None:
-            keep = None if artifact is None else (lambda n: tag_artifact(n) == artifact)
-            events = self.tag_events(keep)
+            events = self.registry_events(artifact)
         events = [e for e in events if artifact is None or e.artifact == artifact]
-        discovery = self.discovery_commits(all_branches, all_commits)
+        if discovery is None:
+            discovery = self.discovery_commits(all_branches, all_commits)
         needed = {e.commit_hexsha for e in events if not isinstance(e, Deprecation)}
         needed.update(discovery)
         self.prefetch(needed)

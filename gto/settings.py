@@ -1,21 +1,33 @@
-"""The process environment: the only module that reads it.
+"""The process environment, the clock and the local time zone: the only module that reads them.
 
-Everything else receives a `Settings` (or its `environ` mapping) from its caller, so
-a test or an embedding program decides what gto sees. Yes/no values follow one rule
-(gto.core.flags). Imports stay light: the CLI reads settings before `--help`.
+Everything else receives a `Settings` (or its `environ` mapping, or `now()` and the local
+zone) from its caller, so a test or an embedding program decides what gto sees. Yes/no
+values follow one rule (gto.core.flags). Imports stay light: the CLI reads settings before
+`--help`.
 """
 
 from __future__ import annotations
 
+import calendar
 import os
 import re
+import time
 from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import NamedTuple
 
 from gto.core.flags import parse_flag
 from gto.exceptions import ValidationError
 
-__all__ = ["MAX_SIZE_VARIABLE", "TIMEOUT_VARIABLE", "Limits", "Settings", "current"]
+__all__ = [
+    "MAX_SIZE_VARIABLE",
+    "TIMEOUT_VARIABLE",
+    "Limits",
+    "LocalZone",
+    "Settings",
+    "current",
+    "now",
+]
 
 TIMEOUT_VARIABLE = "GTO_REMOTE_TIMEOUT"
 MAX_SIZE_VARIABLE = "GTO_REMOTE_MAX_SIZE"
@@ -77,6 +89,16 @@ class Settings:
             return True
         return self.environ.get("TERM") != "dumb" and is_terminal
 
+    @property
+    def signing_key(self) -> str | None:
+        """GTO_SIGNING_KEY: the private key file `--sign` signs with, unless --signing-key."""
+        return self._gto("GTO_SIGNING_KEY") or None
+
+    @property
+    def allowed_signers(self) -> str | None:
+        """GTO_ALLOWED_SIGNERS: an allowed signers file anywhere (CI's own), over `.gto`'s."""
+        return self._gto("GTO_ALLOWED_SIGNERS") or None
+
     def github_file(self, variable: str) -> str | None:
         """$GITHUB_OUTPUT or $GITHUB_STEP_SUMMARY: where a GitHub step's results go."""
         return self.environ.get(variable) or None
@@ -118,3 +140,39 @@ class Settings:
 def current() -> Settings:
     """The environment as it is now (a copy: later changes are not seen)."""
     return Settings(dict(os.environ))
+
+
+def now() -> datetime:
+    """The current time, whole seconds, in UTC (git's times have one-second resolution)."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+class LocalZone(tzinfo):
+    """The system's local time zone (TZ, else the system's), as git and ssh-keygen read local
+    times, with summer time: a wall time that a clock change skips or repeats has two
+    offsets, told apart by `fold` (0: the offset before the change, 1: after it)."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        assert dt is not None
+        wall = calendar.timegm(dt.replace(tzinfo=None).timetuple())  # the wall time, as UTC
+        before = time.localtime(wall - 86400).tm_gmtoff
+        after = time.localtime(wall + 86400).tm_gmtoff
+        valid = [
+            o for o in dict.fromkeys((before, after)) if time.localtime(wall - o).tm_gmtoff == o
+        ]
+        if len(valid) == 1:
+            return timedelta(seconds=valid[0])
+        return timedelta(seconds=after if dt.fold else before)  # repeated, or skipped
+
+    def fromutc(self, dt: datetime) -> datetime:
+        stamp = calendar.timegm(dt.replace(tzinfo=None).timetuple())
+        offset = timedelta(seconds=time.localtime(stamp).tm_gmtoff)
+        local = (dt.replace(tzinfo=None) + offset).replace(tzinfo=self)
+        # The second of two equal wall times (a clock set back) is fold 1.
+        return local if local.utcoffset() == offset else local.replace(fold=1)
+
+    def dst(self, dt: datetime | None) -> timedelta | None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> str:
+        return "local"

@@ -9,7 +9,11 @@ repository once and closes it before returning, reads each tag object at most
 once, and reads `.gto` and each distinct annotation file once.
 
 gto's own operations, with everything a command did or found as typed values,
-are in `gto.api.commands`: the command line uses them.
+are in `gto.api.commands`: the command line uses them. gto's own functions here:
+`annotate`, `remove` (upstream 0.2.8's) and `diff` (what changed between two moments);
+`show`, `history`, `check_ref` and `describe` take `as_of=` (a date as git reads one, a
+ref, or an aware datetime), `show` and `history` take `verify=`, and the writers `sign=`
+and `signing_key=`.
 
 `stdout=` is accepted where upstream has it. Upstream prints only inside its own
 CLI, so from Python `stdout=True` prints nothing there, and nothing here: use the
@@ -19,6 +23,8 @@ returned event.
 from __future__ import annotations
 
 from gto.api import commands as commands  # gto's own operations, typed
+from gto.api._audit import diff_json as diff
+from gto.api._options import Verify
 from gto.api._query import _get_state as _get_state  # upstream's private helpers
 from gto.api._query import _is_gto_repo as _is_gto_repo
 from gto.api._query import (
@@ -91,6 +97,7 @@ __all__ = [
     "TagFields",
     "Unassignment",
     "VStage",
+    "Verify",
     "Version",
     "VersionDict",
     "VersionRow",
@@ -103,6 +110,7 @@ __all__ = [
     "deprecate",
     "deregister",
     "describe",
+    "diff",
     "find_latest_version",
     "find_versions_in_stage",
     "get_stages",

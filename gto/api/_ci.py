@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gto.api._audit import AsOf
 from gto.api._query import check_ref
 from gto.core.ci_view import RefFields, ref_document, ref_fields, ref_headline
 from gto.core.events import Assignment, TagEvent, Unassignment
@@ -44,14 +45,14 @@ class RefReport:
         return ref_headline(self.event, self.previous_version)
 
 
-def ref_report(repo: RepoLike, ref: str) -> RefReport:
+def ref_report(repo: RepoLike, ref: str, *, as_of: AsOf | None = None) -> RefReport:
     """The event of `ref` (None if it is not GTO's) and, for a stage event, the previous holder.
 
     Raises:
         RepoError: `ref` is a GTO tag that cannot be read (as `check_ref`).
     """
     with opened(repo) as session:
-        events = check_ref(session, ref)
+        events = check_ref(session, ref, as_of=as_of)
         if not events:
             return RefReport(None)
         event = events[0]

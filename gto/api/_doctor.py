@@ -1,13 +1,17 @@
 """`gto doctor`: the configuration gto sees, and the problems in the registry itself, as data.
 
-The command line renders the report; the library prints nothing.
+The command line renders the report; the library prints nothing. Stage tags that break a
+promotion rule of the rules ref are problems too (gto.api._verify); those whose
+`GTO-Force` trailer overrides the rule are listed as notices, which do not fail doctor.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gto import __version__
+from gto.api._options import Verify
 from gto.core.checks import (
     Problem,
     assignments_to_deregistered,
@@ -19,13 +23,22 @@ from gto.core.checks import (
 )
 from gto.core.config import env_config_lines
 from gto.core.events import event_from_tag
+from gto.core.state import Registry
 from gto.core.tags import TagRecord
 from gto.exceptions import GTOException, VersionExistsForCommit, WrongAnnotations
 from gto.git.repo import GitRepo
 from gto.session import RepoLike, Session, opened
 from gto.settings import current
 
-__all__ = ["DoctorReport", "Problem", "diagnose", "doctor"]
+__all__ = ["NOTICES", "DoctorReport", "Problem", "diagnose", "doctor", "failing"]
+
+# Checks that are reported but do not make doctor fail: recorded, deliberate overrides.
+NOTICES = frozenset({"promotion-forced"})
+
+
+def failing(problems: Iterable[Problem]) -> bool:
+    """Whether doctor fails (exit 1): some problem is not a mere notice."""
+    return any(p.check not in NOTICES for p in problems)
 
 
 @dataclass(frozen=True)
@@ -39,22 +52,28 @@ class DoctorReport:
 
     @property
     def healthy(self) -> bool:
-        return not self.problems
+        return not failing(self.problems)
 
 
-def doctor(repo: RepoLike, *, all_commits: bool = False) -> DoctorReport:
+def doctor(
+    repo: RepoLike, *, all_commits: bool = False, verify: Verify | None = None
+) -> DoctorReport:
     """The configuration gto sees and every problem in the registry."""
     settings = tuple(env_config_lines(current().environ))
-    return DoctorReport(__version__, settings, tuple(diagnose(repo, all_commits=all_commits)))
+    problems = diagnose(repo, all_commits=all_commits, verify=verify)
+    return DoctorReport(__version__, settings, tuple(problems))
 
 
-def diagnose(repo: RepoLike, *, all_commits: bool = False) -> list[Problem]:
-    """Every problem found; an empty list means the registry is healthy."""
+def diagnose(
+    repo: RepoLike, *, all_commits: bool = False, verify: Verify | None = None
+) -> list[Problem]:
+    """Every problem found; none (or notices only, see `failing`) means the registry is
+    healthy. `verify` says where promotion rules and allowed signers are read."""
     with opened(repo) as session:
-        return _diagnose(session, all_commits)
+        return _diagnose(session, all_commits, verify or Verify())
 
 
-def _diagnose(session: Session, all_commits: bool) -> list[Problem]:
+def _diagnose(session: Session, all_commits: bool, verify: Verify) -> list[Problem]:
     try:
         session.config  # noqa: B018 - a broken .gto is the first problem to report
     except GTOException as e:
@@ -87,7 +106,18 @@ def _diagnose(session: Session, all_commits: bool) -> list[Problem]:
             problems.append(Problem("registry", e.message))
         else:
             problems += assignments_to_deregistered(registry)
+            problems += _rules(session, registry, verify)
     return problems
+
+
+def _rules(session: Session, registry: Registry, verify: Verify) -> list[Problem]:
+    """Promotion rules broken (gto.api._verify); rules or trust that cannot be read say so."""
+    from gto.api._verify import rule_problems
+
+    try:
+        return rule_problems(session, registry, verify)
+    except GTOException as e:
+        return [Problem("promotion-rules", e.message)]
 
 
 def _read_tags(git: GitRepo, names: list[str]) -> tuple[list[TagRecord], dict[str, str]]:

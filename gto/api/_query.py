@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal, overload
 
+from gto.api._audit import AsOf, branch_commit, moment
 from gto.api._show import show
 from gto.core.annotations import Annotation
+from gto.core.asof import events_until
 from gto.core.events import (
     TagEvent,
 )
@@ -56,11 +59,12 @@ def parse_tag_name(name: str, raise_on_fail: bool = True) -> TagFields:
     return parse_name(name, raise_on_fail)
 
 
-def check_ref(repo: Repo, ref: str) -> list[TagEvent]:
+def check_ref(repo: Repo, ref: str, *, as_of: AsOf | None = None) -> list[TagEvent]:
     """The events a tag created; empty for refs that are not annotated GTO tags.
 
     Only the tags needed are read: the tag itself, plus the artifact's version
-    tags when an assignment has to be resolved to a version.
+    tags when an assignment has to be resolved to a version. With `as_of`, what the
+    tag meant then: nothing for a tag made later.
     """
     name = ref.removeprefix("refs/tags/")
     parsed = try_parse_tag(name)
@@ -70,10 +74,13 @@ def check_ref(repo: Repo, ref: str) -> list[TagEvent]:
                 pass
         return []
     with opened(repo) as session:
-        return _check_ref(session, name, parsed.artifact, parsed.action)
+        when = None if as_of is None else moment(session, as_of).at
+        return _check_ref(session, name, parsed.artifact, parsed.action, when)
 
 
-def _check_ref(session: Session, name: str, artifact: str, action: Action) -> list[TagEvent]:
+def _check_ref(
+    session: Session, name: str, artifact: str, action: Action, when: datetime | None = None
+) -> list[TagEvent]:
     if name not in session.git.tag_names():
         return []
     # A GTO tag that exists but cannot be read is damage, not "not ours": a CI job
@@ -83,7 +90,8 @@ def _check_ref(session: Session, name: str, artifact: str, action: Action) -> li
     if problem is not None and problem != "lightweight" and not problem.startswith("not a"):
         raise RepoError(f"Tag '{name}' cannot be read: {problem}")
     if action not in (Action.ASSIGN, Action.UNASSIGN):
-        return list(session.tag_events(lambda tag: tag == name))
+        found = session.tag_events(lambda tag: tag == name)
+        return list(found if when is None else events_until(found, when))
 
     def keep(tag: str) -> bool:
         other = try_parse_tag(tag)
@@ -94,6 +102,8 @@ def _check_ref(session: Session, name: str, artifact: str, action: Action) -> li
         )
 
     events = session.tag_events(keep)
+    if when is not None:
+        events = list(events_until(events, when))
     if not any(e.tag == name for e in events):
         return []
     registry = replay(
@@ -168,19 +178,24 @@ def get_stages(repo: Repo, allowed: bool = False, used: bool = False) -> list[st
         return session.registry().used_stages()
 
 
-def describe(repo: Repo, name: str, rev: str | None = None) -> Annotation | None:
+def describe(
+    repo: Repo, name: str, rev: str | None = None, *, as_of: AsOf | None = None
+) -> Annotation | None:
     """An artifact's annotation, from artifacts.yaml or a dvc.yaml; None when it has none.
 
     artifacts.yaml's entry wins over a dvc.yaml's. A shortcut (`name@latest`,
     `name#prod`) reads the files at that version's commit; `rev` reads them at a
-    commit; otherwise the work tree is read.
+    commit; otherwise the work tree is read. `as_of` reads them as they were then: at
+    the commit HEAD's branch pointed at, or for a shortcut at the version's commit then.
     """
     shortcut = parse_shortcut(name)
+    if rev is not None and as_of is not None:
+        raise WrongArgs("Either specify a revision or --as-of, not both")
     with opened(repo) as session:
         if not shortcut.is_plain:
             if rev is not None:
                 raise WrongArgs("Either specify revision or use naming shortcut.")
-            versions = show(session, name)
+            versions = show(session, name, as_of=as_of)
             if not versions:
                 return None
             if len(versions) > 1:
@@ -189,4 +204,10 @@ def describe(repo: Repo, name: str, rev: str | None = None) -> Annotation | None
             return session.annotations_at(commit).get(shortcut.artifact)
         if rev is not None:
             return session.annotations_at(session.resolve(rev)).get(name)
+        if as_of is not None:
+            then = branch_commit(session, moment(session, as_of).at)
+            if then is None:
+                return None  # the branch had no commit yet
+            session.prefetch([then])
+            return session.annotations_at(then).get(name)
         return session.worktree_annotations().get(name)

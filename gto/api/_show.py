@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal, overload
 
+from gto.api._audit import AsOf, registry_then
+from gto.api._options import Verify
 from gto.core import views
 from gto.core.rows import (
     HistoryEntry,
@@ -13,7 +15,8 @@ from gto.core.rows import (
     VersionDict,
     VersionRow,
 )
-from gto.core.state import Version, VersionSort, VStage, check_limits
+from gto.core.signature_view import Signatures
+from gto.core.state import Registry, Version, VersionSort, VStage, check_limits
 from gto.core.tags import Shortcut, check_name, parse_shortcut, shortcut_mistake
 from gto.exceptions import ArtifactNotFound, GTOException, ValidationError, WrongArgs
 from gto.session import RepoLike as Repo
@@ -41,6 +44,8 @@ def show(
     *,
     all_branches: bool = False,
     all_commits: bool = False,
+    as_of: AsOf | None = None,
+    verify: bool | Verify = False,
 ) -> dict[str, RegistryEntry]: ...
 @overload
 def show(
@@ -56,6 +61,8 @@ def show(
     *,
     all_branches: bool = False,
     all_commits: bool = False,
+    as_of: AsOf | None = None,
+    verify: bool | Verify = False,
 ) -> list[VersionDict]: ...
 @overload
 def show(
@@ -71,6 +78,8 @@ def show(
     table: Literal[True],
     all_branches: bool = False,
     all_commits: bool = False,
+    as_of: AsOf | None = None,
+    verify: bool | Verify = False,
 ) -> tuple[list[RegistryRow], str]: ...
 @overload
 def show(
@@ -86,6 +95,8 @@ def show(
     table: Literal[True],
     all_branches: bool = False,
     all_commits: bool = False,
+    as_of: AsOf | None = None,
+    verify: bool | Verify = False,
 ) -> tuple[list[VersionRow], str]: ...
 def show(
     repo: Repo,
@@ -100,6 +111,8 @@ def show(
     *,
     all_branches: bool = False,
     all_commits: bool = False,
+    as_of: AsOf | None = None,
+    verify: bool | Verify = False,
 ) -> (
     dict[str, RegistryEntry]
     | list[VersionDict]
@@ -110,13 +123,18 @@ def show(
 
     Returns the registry dict or a list of version dicts; with `table=True`,
     `(rows, "keys")` ready for a table. `all_branches`/`all_commits` also list the
-    artifacts annotated at the heads of all branches / in every commit.
+    artifacts annotated at the heads of all branches / in every commit. `as_of` shows
+    the registry as it was then (a date, a ref, or an aware datetime); `verify` adds
+    each tag's signature (`signature` keys, a column or cell suffix; gto.api._trust).
     """
     check_limits(assignments_per_version, versions_per_stage)
     order = _sort(sort)
     with opened(repo) as session:
         if name is None:
-            registry = session.registry(all_branches=all_branches, all_commits=all_commits)
+            registry = registry_then(
+                session, as_of, all_branches=all_branches, all_commits=all_commits
+            )
+            signatures = _signatures(session, registry, verify)
             lines = views.registry_lines(
                 registry,
                 views.registry_stage_names(registry, session.config.stages),
@@ -127,14 +145,16 @@ def show(
                 sort=order,
             )
             if table:
-                return views.registry_rows(lines, truncate=truncate_hexsha), "keys"
-            return views.registry_view(lines)
+                rows = views.registry_rows(lines, truncate=truncate_hexsha, signatures=signatures)
+                return rows, "keys"
+            return views.registry_view(lines, signatures)
         shortcut = parse_shortcut(name)
         if shortcut.stage is not None:
             check_name(shortcut.stage)
-        registry = session.registry(
-            shortcut.artifact, all_branches=all_branches, all_commits=all_commits
+        registry = registry_then(
+            session, as_of, shortcut.artifact, all_branches=all_branches, all_commits=all_commits
         )
+        signatures = _signatures(session, registry, verify)
         artifact = registry.find_artifact(shortcut.artifact)
         if artifact is None:
             raise _not_found(session, name)
@@ -150,8 +170,20 @@ def show(
             shortcut,
         )
     if table:
-        return views.version_rows(artifact, listed, truncate=truncate_hexsha), "keys"
-    return [views.version_dict(version, vstages) for version, vstages in listed]
+        versions = views.version_rows(
+            artifact, listed, truncate=truncate_hexsha, signatures=signatures
+        )
+        return versions, "keys"
+    return [views.version_dict(version, vstages, signatures) for version, vstages in listed]
+
+
+def _signatures(session: Session, registry: Registry, verify: bool | Verify) -> Signatures:
+    """With `verify`, every tag's signature (the trust module is loaded only then)."""
+    if verify is False:
+        return None
+    from gto.api._trust import registry_signatures
+
+    return registry_signatures(session, registry, Verify() if verify is True else verify)
 
 
 def _not_found(session: Session, name: str) -> GTOException:
@@ -185,6 +217,8 @@ def history(
     *,
     all_branches: bool = False,
     all_commits: bool = False,
+    as_of: AsOf | None = None,
+    verify: bool | Verify = False,
 ) -> list[HistoryEntry]: ...
 @overload
 def history(
@@ -196,6 +230,8 @@ def history(
     truncate_hexsha: bool = False,
     all_branches: bool = False,
     all_commits: bool = False,
+    as_of: AsOf | None = None,
+    verify: bool | Verify = False,
 ) -> tuple[list[HistoryRow], str]: ...
 def history(
     repo: Repo,
@@ -206,11 +242,17 @@ def history(
     *,
     all_branches: bool = False,
     all_commits: bool = False,
+    as_of: AsOf | None = None,
+    verify: bool | Verify = False,
 ) -> list[HistoryEntry] | tuple[list[HistoryRow], str]:
-    """Every event (tags and version commits), newest first unless `ascending`."""
+    """Every event (tags and version commits), newest first unless `ascending`; `as_of` and
+    `verify` as for `show`."""
     with opened(repo) as session:
-        registry = session.registry(artifact, all_branches=all_branches, all_commits=all_commits)
-    view = views.history_view(registry, artifact, ascending=ascending)
+        registry = registry_then(
+            session, as_of, artifact, all_branches=all_branches, all_commits=all_commits
+        )
+        signatures = _signatures(session, registry, verify)
+    view = views.history_view(registry, artifact, ascending=ascending, signatures=signatures)
     if table:
         return views.history_rows(view, truncate=truncate_hexsha), "keys"
     return view

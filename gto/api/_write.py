@@ -1,5 +1,9 @@
 """The writing functions as upstream has them: each builds a request and returns what it made.
 
+gto's additions come last, keyword-only: `sign` (True/False; None: as GTO_SIGN or `.gto`'s
+`sign` say) and `signing_key` (a private key file; None: GTO_SIGNING_KEY, else git's
+user.signingkey).
+
 gto.api._writes and gto.api._annotate do the work (gto.api.commands offers them typed).
 """
 
@@ -50,10 +54,13 @@ def register(
     stdout: bool = False,
     author: str | None = None,
     author_email: str | None = None,
+    *,
+    sign: bool | None = None,
+    signing_key: str | None = None,
 ) -> Registration:
     """Register the commit `ref` as a version (the next one unless `version` or `bump_*`)."""
     request = Register(name, ref, version, bumps(bump_major, bump_minor, bump_patch))
-    options = WriteOptions(message, simple, force, push, author, author_email)
+    options = WriteOptions(message, simple, force, push, author, author_email, sign, signing_key)
     return _created(_writes.write(repo, request, options), Registration)
 
 
@@ -72,12 +79,15 @@ def assign(
     stdout: bool = False,
     author: str | None = None,
     author_email: str | None = None,
+    *,
+    sign: bool | None = None,
+    signing_key: str | None = None,
 ) -> Assignment:
     """Assign `stage` to `version`, or to the version at `ref` (registered first if need be)."""
     if (version is None) == (ref is None):
         raise WrongArgs(_ONE_OF)
     request = Assign(name, stage, version, ref, name_version, skip_registration)
-    options = WriteOptions(message, simple, force, push, author, author_email)
+    options = WriteOptions(message, simple, force, push, author, author_email, sign, signing_key)
     return _created(_writes.write(repo, request, options), Assignment)
 
 
@@ -95,11 +105,14 @@ def unassign(
     push: bool = False,
     author: str | None = None,
     author_email: str | None = None,
+    *,
+    sign: bool | None = None,
+    signing_key: str | None = None,
 ) -> Unassignment | None:
     """Take `stage` from a version (by `version` or `ref`); None with `delete=True`."""
     if stage is None:
         raise MissingArg("stage")
-    options = WriteOptions(message, simple, force, push, author, author_email)
+    options = WriteOptions(message, simple, force, push, author, author_email, sign, signing_key)
     outcome = _writes.write(repo, Unassign(name, stage, version, ref, delete), options)
     return None if delete else _created(outcome, Unassignment)
 
@@ -117,9 +130,12 @@ def deregister(
     push: bool = False,
     author: str | None = None,
     author_email: str | None = None,
+    *,
+    sign: bool | None = None,
+    signing_key: str | None = None,
 ) -> Deregistration | None:
     """Deregister a version (by `version` or `ref`); None with `delete=True`."""
-    options = WriteOptions(message, simple, force, push, author, author_email)
+    options = WriteOptions(message, simple, force, push, author, author_email, sign, signing_key)
     outcome = _writes.write(repo, Deregister(name, version, ref, delete), options)
     return None if delete else _created(outcome, Deregistration)
 
@@ -136,9 +152,12 @@ def deprecate(
     push: bool = False,
     author: str | None = None,
     author_email: str | None = None,
+    *,
+    sign: bool | None = None,
+    signing_key: str | None = None,
 ) -> Deprecation | None:
     """Deprecate an artifact (its tag on `ref`, else on its latest event's commit)."""
-    options = WriteOptions(message, simple, force, push, author, author_email)
+    options = WriteOptions(message, simple, force, push, author, author_email, sign, signing_key)
     outcome = _writes.write(repo, Deprecate(name, ref, delete), options)
     return None if delete else _created(outcome, Deprecation)
 

@@ -1,19 +1,24 @@
 """The writing commands: replay, plan (gto.core.plan), apply (gto.git.transaction), push.
 
 Everything is decided from the replayed state before anything is written, so bad
-input is refused first; the tags are written in one transaction, checked against
-what concurrent writers did meanwhile, and pushed. If a later step fails (another
-tag, a check, a push), every ref the command changed is put back.
+input is refused first (a promotion rule broken, a signing key that cannot sign); the
+tags are written in one transaction, signed if asked (gto.api._signing), checked against
+what concurrent writers did meanwhile, and pushed. If a later step fails (another tag, a
+check, a push), every ref the command changed is put back.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import TYPE_CHECKING
 
+from gto.api._signing import planned_signature, signing_key
 from gto.core.config import check_stage
 from gto.core.events import TagEvent
 from gto.core.plan import other_versions_at, plan
+from gto.core.promotion import TagSignature, enforce
+from gto.core.promotion_rules import PromotionRules
 from gto.core.requests import (
     Assign,
     NewTag,
@@ -39,6 +44,7 @@ from gto.session import RepoLike, Session, opened
 
 if TYPE_CHECKING:
     from gto.git.transaction import Transaction
+    from gto.trust.sshcrypto import SigningKey
 
 __all__ = ["write"]
 
@@ -56,12 +62,19 @@ def write(repo: RepoLike, request: Request, options: WriteOptions) -> Outcome:
     with opened(repo, for_writing=True) as session:
         if isinstance(request, (Assign, Unassign)):
             check_stage(session.config, request.stage)
+        key = signing_key(session, options, request)
+        signature = planned_signature(session, key, session.config.promotion)
         transaction = Transaction(
-            session.git, session.environ, author=options.author, author_email=options.author_email
+            session.git,
+            session.environ,
+            author=options.author,
+            author_email=options.author_email,
+            sign=None if key is None else partial(_sign_tag, key=key),
         )
         outcome = Outcome()
         try:
-            _apply(session, transaction, _resolved(session, request), options, outcome)
+            rules = _Rules(session.config.promotion, signature)
+            _apply(session, transaction, _resolved(session, request), options, outcome, rules)
             if options.push or session.always_pushes:
                 session.push(transaction.refspecs())
                 outcome.pushed = True
@@ -69,6 +82,20 @@ def write(repo: RepoLike, request: Request, options: WriteOptions) -> Outcome:
             transaction.rollback()
             raise
     return outcome
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """The promotion rules a write keeps, and what they will see of its tags' signature."""
+
+    promotion: PromotionRules
+    signature: TagSignature | None
+
+
+def _sign_tag(payload: bytes, *, key: SigningKey) -> bytes:
+    from gto.trust.sshcrypto import sign_tag
+
+    return sign_tag(payload, key)
 
 
 def _resolved(session: Session, request: Request) -> Request:
@@ -103,6 +130,7 @@ def _apply(
     request: Request,
     options: WriteOptions,
     outcome: Outcome,
+    rules: _Rules,
 ) -> None:
     """Plan from the replayed artifact and apply; plan again if a bumped version got taken."""
     from gto.git.transaction import COUNTER_TRIES
@@ -110,6 +138,7 @@ def _apply(
     for attempt in range(COUNTER_TRIES):
         artifact, seen = _artifact(session, request.name)
         decided = plan(artifact, request, options)
+        decided = enforce(decided, artifact, rules.promotion, rules.signature, force=options.force)
         tag: NewTag | None = None
         try:
             for tag in decided.create:

@@ -9,8 +9,11 @@ view of a tag. Each opens the repository once and closes it before returning.
 from __future__ import annotations
 
 from gto.api._annotate import AnnotationChange, IndexChange, annotate, remove
+from gto.api._audit import AsOf, RegistryChanges, registry_diff
 from gto.api._ci import RefReport, ref_report
-from gto.api._doctor import DoctorReport, Problem, diagnose, doctor
+from gto.api._doctor import DoctorReport, Problem, diagnose, doctor, failing
+from gto.api._options import Verify
+from gto.api._verify import RefVerification, verify_ref
 from gto.api._words import registry_words
 from gto.api._writes import write
 from gto.core.annotations import Annotation
@@ -27,6 +30,7 @@ from gto.core.requests import (
     WriteOptions,
     bumps,
 )
+from gto.core.state import VersionSort
 from gto.core.tags import ParsedTag
 from gto.core.tags import parse_tag as _parse_tag
 from gto.core.views import event_dict, state_dict
@@ -36,6 +40,7 @@ from gto.settings import Settings, current
 __all__ = [
     "Annotation",
     "AnnotationChange",
+    "AsOf",
     "Assign",
     "Deprecate",
     "Deregister",
@@ -44,12 +49,16 @@ __all__ = [
     "Outcome",
     "Problem",
     "RefReport",
+    "RefVerification",
     "Register",
+    "RegistryChanges",
     "RepoLike",
     "RepoSpec",
     "Request",
     "Settings",
     "Unassign",
+    "Verify",
+    "VersionSort",
     "WriteOptions",
     "annotate",
     "annotation_json",
@@ -57,12 +66,15 @@ __all__ = [
     "diagnose",
     "doctor",
     "event_json",
+    "failing",
     "parse_tag",
     "ref_report",
+    "registry_diff",
     "registry_words",
     "remove",
     "settings",
     "state",
+    "verify_ref",
     "write",
 ]
 

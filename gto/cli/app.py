@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from gto import __version__
-from gto.cli import annotate, completion, read, tools, write
+from gto.cli import annotate, completion, diff, read, tools, write
 from gto.cli.options import Formatter, Output, Parser, global_options
 from gto.exceptions import GTOException
 from gto.render.terminal import ProgressLine, emoji, error_line
@@ -32,6 +32,7 @@ Read the registry:
   check-ref   Tell what a GTO tag means
   stages      List the stages
   describe    Print an artifact's annotation from artifacts.yaml
+  diff        List what changed between two moments
   doctor      Check the configuration and the registry
 
 Modify artifacts:
@@ -85,6 +86,7 @@ def build_parser() -> Parser:
         read.add_check_ref,
         read.add_stages,
         read.add_describe,
+        diff.add_diff,
         tools.add_doctor,
         write.add_register,
         write.add_assign,

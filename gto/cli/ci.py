@@ -27,7 +27,9 @@ def _delimiter() -> str:
     return f"GTO_EOF_{secrets.token_hex(16)}"
 
 
-def check_ref_for_ci(repo: RepoLike, ref: str, fmt: CIFormat) -> str | None:
+def check_ref_for_ci(
+    repo: RepoLike, ref: str, fmt: CIFormat, *, as_of: str | None = None
+) -> str | None:
     """Write or return `ref`'s fields in `fmt`; the text to print, if any.
 
     Raises:
@@ -35,7 +37,7 @@ def check_ref_for_ci(repo: RepoLike, ref: str, fmt: CIFormat) -> str | None:
     """
     from gto.api import commands
 
-    report = commands.ref_report(repo, ref)
+    report = commands.ref_report(repo, ref, as_of=as_of)
     if fmt == "json":
         return render_json(report.document)
     if fmt == "gitlab":

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from gto.exceptions import WrongArgs
+
+if TYPE_CHECKING:
+    from gto.api import Verify
 
 __all__ = [
     "Formatter",
     "Output",
     "Parser",
     "Subcommands",
+    "as_of_option",
     "command",
     "commits_options",
     "format_option",
@@ -26,6 +30,9 @@ __all__ = [
     "output_format",
     "render_rows",
     "repo_option",
+    "stage_options",
+    "verification",
+    "verify_options",
 ]
 
 # What a command returns: text to print (or None), optionally with a non-zero exit code.
@@ -114,6 +121,75 @@ def commits_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="read artifacts.yaml from every commit on local branches",
     )
+
+
+def stage_options(parser: argparse.ArgumentParser) -> None:
+    """How stage holders are counted (`show`, `diff`)."""
+    parser.add_argument(
+        "--av",
+        "--assignments-per-version",
+        dest="assignments_per_version",
+        type=int,
+        default=-1,
+        metavar="N",
+        help="stages kept per version (the oldest N), -1 for all [default: -1]",
+    )
+    parser.add_argument(
+        "--vs",
+        "--versions-per-stage",
+        dest="versions_per_stage",
+        type=int,
+        default=1,
+        metavar="N",
+        help="versions shown per stage, -1 for all [default: 1]",
+    )
+    parser.add_argument(
+        "--sort",
+        choices=["timestamp", "semver"],
+        default="timestamp",
+        help="which version wins a stage: the latest assignment or the greatest "
+        "version [default: timestamp]",
+    )
+
+
+def as_of_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--as-of",
+        metavar="WHEN",
+        help="as it was at WHEN: a date or time (2024-03-03, 2024-03-03T10:00:00+02:00, "
+        "@1709452800, '2 weeks ago': any form `git log --until` reads) or a ref (its "
+        "commit's time)",
+    )
+
+
+def verify_options(parser: argparse.ArgumentParser, *, flag: bool = True) -> None:
+    """`--verify` (unless the command always verifies), and where trust is read from."""
+    if flag:
+        parser.add_argument(
+            "--verify",
+            action="store_true",
+            help="check each tag's signature against the allowed signers (needs pip install "
+            "'gto[sign]' for SSH signatures)",
+        )
+    parser.add_argument(
+        "--rules-ref",
+        metavar="REF",
+        help="read .gto's promotion rules and signer files from REF [default: origin/HEAD if "
+        "present, else HEAD]",
+    )
+    parser.add_argument(
+        "--allowed-signers",
+        metavar="PATH",
+        help="allowed signers file (git's format) [default: GTO_ALLOWED_SIGNERS, .gto's "
+        "allowed_signers, git's gpg.ssh.allowedSignersFile]",
+    )
+
+
+def verification(args: argparse.Namespace) -> Verify:
+    """Where `--verify` reads trust from: `--rules-ref`, `--allowed-signers`."""
+    from gto.api import Verify
+
+    return Verify(args.rules_ref, args.allowed_signers)
 
 
 def one_of(args: argparse.Namespace, names: Sequence[str], message: str) -> str | None:

@@ -6,6 +6,7 @@ import argparse
 
 from gto.cli.options import (
     Subcommands,
+    as_of_option,
     command,
     commits_options,
     format_option,
@@ -13,8 +14,11 @@ from gto.cli.options import (
     output_format,
     render_rows,
     repo_option,
+    stage_options,
+    verification,
+    verify_options,
 )
-from gto.exceptions import WrongArgs
+from gto.exceptions import VerificationFailed, WrongArgs
 from gto.render.terminal import emoji
 
 __all__ = ["add_check_ref", "add_describe", "add_history", "add_show", "add_stages"]
@@ -36,6 +40,8 @@ def _run_show(args: argparse.Namespace) -> str | None:
         "assignments_per_version": args.assignments_per_version,
         "versions_per_stage": args.versions_per_stage,
         "sort": args.sort,
+        "as_of": args.as_of,
+        "verify": args.verify and verification(args),
     }
     if output == "json":
         return render_json(api.show(args.repo, args.artifact, **options))
@@ -58,7 +64,9 @@ def add_show(sub: Subcommands) -> None:
         "  gto show churn@latest --ref   # the tag of the greatest version\n"
         "  gto show churn#prod --version # the version in prod\n"
         "  gto show --json -r path/to/repo\n"
-        "  gto show -r https://github.com/org/repo   # a remote, without cloning it",
+        "  gto show -r https://github.com/org/repo   # a remote, without cloning it\n"
+        "  gto show churn#prod --as-of 2024-03-03   # who was in prod then\n"
+        "  gto show --verify                # each version and stage with its signature",
         _run_show,
     )
     p.add_argument(
@@ -69,6 +77,8 @@ def add_show(sub: Subcommands) -> None:
     )
     repo_option(p)
     commits_options(p)
+    as_of_option(p)
+    verify_options(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--plain", action="store_true", help="print a plain table")
     p.add_argument("--name", action="store_true", help="print only the names")
@@ -89,31 +99,7 @@ def add_show(sub: Subcommands) -> None:
         action="store_true",
         help="include deprecated artifacts and deregistered versions",
     )
-    p.add_argument(
-        "--av",
-        "--assignments-per-version",
-        dest="assignments_per_version",
-        type=int,
-        default=-1,
-        metavar="N",
-        help="stages kept per version (the oldest N), -1 for all [default: -1]",
-    )
-    p.add_argument(
-        "--vs",
-        "--versions-per-stage",
-        dest="versions_per_stage",
-        type=int,
-        default=1,
-        metavar="N",
-        help="versions shown per stage, -1 for all [default: 1]",
-    )
-    p.add_argument(
-        "--sort",
-        choices=["timestamp", "semver"],
-        default="timestamp",
-        help="which version wins a stage: the latest assignment or the greatest "
-        "version [default: timestamp]",
-    )
+    stage_options(p)
 
 
 # --- history -----------------------------------------------------------------------
@@ -128,6 +114,8 @@ def _run_history(args: argparse.Namespace) -> str | None:
         "all_branches": args.all_branches,
         "all_commits": args.all_commits,
         "ascending": args.ascending,
+        "as_of": args.as_of,
+        "verify": args.verify and verification(args),
     }
     if output == "json":
         return render_json(api.history(args.repo, args.artifact, **options))
@@ -142,12 +130,16 @@ def add_history(sub: Subcommands) -> None:
         "Show the journal of events: registrations, stage changes, commits.",
         "  gto history                # every artifact, newest first\n"
         "  gto history churn --asc    # one artifact, oldest first\n"
-        "  gto history churn --json",
+        "  gto history churn --json\n"
+        "  gto history --as-of 'last friday'   # the journal up to then\n"
+        "  gto history churn --verify         # who signed each tag",
         _run_history,
     )
     p.add_argument("artifact", nargs="?", metavar="NAME", help="artifact name")
     repo_option(p)
     commits_options(p)
+    as_of_option(p)
+    verify_options(p)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--plain", action="store_true", help="print a plain table")
     format_option(p)
@@ -172,16 +164,27 @@ def _run_check_ref(args: argparse.Namespace) -> str | None:
         ["json", "name", "version", "stage", "event", "format"],
         "Only one output formatting flags is allowed",
     )
+    verified = None
+    if args.verify:
+        verified = commands.verify_ref(
+            args.repo, args.ref, verify=verification(args), as_of=args.as_of
+        )
+        if verified.failure is not None:
+            raise VerificationFailed(verified.failure)
     if output == "format":
         from gto.cli.ci import check_ref_for_ci
 
-        return check_ref_for_ci(args.repo, args.ref, args.format)
-    events = check_ref(args.repo, args.ref)
+        return check_ref_for_ci(args.repo, args.ref, args.format, as_of=args.as_of)
+    if verified is not None:
+        events = [] if verified.event is None else [verified.event]
+    else:
+        events = check_ref(args.repo, args.ref, as_of=args.as_of)
     if not events:
         return None
     event = events[0]
     if output == "json":
-        return render_json(commands.event_json(event))
+        found = commands.event_json(event)
+        return render_json(found if verified is None else {**found, **verified.to_dict()})
     if output is not None:
         value = {
             "name": event.artifact,
@@ -190,7 +193,12 @@ def _run_check_ref(args: argparse.Namespace) -> str | None:
             "event": event.kind,
         }[output]
         return value
-    return f"{emoji('✅ ')} {event.describe()}"
+    lines = [f"{emoji('✅ ')} {event.describe()}"]
+    if verified is not None and verified.signature is not None:
+        lines.append(f"Signature: {verified.signature.reason}")
+        if verified.forced is not None:
+            lines.append(f"Promotion rules overridden: {verified.forced}")
+    return "\n".join(lines)
 
 
 def add_check_ref(sub: Subcommands) -> None:
@@ -202,11 +210,20 @@ def add_check_ref(sub: Subcommands) -> None:
         '  gto check-ref "$GITHUB_REF" --json     # refs/tags/ is stripped\n'
         "  gto check-ref churn@v1.0.0 --version\n"
         '  gto check-ref "$GITHUB_REF" --format github   # step outputs and a job summary\n'
-        '  gto check-ref "$CI_COMMIT_TAG" --format gitlab > gto.env   # a dotenv report',
+        '  gto check-ref "$CI_COMMIT_TAG" --format gitlab > gto.env   # a dotenv report\n'
+        '  gto check-ref "$GITHUB_REF" --verify --rules-ref origin/main   # exit 1: bad tag',
         _run_check_ref,
     )
     p.add_argument("ref", metavar="REF", help="tag name, with or without refs/tags/")
     repo_option(p)
+    as_of_option(p)
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="exit 1 (one line) when the tag's signature is bad or untrusted, or the tag "
+        "breaks a promotion rule of .gto",
+    )
+    verify_options(p, flag=False)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--name", action="store_true", help="print the artifact name")
     p.add_argument("--version", action="store_true", help="print the version")
@@ -261,7 +278,7 @@ def _run_describe(args: argparse.Namespace) -> str | None:
     key = one_of(args, ["type", "path", "description"], "Can output one key only")
     if key is None and args.custom:
         key = "custom"
-    annotation = api.describe(args.repo, args.artifact, rev=args.rev)
+    annotation = api.describe(args.repo, args.artifact, rev=args.rev, as_of=args.as_of)
     if annotation is None:
         return None
     data = api.commands.annotation_json(annotation)
@@ -281,11 +298,13 @@ def add_describe(sub: Subcommands) -> None:
         "  gto describe churn\n"
         "  gto describe churn --path\n"
         "  gto describe churn#prod         # the annotation at the commit in prod\n"
-        "  gto describe churn --rev v1.0   # at a commit, branch or tag",
+        "  gto describe churn --rev v1.0   # at a commit, branch or tag\n"
+        "  gto describe churn --as-of 2024-03-03   # as HEAD's branch had it then",
         _run_describe,
     )
     p.add_argument("artifact", metavar="NAME", help="artifact name or shortcut")
     repo_option(p)
+    as_of_option(p)
     p.add_argument("--rev", help="read artifacts.yaml at this revision")
     p.add_argument("--type", action="store_true", help="print only the type")
     p.add_argument("--path", action="store_true", help="print only the path")

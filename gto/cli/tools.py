@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gto.cli.options import Output, Subcommands, command, repo_option
+from gto.cli.options import Output, Subcommands, command, repo_option, verification, verify_options
 from gto.exceptions import WrongArgs
 from gto.render.terminal import emoji
 
@@ -20,14 +20,17 @@ def _run_doctor(args: argparse.Namespace) -> Output:
     from gto.api import commands
     from gto.render.text import render_json
 
+    verify = verification(args)
     if args.json:
-        problems = commands.diagnose(args.repo, all_commits=args.all_commits)
-        return render_json({"issues": [asdict(p) for p in problems]}), 1 if problems else 0
-    report = commands.doctor(args.repo, all_commits=args.all_commits)
+        problems = commands.diagnose(args.repo, all_commits=args.all_commits, verify=verify)
+        issues = {"issues": [asdict(p) for p in problems]}
+        return render_json(issues), 1 if commands.failing(problems) else 0
+    report = commands.doctor(args.repo, all_commits=args.all_commits, verify=verify)
     lines = [f"{emoji('🪴 ')} GTO Version: {report.version}", RULE, *report.settings, RULE]
     for problem in report.problems:
         tags = f" [{', '.join(problem.tags)}]" if problem.tags else ""
-        lines.append(f"{emoji('❌ ')}{problem.message}{tags}")
+        notice = not commands.failing([problem])  # a recorded override: reported, not failing
+        lines.append(f"{emoji('⚠️ ' if notice else '❌ ')}{problem.message}{tags}")
     if report.healthy:
         lines.append(f"{emoji('✅ ')} No issues found")
     return "\n".join(lines), 0 if report.healthy else 1
@@ -38,12 +41,14 @@ def add_doctor(sub: Subcommands) -> None:
         sub,
         "doctor",
         "Check the configuration and the registry: unreadable or lightweight GTO tags, two "
-        "versions on one commit, counters going backwards, broken artifacts.yaml. "
-        "Exit 1 when problems are found.",
-        "  gto doctor\n  gto doctor --json -r path/to/repo   # for CI",
+        "versions on one commit, counters going backwards, broken artifacts.yaml, tags that "
+        "break .gto's promotion rules. Exit 1 when problems are found.",
+        "  gto doctor\n  gto doctor --json -r path/to/repo   # for CI\n"
+        "  gto doctor --rules-ref origin/main   # promotion rules as main has them",
         _run_doctor,
     )
     repo_option(p)
+    verify_options(p, flag=False)
     p.add_argument(
         "-A", "--all-commits", action="store_true", help="also check artifacts.yaml in every commit"
     )

@@ -63,7 +63,10 @@ def write_options(parser: argparse.ArgumentParser, *, delete: bool = False) -> N
         "(NAME#STAGE#N) [default: auto, the action's usual form]",
     )
     parser.add_argument(
-        "--force", action="store_true", help="create the tag even if the action would be a repeat"
+        "--force",
+        action="store_true",
+        help="create the tag even if the action would be a repeat, or would break a .gto "
+        "promotion rule that requires stages (recorded in the tag message)",
     )
     if delete:
         parser.add_argument(
@@ -75,12 +78,31 @@ def write_options(parser: argparse.ArgumentParser, *, delete: bool = False) -> N
     parser.add_argument(
         "--push", action="store_true", help="push the created (or deleted) tags to origin"
     )
+    parser.add_argument(
+        "--sign",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="sign the tags with an SSH key, as git does with gpg.format=ssh (needs "
+        "pip install 'gto[sign]') [default: GTO_SIGN, else .gto's sign]",
+    )
+    parser.add_argument(
+        "--signing-key",
+        metavar="PATH",
+        help="private key file to sign with [default: GTO_SIGNING_KEY, else git's user.signingkey]",
+    )
 
 
 def _options(args: argparse.Namespace) -> WriteOptions:
     from gto.api import commands
 
-    return commands.WriteOptions(args.message, args.simple, args.force, args.push)
+    return commands.WriteOptions(
+        args.message,
+        args.simple,
+        args.force,
+        args.push,
+        sign=args.sign,
+        signing_key=args.signing_key,
+    )
 
 
 def _run_register(args: argparse.Namespace) -> str | None:

@@ -9,7 +9,7 @@ since WHEN is missing from the as-of registry too (git keeps no record of delete
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TypeVar
 
@@ -19,8 +19,9 @@ from gto.core.state import Registry
 from gto.core.tags import CommitRecord
 
 E = TypeVar("E", bound=Event)
-# A branch's first-parent history, newest first: (commit id, committer time) per commit.
-Chain = Sequence[tuple[str, datetime]]
+# A branch's first-parent history, newest first: (commit id, committer time) per commit;
+# an iterator is read only as far as needed (gto.git.repo.GitRepo.first_parents).
+Chain = Iterable[tuple[str, datetime]]
 
 
 def events_until(events: Iterable[E], when: datetime) -> tuple[E, ...]:

@@ -8,6 +8,10 @@ Precedence is env > `.gto` > defaults, with keys case-insensitive in both
 the process prints and logs before any repository is opened, so they are
 taken from the environment only and their `.gto` values are validated but
 ignored (quirk Q17; the reference lists `debug` as env-only too).
+
+gto's own keys (upstream refuses them): `promotion` (gto.core.promotion_rules; GTO_PROMOTION
+as JSON), `sign` (GTO_SIGN), and `allowed_signers`/`revoked_signers`, paths inside the
+repository that only the file sets (GTO_ALLOWED_SIGNERS, any path, is gto.settings').
 """
 
 from __future__ import annotations
@@ -18,12 +22,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gto.core.flags import parse_flag
+from gto.core.promotion_rules import PromotionRules, parse_promotion
 from gto.core.tags import check_name
 from gto.core.yamlio import YamlError, load_yaml
-from gto.exceptions import UnknownStage, UnknownType, ValidationError, WrongConfig
+from gto.exceptions import (
+    UnknownStage,
+    UnknownType,
+    ValidationError,
+    WrongConfig,
+    WrongPromotionRules,
+)
 
 _ENV_PREFIX = "GTO_"
 _ENV_ONLY = frozenset({"emojis", "log_level", "debug"})
+_FILE_ONLY = frozenset({"allowed_signers", "revoked_signers"})
 _LOG_LEVELS = frozenset(
     {"CRITICAL", "FATAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG", "NOTSET"}
 )
@@ -50,6 +62,10 @@ class Config:
     enrichments: tuple[EnrichmentConfig, ...] = ()
     autoload_enrichments: bool = True
     config_file_name: str = ".gto"
+    promotion: PromotionRules = field(default_factory=PromotionRules, hash=False)
+    sign: bool = False
+    allowed_signers: str | None = None
+    revoked_signers: str | None = None
 
 
 class _BadValue(ValueError):
@@ -136,8 +152,12 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "stages": _names,
     "enrichments": _enrichments,
     "autoload_enrichments": _flag,
+    "promotion": lambda value: value,  # read once `stages` is known (load_config)
+    "sign": _flag,
+    "allowed_signers": _index_file,
+    "revoked_signers": _index_file,
 }
-_JSON_FIELDS = frozenset({"types", "stages", "enrichments"})
+_JSON_FIELDS = frozenset({"types", "stages", "enrichments", "promotion"})
 
 
 def _from_file(text: str | bytes, path: str, overridden: Collection[str]) -> dict[str, Any]:
@@ -172,11 +192,12 @@ def _from_file(text: str | bytes, path: str, overridden: Collection[str]) -> dic
     return values
 
 
-def _json_list(raw: str) -> object:
+def _json(raw: str, name: str) -> object:
     try:
         return json.loads(raw)
     except json.JSONDecodeError:
-        raise _BadValue(f"expected a JSON list, got {raw!r}") from None
+        what = "a JSON object" if name == "promotion" else "a JSON list"
+        raise _BadValue(f"expected {what}, got {raw!r}") from None
 
 
 def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -192,13 +213,13 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
         if not var.upper().startswith(_ENV_PREFIX):
             continue
         name = var[len(_ENV_PREFIX) :].lower()
-        if name not in _PARSERS:
+        if name not in _PARSERS or name in _FILE_ONLY:
             continue
         if name in seen:
             raise ValidationError(f"Environment variables {seen[name]} and {var} both set {name}")
         seen[name] = var
         try:
-            values[name] = _PARSERS[name](_json_list(raw) if name in _JSON_FIELDS else raw)
+            values[name] = _PARSERS[name](_json(raw, name) if name in _JSON_FIELDS else raw)
         except _BadValue as err:
             raise ValidationError(f"Invalid value in environment variable {var}: {err}") from err
     return values
@@ -211,7 +232,8 @@ def load_config(text: str | bytes | None, *, path: str, environ: Mapping[str, st
 
     >>> load_config("STAGES: [dev]", path="/r/.gto", environ={"GTO_TYPES": '["model"]'})
     Config(types=('model',), stages=('dev',), index='artifacts.yaml', emojis=True, \
-log_level='INFO', debug=False, enrichments=(), autoload_enrichments=True, config_file_name='.gto')
+log_level='INFO', debug=False, enrichments=(), autoload_enrichments=True, config_file_name='.gto', \
+promotion=PromotionRules(stages={}), sign=False, allowed_signers=None, revoked_signers=None)
 
     Raises:
         WrongConfig: the file is not YAML, not a mapping, has an unknown key or a bad value.
@@ -220,7 +242,17 @@ log_level='INFO', debug=False, enrichments=(), autoload_enrichments=True, config
     env_values = _from_env(environ)
     file_values = {} if text is None else _from_file(text, path, env_values.keys())
     settings = {k: v for k, v in file_values.items() if k not in _ENV_ONLY}
-    return Config(**{**settings, **env_values})
+    merged = {**settings, **env_values}
+    raw_rules = merged.pop("promotion", None)
+    try:
+        rules = parse_promotion(raw_rules, stages=merged.get("stages"))
+    except WrongPromotionRules as err:  # its message names the field already
+        if "promotion" in env_values:
+            raise ValidationError(
+                f"Invalid value in environment variable GTO_PROMOTION: {err}"
+            ) from err
+        raise WrongConfig(path, str(err)) from err
+    return Config(**merged, promotion=rules)
 
 
 def env_config_lines(environ: Mapping[str, str]) -> list[str]:
@@ -229,7 +261,7 @@ def env_config_lines(environ: Mapping[str, str]) -> list[str]:
     >>> env_config_lines({"GTO_STAGES": '["dev", "prod"]'})[6]
     "stages=['dev', 'prod']"
     """
-    config = Config(**_from_env(environ))
+    config = Config(**{k: v for k, v in _from_env(environ).items() if k != "promotion"})
 
     def listed(value: tuple[Any, ...] | None) -> list[Any] | None:
         return None if value is None else list(value)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 from gto.core.events import Assignment, OrderKey, Unassignment
 from gto.core.promotion_rules import PromotionRules, RuleKind, principal_allowed
+from gto.core.requests import Plan
 from gto.core.state import Artifact, Registry, Version, VStage
+from gto.core.tags import Action
 from gto.exceptions import PromotionRefused
 
 FORCE_TRAILER = "GTO-Force"
@@ -206,6 +208,44 @@ def with_force_trailer(message: str, broken: Iterable[BrokenRule]) -> str:
     joins_block = len(paragraphs) > 1 and _is_trailer_block(paragraphs[-1])
     separator = "\n" if joins_block else "\n\n"
     return f"{body}{separator}{trailer}\n"
+
+
+def enforce(
+    plan: Plan,
+    artifact: Artifact | None,
+    rules: PromotionRules,
+    signature: SignatureFacts | None,
+    *,
+    force: bool,
+) -> Plan:
+    """`plan` if its stage tags keep the rules; with `force`, broken `requires` rules are
+    recorded in the tag message (the trailer); anything else broken refuses the whole plan.
+
+    `signature` is what the tags will carry (None: nothing to check for signatures).
+
+    Raises:
+        PromotionRefused: a broken rule that `force` does not override.
+    """
+    if not rules.stages:
+        return plan
+    created = []
+    for tag in plan.create:
+        if tag.action in (Action.ASSIGN, Action.UNASSIGN) and tag.stage is not None:
+            broken = check_promotion(
+                rules,
+                artifact,
+                tag.version or tag.commit,
+                tag.stage,
+                signature=signature,
+                unassign=tag.action is Action.UNASSIGN,
+            )
+            blocking = [b for b in broken if not (force and b.overridable)]
+            if blocking:
+                raise refusal(blocking)
+            if broken:
+                tag = replace(tag, message=with_force_trailer(tag.message, broken))
+        created.append(tag)
+    return replace(plan, create=tuple(created))
 
 
 @dataclass(frozen=True)

@@ -60,8 +60,10 @@ class WriteOptions:
     """How a write is made, whatever it writes: the options every writing command shares.
 
     `simple` picks a tag without the `#N` counter (`auto`: the action's usual form);
-    `force` writes even a repeat; `push` pushes what was written; `author` and
-    `author_email` override the tagger git would pick.
+    `force` writes even a repeat, and overrides promotion rules that `requires` stages;
+    `push` pushes what was written; `author` and `author_email` override the tagger git
+    would pick; `sign` signs the tags (None: as GTO_SIGN or `.gto` say) with the
+    private key file `signing_key` (None: GTO_SIGNING_KEY, else git's user.signingkey).
     """
 
     message: str | None = None
@@ -70,6 +72,8 @@ class WriteOptions:
     push: bool = False
     author: str | None = None
     author_email: str | None = None
+    sign: bool | None = None
+    signing_key: str | None = None
 
 
 # --- requests ------------------------------------------------------------------------

@@ -6,8 +6,12 @@ type checker sees `registry["churn"]["version"]`, not `Any`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
+
+if TYPE_CHECKING:
+    from typing_extensions import NotRequired  # typing's own from Python 3.11
 
 __all__ = [
     "HistoryEntry",
@@ -28,6 +32,8 @@ class RegistryEntry(TypedDict):
     stage: dict[str, str | None]
     registered: bool
     active: bool
+    # `--verify`: the signatures of the tags behind `version` and each stage's holders.
+    signature: NotRequired[dict[str, Any]]
 
 
 class VStageDict(TypedDict):
@@ -46,6 +52,7 @@ class VStageDict(TypedDict):
     author_email: str | None
     message: str | None
     ref: str | None
+    signature: NotRequired[Mapping[str, Any] | None]  # `--verify`: the signature of `ref`'s tag
 
 
 class VersionEvents(TypedDict):
@@ -71,6 +78,7 @@ class VersionDict(VersionEvents):
     message: str
     ref: str
     discovered: bool
+    signature: NotRequired[Mapping[str, Any] | None]  # `--verify`: the signature of `ref`'s tag
 
 
 class VersionRow(TypedDict):
@@ -81,6 +89,7 @@ class VersionRow(TypedDict):
     stage: str
     created_at: datetime
     ref: str | None
+    signature: NotRequired[str | None]  # `--verify`
 
 
 class HistoryEntry(TypedDict):
@@ -97,6 +106,9 @@ class HistoryEntry(TypedDict):
     author_email: str
     message: str
     ref: str
+    signature: NotRequired[
+        Mapping[str, Any] | None
+    ]  # `--verify`: the signature of `ref`'s tag (None: a commit)
 
 
 class HistoryRow(TypedDict):
@@ -109,6 +121,7 @@ class HistoryRow(TypedDict):
     stage: str | None
     commit: str | None
     ref: str | None
+    signature: NotRequired[str | None]  # `--verify`
 
 
 # `show`'s registry table: name, latest, then one `#stage` column per stage.

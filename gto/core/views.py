@@ -1,7 +1,9 @@
 """State -> rows: which fields each command shows, in which order, and how they are sorted.
 
 JSON-shaped dicts (gto.core.rows) are built here once; tables and plain lines are cut
-from them.
+from them. With `--verify`, `signatures` maps each tag name to its signature's JSON fields
+(gto.api._trust.signature_json); each view then shows the signature of the tag behind
+each value, and says nothing of signatures otherwise (upstream's shapes stay as they are).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from gto.core.rows import (
     VersionRow,
     VStageDict,
 )
+from gto.core.signature_view import Signatures, signature_cell, signature_of, signed_cell
 from gto.core.state import Artifact, Registry, Version, VersionSort, VStage
 
 # Full object ids: SHA-1's 40 hex characters, SHA-256's 64.
@@ -88,6 +91,8 @@ class RegistryLine:
     stages: dict[str, tuple[str, ...]]  # stage -> versions holding it (none: not held)
     registered: bool
     active: bool
+    latest_tag: str | None = None  # the tags that made them, for `--verify`
+    stage_tags: dict[str, tuple[str | None, ...]] | None = None
 
 
 def registry_lines(
@@ -113,6 +118,10 @@ def registry_lines(
             sort=sort,
         )
         held = {stage: tuple(h.version for h in holders.get(stage, ())) for stage in stage_names}
+        tags = {
+            stage: tuple(h.authoring.ref if h.authoring else None for h in holders.get(stage, ()))
+            for stage in stage_names
+        }
         lines.append(
             RegistryLine(
                 name,
@@ -120,34 +129,55 @@ def registry_lines(
                 held,
                 artifact.is_registered,
                 artifact.is_active,
+                latest.authoring.ref if latest else None,
+                tags,
             )
         )
     return lines
 
 
-def registry_view(lines: Sequence[RegistryLine]) -> dict[str, RegistryEntry]:
-    """`{name: {version, stage: {stage: "v1, v2" | None}, registered, active}}`, upstream's JSON."""
-    return {
-        line.name: {
+def registry_view(
+    lines: Sequence[RegistryLine], signatures: Signatures = None
+) -> dict[str, RegistryEntry]:
+    """`{name: {version, stage: {stage: "v1, v2" | None}, registered, active}}`, upstream's JSON;
+    with `signatures`, also `signature: {version, stage: {stage: [one per holder]}}`."""
+    view: dict[str, RegistryEntry] = {}
+    for line in lines:
+        entry: RegistryEntry = {
             "version": line.latest,
             "stage": {stage: ", ".join(held) or None for stage, held in line.stages.items()},
             "registered": line.registered,
             "active": line.active,
         }
-        for line in lines
-    }
+        if signatures is not None:
+            entry["signature"] = {
+                "version": signature_of(signatures, line.latest_tag),
+                "stage": {
+                    stage: [signature_of(signatures, tag) for tag in tags]
+                    for stage, tags in (line.stage_tags or {}).items()
+                },
+            }
+        view[line.name] = entry
+    return view
 
 
-def registry_rows(lines: Sequence[RegistryLine], *, truncate: bool = True) -> list[RegistryRow]:
+def registry_rows(
+    lines: Sequence[RegistryLine], *, truncate: bool = True, signatures: Signatures = None
+) -> list[RegistryRow]:
     """Table rows sorted by name; annotation-only artifacts are marked `*`."""
     rows = []
     for line in sorted(lines, key=lambda line: line.name):
         row: RegistryRow = {
             "name": line.name if line.registered else f"*{line.name}",
-            "latest": _cut(line.latest, truncate),
+            "latest": signed_cell(_cut(line.latest, truncate), line.latest_tag, signatures),
         }
         for stage, held in line.stages.items():
-            row[f"#{stage}"] = ", ".join(_cut(v, truncate) or "" for v in held) or None
+            tags = (line.stage_tags or {}).get(stage, ())
+            cells = [
+                signed_cell(_cut(v, truncate), tag, signatures) or ""
+                for v, tag in zip(held, tags or (None,) * len(held), strict=True)
+            ]
+            row[f"#{stage}"] = ", ".join(cells) or None
         rows.append(row)
     return rows
 
@@ -170,25 +200,36 @@ def _version_events(version: Version) -> VersionEvents:
     }
 
 
-def version_dict(version: Version, vstages: Sequence[VStage]) -> VersionDict:
+def version_dict(
+    version: Version, vstages: Sequence[VStage], signatures: Signatures = None
+) -> VersionDict:
     authoring = version.authoring
-    return {
-        **_version_events(version),
-        "stages": [vstage_dict(s) for s in vstages],
-        "is_active": version.is_active,
-        "activated_at": version.activated_at,
-        "created_at": authoring.created_at,
-        "author": authoring.author,
-        "author_email": authoring.author_email,
-        "message": authoring.message,
-        "ref": authoring.ref,
-        "discovered": version.discovered,
-    }
+    events = _version_events(version)
+    found = VersionDict(
+        artifact=events["artifact"],
+        commit_hexsha=events["commit_hexsha"],
+        version=events["version"],
+        enrichments=events["enrichments"],
+        registrations=events["registrations"],
+        deregistrations=events["deregistrations"],
+        stages=[vstage_dict(s, signatures) for s in vstages],
+        is_active=version.is_active,
+        activated_at=version.activated_at,
+        created_at=authoring.created_at,
+        author=authoring.author,
+        author_email=authoring.author_email,
+        message=authoring.message,
+        ref=authoring.ref,
+        discovered=version.discovered,
+    )
+    if signatures is not None:
+        found["signature"] = signature_of(signatures, authoring.ref)
+    return found
 
 
-def vstage_dict(vstage: VStage) -> VStageDict:
+def vstage_dict(vstage: VStage, signatures: Signatures = None) -> VStageDict:
     authoring = vstage.authoring
-    return {
+    found: VStageDict = {
         "artifact": vstage.artifact,
         "commit_hexsha": vstage.commit_hexsha,
         "version": vstage.version,
@@ -203,6 +244,9 @@ def vstage_dict(vstage: VStage) -> VStageDict:
         "message": authoring.message if authoring else None,
         "ref": authoring.ref if authoring else None,
     }
+    if signatures is not None:
+        found["signature"] = signature_of(signatures, found["ref"])
+    return found
 
 
 def artifact_versions(
@@ -233,27 +277,38 @@ def artifact_versions(
 
 
 def version_rows(
-    artifact: Artifact, listed: Sequence[tuple[Version, Sequence[VStage]]], *, truncate: bool = True
+    artifact: Artifact,
+    listed: Sequence[tuple[Version, Sequence[VStage]]],
+    *,
+    truncate: bool = True,
+    signatures: Signatures = None,
 ) -> list[VersionRow]:
     name = artifact.name if artifact.is_registered else f"*{artifact.name}"
     cut = short if truncate else (lambda v: v)
-    return [
-        {
+    rows: list[VersionRow] = []
+    for version, vstages in listed:
+        row: VersionRow = {
             "artifact": name,
             "version": cut(version.version),
             "stage": ", ".join(s.stage for s in vstages),
             "created_at": version.created_at,
             "ref": cut(version.authoring.ref),
         }
-        for version, vstages in listed
-    ]
+        if signatures is not None:
+            row["signature"] = signature_cell(signature_of(signatures, version.authoring.ref))
+        rows.append(row)
+    return rows
 
 
 # --- history ----------------------------------------------------------------------
 
 
 def history_view(
-    registry: Registry, artifact: str | None = None, *, ascending: bool = False
+    registry: Registry,
+    artifact: str | None = None,
+    *,
+    ascending: bool = False,
+    signatures: Signatures = None,
 ) -> list[HistoryEntry]:
     """Every event, newest first; within one second as `Event.order_key` says."""
     events = [
@@ -265,8 +320,9 @@ def history_view(
     events.sort(key=lambda e: e.order_key)
     if not ascending:
         events.reverse()
-    return [
-        {
+    view: list[HistoryEntry] = []
+    for e in events:
+        entry: HistoryEntry = {
             "timestamp": e.created_at,
             "artifact": e.artifact,
             "event": e.kind,
@@ -279,14 +335,18 @@ def history_view(
             "message": e.message,
             "ref": e.ref,
         }
-        for e in events
-    ]
+        if signatures is not None:
+            entry["signature"] = signature_of(signatures, e.ref)
+        view.append(entry)
+    return view
 
 
 def history_rows(view: Sequence[HistoryEntry], *, truncate: bool = True) -> list[HistoryRow]:
+    """Table rows of the JSON entries; a `signature` column when they carry signatures."""
     cut = short if truncate else (lambda v: v)
-    return [
-        {
+    rows: list[HistoryRow] = []
+    for item in view:
+        row: HistoryRow = {
             "timestamp": item["timestamp"],
             "artifact": item["artifact"],
             "event": item["event"],
@@ -295,8 +355,10 @@ def history_rows(view: Sequence[HistoryEntry], *, truncate: bool = True) -> list
             "commit": cut(item["commit"]),
             "ref": cut(item["ref"]),
         }
-        for item in view
-    ]
+        if "signature" in item:
+            row["signature"] = signature_cell(item["signature"])
+        rows.append(row)
+    return rows
 
 
 # --- print-state -------------------------------------------------------------------

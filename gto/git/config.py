@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from gto.git.repo import GitRepo
 
-__all__ = ["Stack", "repo_config", "stack", "user_configs", "value"]
+__all__ = ["Stack", "repo_config", "setting", "stack", "user_configs", "value"]
 
 # What `stack` returns: dulwich's config files, searched in order.
 Stack: TypeAlias = "StackedConfig"
@@ -101,3 +101,20 @@ def value(configs: Sequence[ConfigFile], section: tuple[bytes, ...], key: bytes)
         if found:
             return found.decode("utf-8", "replace")
     return None
+
+
+def setting(environ: Mapping[str, str], repo: GitRepo | None, name: str) -> str | None:
+    """One setting as git reads it for a command, `section.key` or `section.sub.key`
+    (`gpg.ssh.allowedSignersFile`, `user.signingkey`); None when it is not set.
+
+    Raises:
+        RepoError: a config file cannot be read.
+    """
+    parts = name.split(".")
+    section = (parts[0].encode(), *(p.encode() for p in parts[1:-1]))
+    key = parts[-1].encode()
+    try:
+        found = stack(environ, repo).get(section, key)
+    except KeyError:
+        return None
+    return found.decode("utf-8", "replace") if found else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -182,11 +183,14 @@ def tag_object(
     when: tuple[int, int],
     message: str,
     object_format: str = "sha1",
+    sign: Callable[[bytes], bytes] | None = None,
 ) -> tuple[str, bytes]:
     """A new annotated tag of `commit`: (its id, its loose object file's content).
 
     `tagger` is `Name <email>`; `when` is (unix seconds, offset in seconds east of UTC).
-    The message is stored as given (upstream 1.10.1 writes no trailing newline). The
+    The message is stored as given (upstream 1.10.1 writes no trailing newline), except
+    that a signed tag's message ends with one, as git's do: `sign` turns the tag object
+    (the payload) into the signed object, the payload with its signature appended. The
     id is named in the repository's object format, as `commit`'s is.
     """
     from dulwich.objects import Commit, ObjectID, Tag
@@ -197,7 +201,11 @@ def tag_object(
     tag.tagger = tagger
     tag.tag_time, tag.tag_timezone = when
     tag.message = message.encode()
+    if sign is not None and not message.endswith("\n"):
+        tag.message += b"\n"  # the signature must start a line of its own
     body = tag.as_raw_string()
+    if sign is not None:
+        body = sign(body)
     return object_id(TAG, body, object_format), loose_object(TAG, body)
 
 

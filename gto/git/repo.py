@@ -19,7 +19,8 @@ import re
 import stat
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 from gto.core.tags import CommitRecord, GitTag, TagRecord
@@ -196,6 +197,20 @@ class GitRepo:
             seen[hexsha] = None
             todo.extend(reversed(commit.parents))
         return list(seen)
+
+    def first_parents(self, head: str) -> Iterator[tuple[str, datetime]]:
+        """`head` and its first parents, newest first, with their committer times; lazily, so
+        a walk reads only as far as its caller goes. A partial store fetches the history when
+        it lacks a parent; a shallow clone's boundary ends the walk."""
+        commit = self._commit(head)
+        while commit is not None:
+            yield commit.record.hexsha, commit.record.created_at
+            if not commit.parents:
+                return
+            parent = commit.parents[0]
+            commit = self._commit(parent)
+            if commit is None and self.store.deepen():
+                commit = self._commit(parent)
 
     def read_commit(self, hexsha: str) -> CommitRecord:
         """The commit `hexsha` (cached)."""

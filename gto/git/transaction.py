@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 
 from gto.core.events import TagEvent
@@ -36,6 +36,7 @@ class Transaction:
 
     The tagger is looked up on the first write (`author`/`author_email` win over git's
     own identity); times come from GIT_COMMITTER_DATE or the clock (gto.git.identity).
+    `sign`, when given, signs each tag object (the caller loaded its key beforehand).
 
     Raises:
         UnsupportedRepo: the repository's format allows reading it but not writing to it
@@ -49,11 +50,13 @@ class Transaction:
         *,
         author: str | None = None,
         author_email: str | None = None,
+        sign: Callable[[bytes], bytes] | None = None,
     ) -> None:
         reason = git.layout.format.read_only
         if reason is not None:
             raise UnsupportedRepo(str(git.root), reason, writing=True)
         self.git = git
+        self._sign = sign
         self._environ = environ
         self._author = author
         self._author_email = author_email
@@ -83,7 +86,7 @@ class Transaction:
             name, when = self._create_counted(tag, who)
         else:
             name, when = tag.tag_name(), self._now()
-            write.create_tag(self.git, name, tag.commit, tag.message, who, when)
+            write.create_tag(self.git, name, tag.commit, tag.message, who, when, sign=self._sign)
         self._created.append(name)
         created_at = datetime.fromtimestamp(when[0], timezone(timedelta(seconds=when[1])))
         return tag.event(name, created_at, who.name, who.email)
@@ -107,7 +110,9 @@ class Transaction:
             name = tag.tag_name(counter)
             when = self._now()
             try:
-                write.create_tag(git, name, tag.commit, tag.message, who, when, wait=False)
+                write.create_tag(
+                    git, name, tag.commit, tag.message, who, when, wait=False, sign=self._sign
+                )
             except (TagExists, RefBusy) as e:
                 if isinstance(e, RefBusy) and e.shared:
                     raise  # the whole ref store stayed locked: no other counter would do

@@ -93,10 +93,12 @@ def create_tag(
     when: tuple[int, int],
     *,
     wait: bool = True,
+    sign: Callable[[bytes], bytes] | None = None,
 ) -> str:
     """Write an annotated tag on `commit` and create refs/tags/<name>; return the tag id.
 
-    The message is stored as given (upstream 1.10.1 writes no trailing newline). The ref
+    The message is stored as given (upstream 1.10.1 writes no trailing newline); `sign`
+    signs the tag object (gto.git.objects.tag_object). The ref
     is created only if no tag of that name exists, loose or packed, annotated or
     lightweight; the check and the creation happen under the ref's lock file, so of
     several concurrent writers exactly one succeeds. Without `wait`, a locked name
@@ -116,7 +118,7 @@ def create_tag(
     _locked(git, lambda: git.refs.prepare(ref))
     _wait_for_lock(git, ref, wait=wait)
     oid, content = objects.tag_object(
-        name, commit, signature(tagger), when, message, git.layout.format.object_format
+        name, commit, signature(tagger), when, message, git.layout.format.object_format, sign
     )
     # When the ref cannot be made, the object stays, unreferenced (git gc prunes it):
     # another writer may have made the very same object (same name, tagger, second

@@ -83,9 +83,17 @@ def test_gto_additions_are_keyword_only() -> None:
         ]
         for name in upstream_signatures()
     }
+    signing = ["sign", "signing_key"]
     assert {name: params for name, params in extra.items() if params} == {
-        "show": ["all_branches", "all_commits"],
-        "history": ["all_branches", "all_commits"],
+        "show": ["all_branches", "all_commits", "as_of", "verify"],
+        "history": ["all_branches", "all_commits", "as_of", "verify"],
+        "check_ref": ["as_of"],
+        "describe": ["as_of"],
+        "register": signing,
+        "assign": signing,
+        "unassign": signing,
+        "deregister": signing,
+        "deprecate": signing,
     }
     assert str(inspect.signature(api.annotate)).startswith(
         "(repo: 'Repo', name: 'str', type: 'str | None' = None, path: 'str | None' = None, "
@@ -100,7 +108,7 @@ def test_public_names() -> None:
     public = {n for n in dir(api) if not n.startswith("_")} - typing_helpers
     assert public == set(api.__all__)
     functions = {n for n in public if inspect.isfunction(getattr(api, n))}
-    assert functions == set(upstream_signatures()) | {"annotate", "remove"}
+    assert functions == set(upstream_signatures()) | {"annotate", "remove", "diff"}
     assert "distinct" not in public  # funcy's, imported by upstream by accident
 
 

@@ -55,7 +55,7 @@ def _shell(argv: list[str], cwd: Path, gto_bin: Path, monkeypatch: pytest.Monkey
 BASH_CASES = [
     pytest.param(["gto", "show", "ch"], ["churn"], id="artifact-name"),
     pytest.param(["gto", "sh"], ["show"], id="command"),
-    pytest.param(["gto", "history", "--as"], ["--asc", "--ascending"], id="option"),
+    pytest.param(["gto", "history", "--as"], ["--as-of", "--asc", "--ascending"], id="option"),
     pytest.param(["gto", "show", "--sort", ""], ["timestamp", "semver"], id="choices"),
     pytest.param(["gto", "assign", "churn", "--stage", "st"], ["staging"], id="stage"),
     pytest.param(
@@ -129,7 +129,7 @@ def test_fish_accepts_the_script(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 CALLBACK_CASES = [
     pytest.param(["zsh", "gto", ""], "words\n" + "\n".join(
-        ["annotate", "assign", "check-ref", "completion", "deprecate", "describe", "doctor",
+        ["annotate", "assign", "check-ref", "completion", "deprecate", "describe", "diff", "doctor",
          "history", "promote", "register", "remove", "show", "stages"]), id="commands"),
     pytest.param(["zsh", "gto", "show", "churn#"], "words\nchurn#dev\nchurn#prod\nchurn#staging",
                  id="stage-shortcut"),
