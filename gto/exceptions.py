@@ -273,6 +273,18 @@ class PromotionRefused(GTOException):
         self.rules = tuple(rules)
 
 
+class NoRulesRef(WrongArgs):
+    """No ref to read promotion rules and signers from: HEAD is detached (a CI checkout of a
+    tag, whose commit its pusher chose) and the clone records no origin/HEAD."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "HEAD is detached and there is no origin/HEAD, so no branch says which promotion "
+            "rules and signers to trust: name it with --rules-ref (e.g. --rules-ref origin/main), "
+            "or --rules-ref HEAD to trust the checked-out commit's .gto"
+        )
+
+
 class VerificationFailed(GTOException):
     """`check-ref --verify`: a bad or untrusted signature, or a tag that breaks a rule."""
 

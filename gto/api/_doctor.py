@@ -25,7 +25,12 @@ from gto.core.config import env_config_lines
 from gto.core.events import event_from_tag
 from gto.core.state import Registry
 from gto.core.tags import TagRecord
-from gto.exceptions import GTOException, VersionExistsForCommit, WrongAnnotations
+from gto.exceptions import (
+    GTOException,
+    NoRulesRef,
+    VersionExistsForCommit,
+    WrongAnnotations,
+)
 from gto.git.repo import GitRepo
 from gto.session import RepoLike, Session, opened
 from gto.settings import current
@@ -116,6 +121,9 @@ def _rules(session: Session, registry: Registry, verify: Verify) -> list[Problem
 
     try:
         return rule_problems(session, registry, verify)
+    except NoRulesRef as e:
+        # A detached checkout: worth a problem only where rules are in use at all.
+        return [Problem("promotion-rules", e.message)] if session.config.promotion.stages else []
     except GTOException as e:
         return [Problem("promotion-rules", e.message)]
 

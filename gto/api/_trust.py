@@ -22,7 +22,7 @@ from gto.api._options import Verify
 from gto.core.config import Config, load_config
 from gto.core.events import TagEvent
 from gto.core.state import Registry
-from gto.exceptions import NoCommits, TrustFileError
+from gto.exceptions import NoCommits, NoRulesRef, TrustFileError
 from gto.git.config import setting
 from gto.session import Session
 from gto.settings import now
@@ -35,6 +35,7 @@ __all__ = [
     "RuleSource",
     "TrustSetup",
     "check_signatures",
+    "default_rules_ref",
     "git_setting",
     "load_trust",
     "registry_signatures",
@@ -56,16 +57,30 @@ class RuleSource:
     name: str  # in messages: `origin/HEAD`, `HEAD`, `the work tree`
 
 
-def rules_at(session: Session, ref: str | None) -> RuleSource:
-    """`.gto` (overridden by GTO_*, as always) at `ref`, by default `origin/HEAD` when the
-    repository has it, else HEAD. An empty repository has no rules but the environment's.
+def default_rules_ref(session: Session) -> str:
+    """`origin/HEAD` when the clone records it, else HEAD when it is on a branch.
 
     Raises:
+        NoRulesRef: HEAD is detached (a CI checkout of a tag): nothing to trust by default.
+    """
+    if session.git.ref("refs/remotes/origin/HEAD"):
+        return DEFAULT_RULES_REF
+    if session.git.current_branch() is None:
+        raise NoRulesRef()
+    return "HEAD"
+
+
+def rules_at(session: Session, ref: str | None) -> RuleSource:
+    """`.gto` (overridden by GTO_*, as always) at `ref`, by default `default_rules_ref`.
+    An empty repository has no rules but the environment's.
+
+    Raises:
+        NoRulesRef: no `ref`, and no default to trust.
         RefNotFound: `ref` names no commit.
         WrongConfig: that `.gto` is broken (the message names `REF:.gto`).
     """
     if ref is None:
-        ref = DEFAULT_RULES_REF if session.git.ref("refs/remotes/origin/HEAD") else "HEAD"
+        ref = default_rules_ref(session)
     try:
         commit: str | None = session.resolve(ref)
     except NoCommits:
