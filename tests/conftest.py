@@ -33,13 +33,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say how to run the tests that skipped for want of git's own server."""
+    """Say how to run the tests that skipped for want of git's own server, or `git tag -v`."""
     from servers import NEEDS_REAL_GIT
+    from signers import NEEDS_GIT_TAG_V
 
     skipped = terminalreporter.stats.get("skipped", [])
-    count = sum(1 for report in skipped if NEEDS_REAL_GIT in str(report.longrepr))
-    if count:
-        terminalreporter.write_line(f"{count} skipped: {NEEDS_REAL_GIT}")
+    for reason in (NEEDS_REAL_GIT, NEEDS_GIT_TAG_V):
+        count = sum(1 for report in skipped if reason in str(report.longrepr))
+        if count:
+            terminalreporter.write_line(f"{count} skipped: {reason}")
 
 
 @pytest.fixture(scope="session")
