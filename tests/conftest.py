@@ -149,9 +149,9 @@ def run(path: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[i
     """`gto ARGS -r PATH` -> (exit code, stdout, stderr), for modules with a `path` fixture."""
     from gto.cli import main
 
-    def call(*args: str) -> tuple[int, str, str]:
+    def call(*args: str | os.PathLike[str]) -> tuple[int, str, str]:
         capsys.readouterr()
-        code = main([*args, "-r", str(path)])
+        code = main([*(os.fspath(a) for a in args), "-r", str(path)])
         out, err = capsys.readouterr()
         return code, out, err
 

@@ -23,7 +23,6 @@ from signers import KeyPair, make_key, need_git_tag_v, run_tool
 from test_bad_input import snapshot
 
 import gto
-from gto.cli import main
 from gto.trust.sshcrypto import load_signing_key
 
 Run = Callable[..., tuple[int, str, str]]
@@ -39,19 +38,12 @@ def path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def gto_run(path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Run:
-    """`gto ARGS -r REPO` as Tess at SIGNED_AT -> (exit code, stdout, stderr)."""
+def gto_run(run: Run, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """`gto ARGS -r REPO` (conftest's `run`) as Tess at SIGNED_AT."""
     monkeypatch.setenv("GIT_COMMITTER_NAME", "Tess Tagger")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "tess@example.com")
     monkeypatch.setenv("GIT_COMMITTER_DATE", f"@{SIGNED_AT} +0000")
-
-    def call(*args: str | Path) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main([*(str(a) for a in args), "-r", str(path)])
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return call
+    return run
 
 
 def git(repo: Path, *args: str, config: dict[str, str] | None = None) -> tuple[int, str]:
