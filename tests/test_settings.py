@@ -1,11 +1,15 @@
-"""The environment, read in one place with one rule for yes and no."""
+"""The environment, the clock and the local zone, read in one place; one rule for yes and no."""
 
 from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from gto.exceptions import ValidationError
-from gto.settings import Limits, Settings
+from gto.settings import Limits, LocalZone, Settings, now
 
 
 @pytest.mark.parametrize(
@@ -61,3 +65,40 @@ def test_github_files() -> None:
     settings = Settings({"GITHUB_OUTPUT": "/x/out", "GITHUB_STEP_SUMMARY": ""})
     assert settings.github_file("GITHUB_OUTPUT") == "/x/out"
     assert settings.github_file("GITHUB_STEP_SUMMARY") is None
+
+
+def test_signing_settings() -> None:
+    settings = Settings({"gto_signing_key": "~/k", "GTO_ALLOWED_SIGNERS": "/ci/signers"})
+    assert (settings.signing_key, settings.allowed_signers) == ("~/k", "/ci/signers")
+    assert (Settings({}).signing_key, Settings({"GTO_SIGNING_KEY": ""}).signing_key) == (None, None)
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe"])
+def test_local_zone_reads_local_times_as_the_zone_database_does(
+    zone: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Offsets, the fold of a repeated hour and a skipped hour, as zoneinfo has them: so
+    `--as-of '2024-03-31 02:30'` is refused in Berlin, as the time does not exist there."""
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        local, reference = LocalZone(), ZoneInfo(zone)
+        for stamp in range(1704067200, 1735689600, 1800):  # 2024, every half hour
+            instant = datetime.fromtimestamp(stamp, timezone.utc)
+            mine, theirs = instant.astimezone(local), instant.astimezone(reference)
+            assert (mine.replace(tzinfo=None), mine.fold) == (
+                theirs.replace(tzinfo=None),
+                theirs.fold,
+            )
+            wall = theirs.replace(tzinfo=None)
+            for fold in (0, 1):
+                expected = wall.replace(tzinfo=reference, fold=fold).utcoffset()
+                assert wall.replace(tzinfo=local, fold=fold).utcoffset() == expected
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_now_is_aware_and_whole_seconds() -> None:
+    moment = now()
+    assert (moment.utcoffset(), moment.microsecond) == (timedelta(0), 0)

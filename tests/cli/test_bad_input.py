@@ -944,6 +944,28 @@ BROKEN_CONFIG: list[tuple[str, str | bytes, str]] = [
     ("bad-utf8", b"stages: ['\xff']\n", "invalid UTF-8 (byte 0xff) (line 1, column 11)"),
     ("two-documents", "stages: [dev]\n---\ntypes: [model]\n", TWO_DOCUMENTS),
     ("scalar", "dev prod\n", "the top level must be a mapping"),
+    (
+        "promotion-requires-a-string",
+        "promotion:\n  prod: {requires: staging}\n",
+        "promotion.prod.requires: expected a list of stage names, got 'staging'",
+    ),
+    (
+        "promotion-unknown-rule",
+        "promotion:\n  prod: {needs: [staging]}\n",
+        "promotion.prod.needs: unknown key; use requires, signed, signers",
+    ),
+    (
+        "promotion-cycle",
+        "promotion:\n  a: {requires: [b]}\n  b: {requires: [a]}\n",
+        "promotion: stages require each other: a -> b -> a",
+    ),
+    ("sign-not-a-flag", "sign: maybe\n", "sign: expected true or false, got 'maybe'"),
+    (
+        "allowed-signers-outside",
+        "allowed_signers: ../signers\n",
+        "allowed_signers: expected a relative path inside the repository, without '..' or "
+        "'.git' parts, got '../signers'",
+    ),
 ]
 
 
@@ -1524,6 +1546,112 @@ USAGE = [
     ),
 ]
 
+NOT_A_MOMENT = (
+    "Cannot read '{}' as a date or a ref; use a date such as 2024-03-03, "
+    "2024-03-03T10:00:00+02:00, @1709452800 or '2 weeks ago'"
+)
+# Moments, signatures and promotion rules (issue 11): refused in one line, nothing written.
+AUDIT = [
+    case("as-of-garbage", "show", "--as-of", "tea", expect=Error(NOT_A_MOMENT.format("tea"))),
+    case("as-of-empty", "history", "--as-of", "", expect=Error(NOT_A_MOMENT.format(""))),
+    case(
+        "as-of-no-such-day",
+        "check-ref",
+        "m#prod#1",
+        "--as-of",
+        "2024-02-30",
+        expect=Error("Cannot read '2024-02-30' as a date: day is out of range for month"),
+    ),
+    case(
+        "as-of-epoch-too-early",
+        "show",
+        "--as-of",
+        "@1",
+        expect=Error(
+            "Cannot read '@1' as a date: epoch seconds must be from 100000000 to 4102444799, "
+            "as git reads"
+        ),
+    ),
+    case(
+        "as-of-with-rev",
+        "describe",
+        "m",
+        "--rev",
+        "HEAD",
+        "--as-of",
+        "now",
+        expect=Error("Either specify a revision or --as-of, not both"),
+    ),
+    case("diff-garbage", "diff", "2 weeks agox", expect=Error(NOT_A_MOMENT.format("2 weeks agox"))),
+    case("diff-no-when", "diff", expect=Usage("the following arguments are required: WHEN")),
+    case(
+        "assign-breaks-a-rule",
+        "assign",
+        "m",
+        "--version",
+        "v1.0.0",
+        "--stage",
+        "staging",
+        expect=Error(
+            "Stage 'staging' requires the version to hold or have held 'dev' first "
+            "(promotion.staging.requires); use --force to override"
+        ),
+        damage=in_worktree("promotion:\n  staging: {requires: [dev]}\n"),
+    ),
+    case(
+        "sign-without-a-key",
+        "register",
+        "m",
+        "--sign",
+        expect=Error(
+            "Signing needs a private key: pass --signing-key PATH, set GTO_SIGNING_KEY, or set "
+            "git's user.signingkey with gpg.format=ssh"
+        ),
+    ),
+    case(
+        "sign-with-a-missing-key",
+        "register",
+        "m",
+        "--sign",
+        "--signing-key",
+        "<tmp>/nowhere",
+        expect=Error("Cannot read signing key '<tmp>/nowhere': No such file or directory"),
+    ),
+    case(
+        "sign-a-deletion",
+        "deprecate",
+        "m",
+        "v1.0.0",
+        "--delete",
+        "--sign",
+        expect=Error("Nothing to sign: --delete deletes tags and writes no tag object"),
+    ),
+    case(
+        "verify-unknown-rules-ref",
+        "check-ref",
+        "m#prod#1",
+        "--verify",
+        "--rules-ref",
+        "nosuch",
+        expect=Error("Ref 'nosuch' was not found in the repository history"),
+    ),
+    case(
+        "verify-missing-signers-file",
+        "show",
+        "--verify",
+        "--allowed-signers",
+        "<tmp>/nowhere",
+        expect=Error("Cannot read allowed signers file '<tmp>/nowhere': No such file or directory"),
+    ),
+    case(
+        "verify-signers-file-not-in-the-rules-ref",
+        "history",
+        "--verify",
+        expect=Error("The allowed_signers file 'signers' named in .gto is not in HEAD"),
+        damage=committed("allowed_signers: signers\n", ".gto"),
+    ),
+]
+
 ALL_CASES = [
     *PARSE_TAG,
     *CHECK_REF,
@@ -1539,6 +1667,7 @@ ALL_CASES = [
     *CONFIG,
     *DAMAGE,
     *USAGE,
+    *AUDIT,
 ]
 
 

@@ -14,6 +14,7 @@ from gto.core.config import (
     env_config_lines,
     load_config,
 )
+from gto.core.promotion_rules import parse_promotion
 from gto.exceptions import ValidationError, WrongConfig
 
 PATH = "/repo/.gto"
@@ -436,3 +437,90 @@ def test_the_index_file_stays_inside_the_repository(index: str) -> None:
 def test_an_index_file_inside_the_repository_is_fine(index: str) -> None:
     assert load_config(f"index: {index}", path="/r/.gto", environ={}).index == index
     assert load_config(None, path="/r/.gto", environ={"GTO_INDEX": index}).index == index
+
+
+# --- gto's own keys: promotion rules, signing, signer files --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "environ", "expected"),
+    [
+        pytest.param(
+            "stages: [staging, prod]\npromotion:\n  prod: {requires: [staging]}\n",
+            {},
+            Config(
+                stages=("staging", "prod"),
+                promotion=parse_promotion({"prod": {"requires": ["staging"]}}),
+            ),
+            id="promotion",
+        ),
+        pytest.param(
+            "promotion:\n  prod: {requires: [staging]}\n",
+            {"GTO_PROMOTION": '{"*": {"signed": true}}'},
+            Config(promotion=parse_promotion({"*": {"signed": True}})),
+            id="GTO_PROMOTION-replaces-the-file's",
+        ),
+        pytest.param("sign: yes\n", {}, Config(sign=True), id="sign"),
+        pytest.param("sign: true\n", {"GTO_SIGN": "0"}, Config(sign=False), id="GTO_SIGN-wins"),
+        pytest.param(
+            "allowed_signers: .gto-signers\nrevoked_signers: keys/revoked\n",
+            {"GTO_ALLOWED_SIGNERS": "/etc/ci/signers", "GTO_REVOKED_SIGNERS": "/x"},
+            Config(allowed_signers=".gto-signers", revoked_signers="keys/revoked"),
+            id="signer-files-from-the-file-only",
+        ),
+    ],
+)
+def test_gto_keys(text: str, environ: dict[str, str], expected: Config) -> None:
+    assert load_config(text, path=PATH, environ=environ) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "environ", "message"),
+    [
+        pytest.param(
+            "stages: [dev]\npromotion:\n  prod: {requires: [dev]}\n",
+            {},
+            "Wrong config file '/repo/.gto': promotion.prod: 'prod' is not one of the stages "
+            "['dev']",
+            id="stage-not-allowed",
+        ),
+        pytest.param(
+            "promotion:\n  prod: {requires: [qa]}\n",
+            {"GTO_STAGES": '["prod"]'},
+            "Wrong config file '/repo/.gto': promotion.prod.requires: 'qa' is not one of the "
+            "stages ['prod']",
+            id="stages-from-the-environment",
+        ),
+        pytest.param(
+            None,
+            {"GTO_PROMOTION": "{prod"},
+            "Invalid value in environment variable GTO_PROMOTION: expected a JSON object, got "
+            "'{prod'",
+            id="GTO_PROMOTION-not-json",
+        ),
+        pytest.param(
+            None,
+            {"GTO_PROMOTION": '{"prod": {"signers": []}}'},
+            "Invalid value in environment variable GTO_PROMOTION: promotion.prod.signers: "
+            "expected a non-empty list of principals, got []",
+            id="GTO_PROMOTION-bad-rule",
+        ),
+        pytest.param(
+            "allowed_signers: /etc/signers\n",
+            {},
+            "Wrong config file '/repo/.gto': allowed_signers: expected a relative path inside the "
+            "repository, without '..' or '.git' parts, got '/etc/signers'",
+            id="signers-outside-the-repository",
+        ),
+        pytest.param(
+            "sign: perhaps\n",
+            {},
+            "Wrong config file '/repo/.gto': sign: expected true or false, got 'perhaps'",
+            id="sign-not-a-flag",
+        ),
+    ],
+)
+def test_gto_keys_invalid(text: str | None, environ: dict[str, str], message: str) -> None:
+    with pytest.raises((WrongConfig, ValidationError)) as caught:
+        load_config(text, path=PATH, environ=environ)
+    assert str(caught.value) == message
