@@ -8,7 +8,6 @@ values follow one rule (gto.core.flags). Imports stay light: the CLI reads setti
 
 from __future__ import annotations
 
-import calendar
 import os
 import re
 import time
@@ -154,7 +153,7 @@ class LocalZone(tzinfo):
 
     def utcoffset(self, dt: datetime | None) -> timedelta:
         assert dt is not None
-        wall = calendar.timegm(dt.replace(tzinfo=None).timetuple())  # the wall time, as UTC
+        wall = int(dt.replace(tzinfo=timezone.utc).timestamp())  # the wall time, as if UTC
         before = time.localtime(wall - 86400).tm_gmtoff
         after = time.localtime(wall + 86400).tm_gmtoff
         valid = [
@@ -165,7 +164,7 @@ class LocalZone(tzinfo):
         return timedelta(seconds=after if dt.fold else before)  # repeated, or skipped
 
     def fromutc(self, dt: datetime) -> datetime:
-        stamp = calendar.timegm(dt.replace(tzinfo=None).timetuple())
+        stamp = int(dt.replace(tzinfo=timezone.utc).timestamp())
         offset = timedelta(seconds=time.localtime(stamp).tm_gmtoff)
         local = (dt.replace(tzinfo=None) + offset).replace(tzinfo=self)
         # The second of two equal wall times (a clock set back) is fold 1.

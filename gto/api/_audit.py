@@ -11,16 +11,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gto.core.asof import branch_commit_at, discovery_at, events_until
-from gto.core.diff import RegistryDiff, diff
 from gto.core.events import TagEvent
 from gto.core.state import Registry, VersionSort, check_limits
-from gto.core.when import When, resolve_when
 from gto.exceptions import RefNotFound, WrongArgs
 from gto.session import RepoLike, Session, opened
 from gto.settings import LocalZone, now
+
+if TYPE_CHECKING:  # loaded when a moment is read or a diff made, not by every command
+    from gto.core.diff import RegistryDiff
+    from gto.core.when import When
 
 __all__ = ["AsOf", "RegistryChanges", "branch_commit", "moment", "registry_at", "registry_diff"]
 
@@ -35,6 +37,8 @@ def moment(session: Session, as_of: AsOf) -> When:
         WrongDate: text that is neither (one line, with examples), or an invalid date.
         WrongArgs: a datetime without a time zone.
     """
+    from gto.core.when import When, resolve_when
+
     if isinstance(as_of, datetime):
         if as_of.utcoffset() is None:
             raise WrongArgs("as_of needs a time zone: pass an aware datetime")
@@ -137,6 +141,8 @@ def registry_diff(
 ) -> RegistryChanges:
     """What changed from `since` to `until` (default: the registry now, every tag counted,
     as `show` sees it); stage holders counted as `show` counts them. Each tag is read once."""
+    from gto.core.diff import diff
+
     check_limits(assignments_per_version, versions_per_stage)
     with opened(repo) as session:
         start = moment(session, since)

@@ -13,12 +13,9 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
-from gto.api._signing import planned_signature, signing_key
 from gto.core.config import check_stage
 from gto.core.events import TagEvent
 from gto.core.plan import other_versions_at, plan
-from gto.core.promotion import TagSignature, enforce
-from gto.core.promotion_rules import PromotionRules
 from gto.core.requests import (
     Assign,
     NewTag,
@@ -43,6 +40,8 @@ from gto.git.refs import check_tag_name
 from gto.session import RepoLike, Session, opened
 
 if TYPE_CHECKING:
+    from gto.core.promotion import TagSignature
+    from gto.core.promotion_rules import PromotionRules
     from gto.git.transaction import Transaction
     from gto.trust.sshcrypto import SigningKey
 
@@ -55,6 +54,7 @@ def write(repo: RepoLike, request: Request, options: WriteOptions) -> Outcome:
     A remote's cache stays locked until the push, and remote writes always push
     (behaviour reference, 6).
     """
+    from gto.api._signing import planned_signature, signing_key
     from gto.git.transaction import Transaction  # reads never load the writing half
 
     for sample in check_request(request, options):
@@ -133,6 +133,7 @@ def _apply(
     rules: _Rules,
 ) -> None:
     """Plan from the replayed artifact and apply; plan again if a bumped version got taken."""
+    from gto.core.promotion import enforce
     from gto.git.transaction import COUNTER_TRIES
 
     for attempt in range(COUNTER_TRIES):

@@ -8,12 +8,13 @@ view of a tag. Each opens the repository once and closes it before returning.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from gto.api._annotate import AnnotationChange, IndexChange, annotate, remove
 from gto.api._audit import AsOf, RegistryChanges, registry_diff
 from gto.api._ci import RefReport, ref_report
 from gto.api._doctor import DoctorReport, Problem, diagnose, doctor, failing
 from gto.api._options import Verify
-from gto.api._verify import RefVerification, verify_ref
 from gto.api._words import registry_words
 from gto.api._writes import write
 from gto.core.annotations import Annotation
@@ -37,6 +38,9 @@ from gto.core.views import event_dict, state_dict
 from gto.session import RepoLike, RepoSpec, opened
 from gto.settings import Settings, current
 
+if TYPE_CHECKING:
+    from gto.api._verify import RefVerification
+
 __all__ = [
     "Annotation",
     "AnnotationChange",
@@ -49,7 +53,6 @@ __all__ = [
     "Outcome",
     "Problem",
     "RefReport",
-    "RefVerification",
     "Register",
     "RegistryChanges",
     "RepoLike",
@@ -107,3 +110,13 @@ def state(repo: RepoLike) -> dict[str, object]:
 def settings() -> Settings:
     """What the environment says now (gto.settings): where CI files go, for instance."""
     return current()
+
+
+def verify_ref(
+    repo: RepoLike, ref: str, *, verify: Verify | None = None, as_of: AsOf | None = None
+) -> RefVerification:
+    """`check-ref --verify`: the tag's event, its signature checked, the rules it breaks;
+    `failure` is the one line to fail with (gto.api._verify.RefVerification)."""
+    from gto.api._verify import verify_ref as _verify_ref  # loaded only to verify
+
+    return _verify_ref(repo, ref, verify=verify, as_of=as_of)
