@@ -89,6 +89,24 @@ class Settings:
         return self.environ.get("TERM") != "dumb" and is_terminal
 
     @property
+    def sign(self) -> bool | None:
+        """GTO_SIGN: sign the tags gto writes (None when unset: `.gto`'s `sign` decides).
+
+        Raises:
+            ValidationError: a value that is neither yes nor no (signing is not guessed).
+        """
+        value = self._gto("GTO_SIGN")
+        if not value:
+            return None
+        flag = parse_flag(value)
+        if flag is None:
+            raise ValidationError(
+                f"Invalid value in environment variable GTO_SIGN: expected true or false, "
+                f"got {value!r}"
+            )
+        return flag
+
+    @property
     def signing_key(self) -> str | None:
         """GTO_SIGNING_KEY: the private key file `--sign` signs with, unless --signing-key."""
         return self._gto("GTO_SIGNING_KEY") or None

@@ -68,6 +68,9 @@ def test_github_files() -> None:
 
 
 def test_signing_settings() -> None:
+    assert [Settings({"GTO_SIGN": v}).sign for v in ("1", "Off", "")] == [True, False, None]
+    with pytest.raises(ValidationError, match="GTO_SIGN: expected true or false, got 'maybe'"):
+        Settings({"GTO_SIGN": "maybe"}).sign  # noqa: B018
     settings = Settings({"gto_signing_key": "~/k", "GTO_ALLOWED_SIGNERS": "/ci/signers"})
     assert (settings.signing_key, settings.allowed_signers) == ("~/k", "/ci/signers")
     assert (Settings({}).signing_key, Settings({"GTO_SIGNING_KEY": ""}).signing_key) == (None, None)

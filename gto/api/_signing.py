@@ -70,7 +70,11 @@ def signing_key(session: Session, options: WriteOptions, request: Request) -> Si
         if options.sign:
             raise WrongArgs("Nothing to sign: --delete deletes tags and writes no tag object")
         return None
-    wanted = options.sign if options.sign is not None else session.config.sign
+    wanted = options.sign
+    if wanted is None:
+        wanted = session.settings.sign
+    if wanted is None:
+        wanted = session.config.sign
     if not wanted:
         return None
     path = _key_path(session, options.signing_key)

@@ -10,8 +10,9 @@ taken from the environment only and their `.gto` values are validated but
 ignored (quirk Q17; the reference lists `debug` as env-only too).
 
 gto's own keys (upstream refuses them): `promotion` (gto.core.promotion_rules; GTO_PROMOTION
-as JSON), `sign` (GTO_SIGN), and `allowed_signers`/`revoked_signers`, paths inside the
-repository that only the file sets (GTO_ALLOWED_SIGNERS, any path, is gto.settings').
+as JSON), and `sign`, `allowed_signers`/`revoked_signers` (paths inside the repository), which
+only the file sets here: GTO_SIGN and GTO_ALLOWED_SIGNERS (any path) are gto.settings', and
+win over the file where they are used (gto.api).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from gto.exceptions import (
 
 _ENV_PREFIX = "GTO_"
 _ENV_ONLY = frozenset({"emojis", "log_level", "debug"})
-_FILE_ONLY = frozenset({"allowed_signers", "revoked_signers"})
+_FILE_ONLY = frozenset({"sign", "allowed_signers", "revoked_signers"})
 _LOG_LEVELS = frozenset(
     {"CRITICAL", "FATAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG", "NOTSET"}
 )

@@ -461,7 +461,9 @@ def test_an_index_file_inside_the_repository_is_fine(index: str) -> None:
             id="GTO_PROMOTION-replaces-the-file's",
         ),
         pytest.param("sign: yes\n", {}, Config(sign=True), id="sign"),
-        pytest.param("sign: true\n", {"GTO_SIGN": "0"}, Config(sign=False), id="GTO_SIGN-wins"),
+        pytest.param(
+            "sign: true\n", {"GTO_SIGN": "0"}, Config(sign=True), id="GTO_SIGN-is-gto.settings'"
+        ),
         pytest.param(
             "allowed_signers: .gto-signers\nrevoked_signers: keys/revoked\n",
             {"GTO_ALLOWED_SIGNERS": "/etc/ci/signers", "GTO_REVOKED_SIGNERS": "/x"},
