@@ -3,7 +3,8 @@
 Upstream's functions (gto.api) return one event or a dict; these return everything a
 command did or found, as frozen values: every tag a write created and deleted and
 whether it was pushed, what `annotate` committed, `doctor`'s findings, a CI job's
-view of a tag. Each opens the repository once and closes it before returning.
+view of a tag, a tag's signature and rules (`verify_ref`), what changed between two
+moments (`registry_diff`). Each opens the repository once and closes it before returning.
 """
 
 from __future__ import annotations

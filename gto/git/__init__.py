@@ -1,8 +1,8 @@
 """The git adapter: the only code that reads or writes a repository, and the only dulwich user.
 
 Split along dulwich's own seams, from bytes up: `objects` (parsing and building tag,
-commit and tree objects, in either object format), `pack` (pack files, their indexes and
-deltas), `store` (loose objects, packs, alternates, and the hook that asks a remote for
+commit and tree objects, in either object format), `signature` (where git cuts a signed
+tag object), `pack` (pack files, their indexes and deltas), `store` (loose objects, packs, alternates, and the hook that asks a remote for
 what is missing), `refs`, `refs_files` and `refs_reftable` (the one ref-name rule; loose
 refs and packed-refs; reftable stacks, kept by `reftable_format`, `reftable_encode`,
 `reftable_stack` and `reftable_update`), `repoformat` and `discover` (the repository's
