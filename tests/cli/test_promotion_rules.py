@@ -102,6 +102,10 @@ def test_a_hand_made_tag_fails_check_ref_verify(run_gto: Run, path: Path) -> Non
     )
     line = f"❌ churn#prod#1: {REQUIRES}\n"
     assert run_gto("check-ref", "churn#prod#1", "--verify") == (1, "", line)
+    # For CI: verified first, then reported; a tag that fails gives no report at all.
+    assert run_gto("check-ref", "churn#prod#1", "--verify", "--format", "json") == (1, "", line)
+    code, out, _ = run_gto("check-ref", "churn@v1.0.0", "--verify", "--format", "json")
+    assert (code, json.loads(out)["tag"]) == (0, "churn@v1.0.0")
     code, out, _ = run_gto("doctor", "--json")
     assert (code, json.loads(out)) == (
         1,
