@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from gto.exceptions import WrongArgs
 
@@ -185,10 +185,19 @@ def verify_options(parser: argparse.ArgumentParser, *, flag: bool = True) -> Non
     )
 
 
-def verification(args: argparse.Namespace) -> Verify:
-    """Where `--verify` reads trust from: `--rules-ref`, `--allowed-signers`."""
+def verification(args: argparse.Namespace) -> Verify | Literal[False]:
+    """Where `--verify` reads trust from (`--rules-ref`, `--allowed-signers`); False without
+    `--verify` (a command without the flag, like doctor, always reads them).
+
+    Raises:
+        WrongArgs: `--rules-ref` or `--allowed-signers` without `--verify`: they would do nothing.
+    """
     from gto.api import Verify
 
+    if not getattr(args, "verify", True):
+        if args.rules_ref is not None or args.allowed_signers is not None:
+            raise WrongArgs("--rules-ref and --allowed-signers take effect with --verify only")
+        return False
     return Verify(args.rules_ref, args.allowed_signers)
 
 

@@ -41,7 +41,7 @@ def _run_show(args: argparse.Namespace) -> str | None:
         "versions_per_stage": args.versions_per_stage,
         "sort": args.sort,
         "as_of": args.as_of,
-        "verify": args.verify and verification(args),
+        "verify": verification(args),
     }
     if output == "json":
         return render_json(api.show(args.repo, args.artifact, **options))
@@ -115,7 +115,7 @@ def _run_history(args: argparse.Namespace) -> str | None:
         "all_commits": args.all_commits,
         "ascending": args.ascending,
         "as_of": args.as_of,
-        "verify": args.verify and verification(args),
+        "verify": verification(args),
     }
     if output == "json":
         return render_json(api.history(args.repo, args.artifact, **options))
@@ -165,10 +165,9 @@ def _run_check_ref(args: argparse.Namespace) -> str | None:
         "Only one output formatting flags is allowed",
     )
     verified = None
-    if args.verify:
-        verified = commands.verify_ref(
-            args.repo, args.ref, verify=verification(args), as_of=args.as_of
-        )
+    verify = verification(args)
+    if verify:
+        verified = commands.verify_ref(args.repo, args.ref, verify=verify, as_of=args.as_of)
         if verified.failure is not None:
             raise VerificationFailed(verified.failure)
     if output == "format":

@@ -20,7 +20,7 @@ def _run_doctor(args: argparse.Namespace) -> Output:
     from gto.api import commands
     from gto.render.text import render_json
 
-    verify = verification(args)
+    verify = verification(args) or None
     if args.json:
         problems = commands.diagnose(args.repo, all_commits=args.all_commits, verify=verify)
         issues = {"issues": [asdict(p) for p in problems]}

@@ -1627,6 +1627,13 @@ AUDIT = [
         expect=Error("Nothing to sign: --delete deletes tags and writes no tag object"),
     ),
     case(
+        "rules-ref-without-verify",
+        "show",
+        "--rules-ref",
+        "main",
+        expect=Error("--rules-ref and --allowed-signers take effect with --verify only"),
+    ),
+    case(
         "verify-unknown-rules-ref",
         "check-ref",
         "m#prod#1",
