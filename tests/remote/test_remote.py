@@ -435,6 +435,30 @@ def test_walking_all_commits_fetches_the_history(
             assert run([*argv, "-r", url]) == run([*argv, "-r", str(local)]), command
 
 
+@pytest.mark.parametrize("kind", SERVERS)
+def test_as_of_walks_the_history_it_needs(
+    kind: str, history_repo: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """`--as-of` a moment before HEAD's commit: the cache fetches the history to walk back to
+    the commit of then (c12, whose artifacts.yaml says "rev 10"); outputs match a clone's."""
+    path, _ = history_repo
+    local = clone(path, tmp_path / "local")
+    early, late = f"@{EPOCH + 12}", f"@{EPOCH + 115}"
+    with serve(kind, path) as url:
+        for argv in (
+            ["describe", "model", "--as-of", early],
+            ["show", "--as-of", early],
+            ["history", "--as-of", late],
+            ["diff", early, late, "--json"],
+        ):
+            assert run([*argv, "-r", url]) == run([*argv, "-r", str(local)]), argv
+        assert run(["describe", "model", "--description", "--as-of", early, "-r", url]) == (
+            0,
+            "rev 10\n",
+            "",
+        )
+
+
 @pytest.mark.parametrize("kind", ["http", "git-daemon"])
 def test_an_index_file_named_in_gto(kind: str, tmp_path: Path) -> None:
     path = tmp_path / "custom.git"
