@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gto.api._audit import AsOf
-from gto.api._query import check_ref
+from gto.api._query import ref_event
 from gto.core.ci_view import RefFields, ref_document, ref_fields, ref_headline
 from gto.core.events import Assignment, TagEvent, Unassignment
 from gto.core.replay import replay, replay_order
@@ -52,11 +52,7 @@ def ref_report(repo: RepoLike, ref: str, *, as_of: AsOf | None = None) -> RefRep
         RepoError: `ref` is a GTO tag that cannot be read (as `check_ref`).
     """
     with opened(repo) as session:
-        events = check_ref(session, ref, as_of=as_of)
-        if not events:
-            return RefReport(None)
-        event = events[0]
-        assert isinstance(event, TagEvent)  # a tag's event, never a commit's
+        event = ref_event(session, ref, as_of=as_of)
         if not isinstance(event, (Assignment, Unassignment)):
             return RefReport(event)
         return RefReport(event, _previous_holder(session, event))

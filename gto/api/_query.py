@@ -78,6 +78,12 @@ def check_ref(repo: Repo, ref: str, *, as_of: AsOf | None = None) -> list[TagEve
         return _check_ref(session, name, parsed.artifact, parsed.action, when)
 
 
+def ref_event(session: Session, ref: str, *, as_of: AsOf | None = None) -> TagEvent | None:
+    """The event of the tag `ref` (`check_ref`'s first), or None when it is not GTO's."""
+    events = check_ref(session, ref, as_of=as_of)
+    return events[0] if events else None
+
+
 def _check_ref(
     session: Session, name: str, artifact: str, action: Action, when: datetime | None = None
 ) -> list[TagEvent]:

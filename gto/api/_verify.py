@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from gto.api._audit import AsOf
 from gto.api._options import Verify
-from gto.api._query import check_ref
+from gto.api._query import ref_event
 from gto.api._trust import check_signatures, load_trust, rules_at, signature_json
 from gto.core.checks import Problem
 from gto.core.events import Assignment, TagEvent, Unassignment
@@ -97,11 +97,9 @@ def verify_ref(
     """
     verify = verify or Verify()
     with opened(repo) as session:
-        events = check_ref(session, ref, as_of=as_of)
-        if not events:
+        event = ref_event(session, ref, as_of=as_of)
+        if event is None:
             return RefVerification(None)
-        event = events[0]
-        assert isinstance(event, TagEvent)  # a tag's event, never a commit's
         source = rules_at(session, verify.rules_ref)
         trust = load_trust(session, source, verify.allowed_signers).trust
         signature = check_signatures(session, [event.tag], trust)[event.tag]
