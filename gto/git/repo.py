@@ -199,9 +199,8 @@ class GitRepo:
         return list(seen)
 
     def first_parents(self, head: str) -> Iterator[tuple[str, datetime]]:
-        """`head` and its first parents, newest first, with their committer times; lazily, so
-        a walk reads only as far as its caller goes. A partial store fetches the history when
-        it lacks a parent; a shallow clone's boundary ends the walk."""
+        """`head` and its first parents with committer times, newest first, read lazily; a partial
+        store fetches the history it lacks, a shallow clone's boundary ends the walk."""
         commit = self._commit(head)
         while commit is not None:
             yield commit.record.hexsha, commit.record.created_at

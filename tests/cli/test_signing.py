@@ -23,6 +23,7 @@ from signers import KeyPair, make_key, need_git_tag_v, run_tool
 from test_bad_input import snapshot
 
 import gto
+from gto.cli import main
 from gto.trust.sshcrypto import load_signing_key
 
 Run = Callable[..., tuple[int, str, str]]
@@ -390,3 +391,25 @@ def test_the_plain_install_says_how_to_get_signing(
     assert verify == (1, "", line)
     shown = _plain_install("check-ref", "churn@v1.0.0", "-r", path)  # no --verify: no need
     assert shown == (0, '✅  Version "v1.0.0" of artifact "churn" was registered\n', "")
+
+
+def test_signed_tags_in_a_sha256_repository(
+    tmp_path: Path, keys: dict[str, KeyPair], capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The signed object is named in the repository's object format; git verifies it."""
+    repo = tmp_path / "sha256"
+    assert run_tool(need_git_tag_v(), "init", "-q", "--object-format=sha256", str(repo))[0] == 0
+    assert git(repo, "commit", "-q", "--allow-empty", "-m", "init",
+               config={"user.name": "A", "user.email": "a@x"})[0] == 0  # fmt: skip
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Tess Tagger")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "tess@example.com")
+    args = ["register", "churn", "--sign", "--signing-key", str(keys["ed25519"].private)]
+    assert main([*args, "-r", str(repo)]) == 0
+    signers = allowed(tmp_path, f"alice@example.com {keys['ed25519'].public_line}")
+    code, out = git(repo, "tag", "-v", "churn@v0.0.1", config=verifying(signers))
+    assert (code, out.endswith(good(keys["ed25519"]))) == (0, True), out
+    assert git(repo, "fsck", "--strict")[0] == 0
+    capsys.readouterr()
+    assert main(["check-ref", "churn@v0.0.1", "--verify", "--allowed-signers", str(signers),
+                 "-r", str(repo)]) == 0  # fmt: skip
