@@ -226,3 +226,18 @@ def test_version_satisfies_dvc_and_sorts_above_upstream() -> None:
     version = tuple(int(part) for part in gto.__version__.split("."))
     assert (1, 6, 0) <= version < (2,)
     assert version > (1, 10, 1)
+
+
+def test_test_modules_import_no_test_module_of_another_folder() -> None:
+    """`pytest tests/remote` alone must collect: pytest puts a test folder on sys.path only
+    once it collects it, so helpers shared across folders live in tests/*.py modules."""
+    tests = Path(__file__).resolve().parent
+    crossing = {
+        str(path.relative_to(tests)): sorted(
+            name
+            for name in imports(path)
+            if name.startswith("test_") and not path.with_name(name.split(".")[0] + ".py").is_file()
+        )
+        for path in sorted(tests.rglob("test_*.py"))
+    }
+    assert {path: names for path, names in crossing.items() if names} == {}

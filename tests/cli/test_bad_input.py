@@ -34,6 +34,7 @@ from builders import EPOCH, build_registry, init_repo, make_commit, make_tag, pa
 from dulwich import objects
 from dulwich.refs import Ref
 from dulwich.repo import Repo
+from snapshots import snapshot
 
 import gto
 import gto.git.write
@@ -80,20 +81,6 @@ class Output:
 
 SILENT = Output(0, "")  # check-ref of a ref that is not an annotated GTO tag (reference, Q24)
 NOTHING = Output(0, "Nothing found in the current workspace\n")
-
-
-def snapshot(path: Path) -> dict[str, str]:
-    """Every file under `path` (the work tree and .git: refs, packed-refs, HEAD, objects,
-    packs, lock files) -> sha256 of its content; folders map to "dir"."""
-    result: dict[str, str] = {}
-    for root, dirs, files in os.walk(path):
-        for name in dirs:
-            result[os.path.relpath(os.path.join(root, name), path)] = "dir"
-        for name in files:
-            file = os.path.join(root, name)
-            with open(file, "rb") as f:
-                result[os.path.relpath(file, path)] = hashlib.sha256(f.read()).hexdigest()
-    return result
 
 
 # --- the repository every case starts from, and ways to damage it ---------------------

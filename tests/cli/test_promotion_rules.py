@@ -13,7 +13,7 @@ from dulwich.objects import Tag as GitTag
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 from signers import KeyPair
-from test_bad_input import snapshot
+from snapshots import snapshot
 
 from gto.cli import main
 

@@ -20,7 +20,7 @@ from dulwich.objects import Tag
 from dulwich.refs import Ref
 from dulwich.repo import Repo
 from signers import KeyPair, make_key, need_git_tag_v, run_tool
-from test_bad_input import snapshot
+from snapshots import snapshot
 
 import gto
 from gto.cli import main

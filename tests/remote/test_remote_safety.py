@@ -30,7 +30,7 @@ from dulwich.repo import Repo
 from dulwich.server import BackendRepo, DictBackend
 from dulwich.web import make_wsgi_chain
 from servers import REAL_GIT, dulwich_http_server
-from test_bad_input import snapshot
+from snapshots import snapshot
 from test_remote import cache_of, clone, run, wsgi_server
 from test_remote import demo as demo  # fixtures
 from test_remote import demo_clone as demo_clone
