@@ -89,6 +89,14 @@ class WrongDvcYaml(WrongAnnotations):
         super().__init__(f"{path}: 'artifacts' doesn't conform to DVC's format{place}: {reason}")
 
 
+class UnreadableDvcYaml(WrongAnnotations):
+    """A dvc.yaml with an `artifacts:` line that is not YAML gto reads (syntax, size)."""
+
+    def __init__(self, path: str, problem: str, where: str, reason: str) -> None:
+        place = f" ({where})" if where else ""
+        super().__init__(f"{path} {problem}{place}: {reason}")
+
+
 class NoFile(WrongArgs):
     def __init__(self, path: str) -> None:
         super().__init__(f"Nothing found in '{path}' for checked out commit")

@@ -140,10 +140,7 @@ description='', custom=None)}
             index[check_artifact_name(name)] = entry
     except YamlTooLarge as err:
         place = f" ({where})" if where else ""
-        raise WrongAnnotations(
-            f"{index_name} is too large{place}: {err.size:,} bytes, over the limit of "
-            f"{err.limit:,} bytes"
-        ) from err
+        raise WrongAnnotations(f"{index_name} is too large{place}: {err.detail}") from err
     except (YamlError, _NotConforming) as err:
         # Upstream's message, then where and why: the YAML's line and column, or the field.
         reason = err.reason if isinstance(err, YamlError) else str(err)

@@ -10,16 +10,21 @@ whose entry wins where both name an artifact. Pure: callers read the files.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from gto.core.annotations import Annotation
 from gto.core.tags import is_valid_artifact_name
-from gto.core.yamlio import YamlError, load_yaml_key
-from gto.exceptions import WrongDvcYaml
+from gto.core.yamlio import YamlError, YamlTooLarge, YamlValueError, load_yaml_key
+from gto.exceptions import UnreadableDvcYaml, WrongDvcYaml
 
 DVC_YAML = "dvc.yaml"
 _FIELDS = {"path": str, "type": str, "desc": str, "labels": list}
+# A top-level `artifacts:` key as DVC writes it (block style), found without parsing.
+_SECTION = r"^(?:artifacts|\"artifacts\"|'artifacts')[ \t]*:"
+_SECTION_STR = re.compile(_SECTION, re.MULTILINE)
+_SECTION_BYTES = re.compile(_SECTION.encode(), re.MULTILINE)
 
 
 def dvc_yaml_path(folder: str) -> str:
@@ -82,6 +87,17 @@ def _annotation(folder: str, entry: object) -> Annotation:
     )
 
 
+def has_artifacts_section(text: str | bytes) -> bool:
+    """Whether a line of the file starts a top-level `artifacts:` key (the file unparsed).
+
+    >>> has_artifacts_section("stages: {}\\nartifacts:\\n"), has_artifacts_section("x: artifacts")
+    (True, False)
+    """
+    if isinstance(text, bytes):
+        return _SECTION_BYTES.search(text) is not None
+    return _SECTION_STR.search(text) is not None
+
+
 def parse_dvc_yaml(
     text: str | bytes, folder: str = "", *, where: str = ""
 ) -> dict[str, Annotation]:
@@ -89,14 +105,19 @@ def parse_dvc_yaml(
 
     IDs that cannot be artifact names (DVC only warns about those; `${...}` templates,
     which DVC resolves and gto does not) are left out. Keys other than DVC's five are
-    ignored, as artifacts.yaml's unknown keys are. `where` (a commit) is named in errors.
+    ignored, as artifacts.yaml's unknown keys are. A file gto cannot read at all (not
+    YAML, too large) annotates nothing unless it has an `artifacts:` line: the stages of
+    a dvc.yaml are DVC's business. `where` (a commit) is named in errors.
 
     >>> parse_dvc_yaml("artifacts:\\n  clf: {path: clf.pt, desc: A classifier}\\n", "sub/dir")
     {'sub/dir:clf': Annotation(type=None, path='sub/dir/clf.pt', virtual=True, labels=(), \
 description='A classifier', custom=None)}
+    >>> parse_dvc_yaml("stages:\\n  train:\\n\\tcmd: x\\n")
+    {}
 
     Raises:
-        WrongDvcYaml: the file is not YAML, or its `artifacts:` does not fit DVC's format.
+        WrongDvcYaml: the `artifacts:` section does not fit DVC's format.
+        UnreadableDvcYaml: a file with an `artifacts:` line is not YAML, or is too large.
     """
     path = dvc_yaml_path(folder)
     try:
@@ -112,8 +133,14 @@ description='A classifier', custom=None)}
                 continue
             found[name] = _annotation(folder, entry)
         return found
-    except YamlError as err:
+    except YamlValueError as err:
         raise WrongDvcYaml(path, err.reason, where) from err
+    except YamlError as err:
+        if not has_artifacts_section(text):
+            return {}
+        if isinstance(err, YamlTooLarge):
+            raise UnreadableDvcYaml(path, "is too large", where, err.detail) from err
+        raise UnreadableDvcYaml(path, "cannot be read as YAML", where, err.reason) from err
     except ValueError as err:
         raise WrongDvcYaml(path, str(err), where) from err
 

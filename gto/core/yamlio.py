@@ -36,11 +36,16 @@ class YamlError(ValueError):
         self.reason = reason
 
 
+class YamlValueError(YamlError):
+    """`load_yaml_key`: the document reads, but the value of the key asked for is refused."""
+
+
 class YamlTooLarge(YamlError):
     """A document over the size limit: it is refused before it is parsed."""
 
     def __init__(self, what: str, size: int, limit: int) -> None:
-        super().__init__(what, f"too large: {size:,} bytes, over the limit of {limit:,} bytes")
+        self.detail = f"{size:,} bytes, over the limit of {limit:,} bytes"
+        super().__init__(what, f"too large: {self.detail}")
         self.size = size
         self.limit = limit
 
@@ -118,14 +123,16 @@ def _check_size(text: str | bytes, what: str, limit: int) -> None:
 
 
 @contextmanager
-def _named_errors(what: str, text: str | bytes) -> Iterator[None]:
-    """Every parse error as one YamlError that names the document."""
+def _named_errors(
+    what: str, text: str | bytes, error: type[YamlError] = YamlError
+) -> Iterator[None]:
+    """Every parse error as one `error` (a YamlError) that names the document."""
     try:
         yield
     except _Refused as err:
-        raise YamlError(what, str(err)) from err
+        raise error(what, str(err)) from err
     except yaml.YAMLError as err:
-        raise YamlError(what, _describe(err, text)) from err
+        raise error(what, _describe(err, text)) from err
 
 
 def load_yaml_key(text: str | bytes, key: str, *, what: str, limit: int = MAX_BYTES) -> Any:
@@ -139,24 +146,26 @@ def load_yaml_key(text: str | bytes, key: str, *, what: str, limit: int = MAX_BY
     {'m': {'path': 'm.pkl'}}
 
     Raises:
-        YamlError: as `load_yaml`, and for a document that is not a mapping or holds
-            `key` twice.
+        YamlValueError: `key` is there twice, or its value uses aliases or YAML gto refuses.
+        YamlError: the document itself is refused, as by `load_yaml`, or is not a mapping.
     """
     _check_size(text, what, limit)
     with _named_errors(what, text):
         aliases = _refuse_aliases_and_depth(text, aliases=True)
-        loader = _Loader(text)
-        try:
+    loader = _Loader(text)
+    try:
+        with _named_errors(what, text):
             root = loader.get_single_node()
             if root is None:
                 return None
             if not isinstance(root, yaml.MappingNode):
                 raise _Refused(f"the top level is not a mapping{_at(root.start_mark)}")
-            values = [
-                value
-                for name, value in root.value
-                if isinstance(name, yaml.ScalarNode) and name.value == key
-            ]
+        values = [
+            value
+            for name, value in root.value
+            if isinstance(name, yaml.ScalarNode) and name.value == key
+        ]
+        with _named_errors(what, text, YamlValueError):
             if len(values) > 1:
                 raise _Refused(f"duplicate key {key!r}{_at(values[1].start_mark)}")
             if not values:
@@ -166,8 +175,8 @@ def load_yaml_key(text: str | bytes, key: str, *, what: str, limit: int = MAX_BY
             if inside:
                 raise _Refused(f"aliases are not allowed{_at(inside[0])}")
             return loader.construct_object(values[0], deep=True)
-        finally:
-            loader.dispose()
+    finally:
+        loader.dispose()
 
 
 def load_yaml(text: str | bytes, *, what: str, limit: int = MAX_BYTES) -> Any:

@@ -245,3 +245,39 @@ def head_of(path: Path) -> str:
         head = git.head()
     assert head is not None
     return head
+
+
+UNRELATED = [
+    pytest.param({"other/dvc.yaml": "stages:\n  train:\n\tcmd: x\n"}, id="not-yaml"),
+    pytest.param({"big/dvc.yaml": "stages:\n" + "  s: {cmd: x}\n" * 80_000}, id="too-large"),
+    pytest.param({"other/dvc.yaml": b"stages: {cmd: \xff}\n"}, id="not-utf8"),
+]
+
+
+@pytest.mark.parametrize("files", UNRELATED)
+def test_a_dvc_yaml_without_artifacts_never_breaks_a_read(
+    example: Path, files: dict[str, str | bytes | None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DVC's stages are DVC's business: a dvc.yaml gto cannot read and that has no
+    `artifacts:` line annotates nothing (upstream 1.10.1 reads no dvc.yaml at all)."""
+    make_commit_in(example, files)
+    assert run(capsys, "show", "-r", str(example)) == (0, SHOW, "")
+    assert run(capsys, "show", "churn", "--json", "-r", str(example))[0::2] == (0, "")
+    assert run(capsys, "history", "-r", str(example))[0::2] == (0, "")
+    assert run(capsys, "doctor", "-r", str(example))[0] == 0
+
+
+def test_a_dvc_yaml_with_artifacts_that_is_not_yaml_is_named(
+    example: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The line names the file and the YAML error, not the `artifacts:` section."""
+    make_commit_in(
+        example, {"other/dvc.yaml": "stages:\n  train:\n\tcmd: x\nartifacts:\n  m: {path: m}\n"}
+    )
+    assert run(capsys, "show", "-r", str(example)) == (
+        1,
+        "",
+        f"❌ other/dvc.yaml cannot be read as YAML (commit {head_of(example)[:7]}): while "
+        "scanning for the next token, found character that cannot start any token "
+        "(line 3, column 1)\n",
+    )

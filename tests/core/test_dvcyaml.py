@@ -8,7 +8,7 @@ import pytest
 from gto.core.annotations import Annotation
 from gto.core.dvcyaml import Annotations, dvc_folder, dvc_yaml_path, parse_dvc_yaml
 from gto.core.yamlio import YamlError, load_yaml_key
-from gto.exceptions import WrongDvcYaml
+from gto.exceptions import UnreadableDvcYaml, WrongDvcYaml
 
 # --- parsing ------------------------------------------------------------------------
 
@@ -62,6 +62,13 @@ PARSE = [
         {"m": Annotation(path="m")},
         id="aliases-elsewhere",
     ),
+    # A file gto cannot read annotates nothing unless it has an `artifacts:` line.
+    pytest.param("stages:\n  train:\n\tcmd: x\n", "", {}, id="not-yaml-no-artifacts"),
+    pytest.param(b"stages: {\xff}\n", "", {}, id="not-utf8-no-artifacts"),
+    pytest.param("stages: " + "[" * 100 + "]" * 100, "", {}, id="deep-no-artifacts"),
+    pytest.param("- a\n", "", {}, id="top-level-list"),
+    pytest.param("stages:\n" + "  s: {cmd: x}\n" * 80_000, "", {}, id="too-large-no-artifacts"),
+    pytest.param("stages: {x: artifacts}\n  artifacts:\n\t", "", {}, id="indented-artifacts"),
 ]  # fmt: skip
 
 
@@ -95,8 +102,6 @@ BAD = [
         "aliases are not allowed (line 3, column 6)",
         id="alias-inside",
     ),
-    pytest.param("- a\n", "the top level is not a mapping (line 1, column 1)", id="top-level"),
-    pytest.param("artifacts: [\n", "while parsing a flow node", id="yaml"),
 ]
 
 
@@ -107,6 +112,35 @@ def test_parse_dvc_yaml_refuses(text: str, reason: str) -> None:
     assert info.value.message.startswith(
         f"sub/dvc.yaml: 'artifacts' doesn't conform to DVC's format: {reason}"
     )
+
+
+UNREADABLE = [
+    pytest.param(
+        "stages:\n  train:\n\tcmd: x\nartifacts:\n  m: {path: m}\n",
+        "sub/dvc.yaml cannot be read as YAML (commit abc1234): while scanning for the next token, "
+        "found character that cannot start any token (line 3, column 1)",
+        id="syntax-elsewhere",
+    ),
+    pytest.param(
+        "artifacts: [\n",
+        "sub/dvc.yaml cannot be read as YAML (commit abc1234): while parsing a flow node, "
+        "did not find expected node content (line 2, column 1)",
+        id="syntax-inside",
+    ),
+    pytest.param(
+        '"artifacts": {}\nstages:\n' + "  s: {cmd: x}\n" * 80_000,
+        "sub/dvc.yaml is too large (commit abc1234): 1,120,024 bytes, over the limit of "
+        "1,000,000 bytes",
+        id="too-large",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), UNREADABLE)
+def test_a_dvc_yaml_with_artifacts_that_cannot_be_read_says_why(text: str, message: str) -> None:
+    with pytest.raises(UnreadableDvcYaml) as info:
+        parse_dvc_yaml(text, "sub", where="commit abc1234")
+    assert info.value.message == message
 
 
 def test_load_yaml_key_limits() -> None:
