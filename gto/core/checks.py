@@ -183,17 +183,24 @@ STALE_LOCK_SECONDS = 60
 
 
 def stale_locks(locks: Iterable[tuple[str, float]]) -> list[Problem]:
-    """Lock files (path relative to the repository, age in seconds) left by a killed writer.
+    """Every lock file (path relative to the repository, age in seconds), whatever its age.
 
-    Until it is removed, a stale lock stops writes of its ref (a counter moves on to the
-    next one), or all ref deletions (packed-refs.lock).
+    Until it is removed, a lock stops writes of its ref (a counter moves on to the next
+    one), or all ref deletions (packed-refs.lock). A kill leaves one behind that a
+    re-run of the command cannot take, and gto cannot tell a killed writer from one at
+    work, so a fresh lock is reported too, only worded as possibly in use.
     """
     return [
         Problem(
             "stale-lock",
-            f"Lock file '{path}' was left {age:.0f} s ago by a git or gto process that did not "
-            f"finish; if none is running, remove it: rm {shlex.quote(path)}",
+            (
+                f"Lock file '{path}' was left {age:.0f} s ago by a git or gto process that did "
+                "not finish"
+                if age >= STALE_LOCK_SECONDS
+                else f"Lock file '{path}' was made {age:.0f} s ago by a git or gto process "
+                "that is at work or was killed"
+            )
+            + f"; if none is running, remove it: rm {shlex.quote(path)}",
         )
         for path, age in sorted(locks)
-        if age >= STALE_LOCK_SECONDS
     ]

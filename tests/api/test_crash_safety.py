@@ -13,8 +13,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -120,18 +122,16 @@ def fsck(path: Path) -> None:
 
 
 def clear_stale_locks(path: Path) -> None:
-    """What doctor tells a user to do after a kill left lock files: check, then remove them."""
+    """What doctor tells a user to do right after a kill left lock files: check, then
+    remove them. Doctor names each lock at once, however young."""
     locks = [p for p in path.rglob("*.lock")]
     if not locks:
         return
-    old = time.time() - 600
-    for lock in locks:
-        os.utime(lock, (old, old))
     code, out, _ = gto_run(["doctor", "-r", str(path)])
     assert code == 1
     for lock in locks:
         relative = str(lock.relative_to(path))
-        assert f"Lock file '{relative}' was left" in out and f"rm {relative}" in out.replace(
+        assert f"Lock file '{relative}' was made" in out and f"rm {relative}" in out.replace(
             "'", ""
         ), out
         lock.unlink()
@@ -235,6 +235,36 @@ def test_a_killed_delete_is_finished_by_running_it_again(many_tags: Path, tmp_pa
         assert debris(work) == []
         fsck(work)
     print(f"kills that left a partial delete: {partial}")
+
+
+def test_a_lock_left_by_a_killed_delete_is_named_by_doctor_at_once(
+    many_tags: Path, tmp_path: Path
+) -> None:
+    """The kill landed while one ref was being deleted: its lock stays, the re-run stops
+    on it, and doctor (run at once) says so, with the command that removes it."""
+    work = tmp_path / "work"
+    shutil.copytree(many_tags, work)
+    lock = work / ".git/refs/tags/m#qa#41.lock"
+    lock.write_text("")
+    command = ["deprecate", "m", "v1.0.0", "--delete", "-r", str(work)]
+    assert gto_run(command) == (
+        1,
+        "",
+        f"❌ Cannot lock '{work}/.git/refs/tags/m#qa#41': '{lock}' exists. If no other git "
+        "process is running, remove that file and try again\n",
+    )
+    code, out, _ = gto_run(["doctor", "--json", "-r", str(work)])
+    message = json.loads(out)["issues"][0]["message"]
+    assert (code, len(json.loads(out)["issues"])) == (1, 1)
+    assert re.fullmatch(
+        r"Lock file '\.git/refs/tags/m#qa#41\.lock' was made \d+ s ago by a git or gto process "
+        r"that is at work or was killed; if none is running, remove it: "
+        r"rm '\.git/refs/tags/m#qa#41\.lock'",
+        message,
+    ), message
+    lock.unlink()
+    assert gto_run(command)[0] == 0
+    assert tag_names(work) == []
 
 
 def _tags_now(path: Path) -> set[str]:
