@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Generic, Protocol, TypedDict, TypeVar, overload
 
+from gto.core.events import tag_tie_order
 from gto.core.tags import Action, GitTag, ParsedTag, try_parse_tag
 from gto.core.tags import parse_tag as _parse_name
 from gto.exceptions import MissingArg, UnknownAction
@@ -164,17 +165,19 @@ def find(
 ) -> list[_T] | list[GitTag]:
     """The annotated GTO tags that match every filter given, oldest first.
 
-    `name` is the artifact name (`dir/sub:name`); `version` matches registrations
-    and deregistrations, `stage` assignments and unassignments; `action` is an Action
-    or a set of them. Tags within one second keep the order of their names. `scm` is
-    the repository: a path, a scmrepo `Git` (its `root_dir`) or a dulwich `Repo` (its
-    `path`). Non-empty `tags` are filtered instead of the repository's; `scm` is still
-    required, as upstream requires it. Whatever is opened is closed before returning.
+        `name` is the artifact name (`dir/sub:name`); `version` matches registrations
+        and deregistrations, `stage` assignments and unassignments; `action` is an Action
+        or a set of them. Tags made in one second come in replay's order (counters as numbers,
+    see README "Events in the same second"), so `find(...)[-1]` is the tag `gto show` takes
+    for a stage. `scm` is
+        the repository: a path, a scmrepo `Git` (its `root_dir`) or a dulwich `Repo` (its
+        `path`). Non-empty `tags` are filtered instead of the repository's; `scm` is still
+        required, as upstream requires it. Whatever is opened is closed before returning.
 
-    Raises:
-        MissingArg: no `scm`.
-        UnknownAction: an `action` string that is no Action.
-        NotImplementedError: a `sort` other than "by_time".
+        Raises:
+            MissingArg: no `scm`.
+            UnknownAction: an `action` string that is no Action.
+            NotImplementedError: a `sort` other than "by_time".
     """
     if scm is None:
         raise MissingArg("scm")
@@ -184,11 +187,10 @@ def find(
     given = list(tags or ())
     if given:
         kept = [t for t in given if _keep(try_parse_tag(t.name), actions, name, version, stage)]
-        return sorted(kept, key=lambda t: (t.tag_time, t.name.encode()))
+        return sorted(kept, key=lambda t: (t.tag_time, *tag_tie_order(t.name)))
     with opened(scm) as session:
         git = session.git
         names = [
             n for n in git.tag_names() if _keep(try_parse_tag(n), actions, name, version, stage)
         ]
-        # tag_names() is in name order and sorted() is stable: ties keep the name order.
-        return sorted(git.read_git_tags(names), key=lambda t: t.tag_time)
+        return sorted(git.read_git_tags(names), key=lambda t: (t.tag_time, *tag_tie_order(t.name)))

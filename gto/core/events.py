@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from gto.core.annotations import Annotation
-from gto.core.tags import Action, CommitRecord, TagRecord, try_parse_tag
+from gto.core.tags import Action, CommitRecord, TagRecord, parse_tag, try_parse_tag
 from gto.core.values import build
 
 # Where an event falls among the events of its second (the tie rule, README "Same second").
@@ -77,10 +77,7 @@ class TagEvent(Event):
         comes before, a simple deregistration, unassignment or deprecation after, every
         counted tag of its second (behaviour reference, 2.3).
         """
-        if self.counter is not None:
-            return (self.created_at, self.group, _COUNTED, self.counter, self.tag)
-        rank = _SIMPLE_ADDITION if self.addition else _SIMPLE_REMOVAL
-        return (self.created_at, self.group, rank, 0, self.tag)
+        return (self.created_at, *_tie(self.group, self.addition, self.counter, self.tag))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -212,6 +209,25 @@ EVENT_OF_ACTION: dict[Action, type[TagEvent]] = {
     Action.UNASSIGN: Unassignment,
     Action.DEPRECATE: Deprecation,
 }
+
+
+def _tie(group: int, addition: bool, counter: int | None, tag: str) -> tuple[int, int, int, str]:
+    """Where a tag falls among the events of its second (README "Events in the same second")."""
+    if counter is not None:
+        return (group, _COUNTED, counter, tag)
+    return (group, _SIMPLE_ADDITION if addition else _SIMPLE_REMOVAL, 0, tag)
+
+
+def tag_tie_order(tag: str) -> tuple[int, int, int, str]:
+    """Where GTO tag `tag` falls among the tags of its second in replay order, for
+    callers that hold tag names rather than events (gto.tag.find).
+
+    >>> sorted(["m#prod#10", "m#prod#9", "m@v1.0.0"], key=tag_tie_order)
+    ['m@v1.0.0', 'm#prod#9', 'm#prod#10']
+    """
+    parsed = parse_tag(tag)
+    kind = Creation if parsed.action is Action.CREATE else EVENT_OF_ACTION[parsed.action]
+    return _tie(kind.group, kind.addition, parsed.counter, tag)
 
 
 def event_from_tag(record: TagRecord) -> TagEvent | None:

@@ -14,6 +14,9 @@ from pathlib import Path
 import pytest
 from builders import build_registry
 
+from gto.git.repo import GitRepo
+from gto.tag import find
+
 Run = Callable[..., tuple[int, str, str]]
 
 
@@ -70,3 +73,23 @@ def test_an_assignment_after_an_unassignment_in_the_same_second_stands(
     assert run("assign", "m", "--version", "v1.0.0", "--stage", "prod")[0] == 0
     assert run("show", "m#prod", "--version") == (0, "v1.0.0\n", "")
     assert run("stages", "--used") == (0, "prod\n", "")
+
+
+def test_gto_tag_find_ends_with_the_tag_show_takes(
+    run: Run, clock: Callable[[int], None], path: Path
+) -> None:
+    """DVC takes `find(...)[-1]` as a stage's holder: within one second, find orders tags
+    as replay does (counters as numbers), so DVC and `gto show` agree."""
+    registered(run, clock)
+    for _ in range(5):
+        for version in ("v1.1.0", "v1.0.0"):
+            assert run("assign", "m", "--version", version, "--stage", "prod", "--force")[0] == 0
+    assert run("show", "m#prod", "--version") == (0, "v1.0.0\n", "")
+    found = find(name="m", stage="prod", scm=path)
+    assert [t.name for t in found] == [f"m#prod#{n}" for n in range(1, 11)]
+    with GitRepo.open(path) as git:
+        v100 = git.read_git_tags(["m@v1.0.0"])[0].target
+    assert found[-1].target == v100
+    # The same order when the tags are handed in, as DVC's callers may.
+    assert [t.name for t in find(scm=path, tags=found[::-1])] == [t.name for t in found]
+    assert [t.name for t in find(scm=path)][-11:] == ["m@v1.1.0", *(t.name for t in found)]

@@ -337,12 +337,16 @@ def test_find_keeps_tags_of_tags_and_trees_unpeeled(tmp_path: Path) -> None:
     ]
 
 
-def test_find_orders_one_second_by_name(tmp_path: Path) -> None:
+def test_find_orders_one_second_as_replay_does(tmp_path: Path) -> None:
+    """Kinds (deprecations, version events, stage events), counters as numbers, then
+    names; upstream ordered one second by name alone (`a#prod#10` before `a#prod#9`)."""
     spec: list[object] = [Commit("c1")]
-    spec += [Tag(n, "c1") for n in ["b@v1.0.0", "a@v2.0.0", "c@v0.1.0", "a@v1.0.0", "a#prod#1"]]
+    names = ["b@v1.0.0", "a@v2.0.0", "c@v0.1.0", "a@v1.0.0", "a#prod#10", "a#prod#9"]
+    spec += [Tag(n, "c1") for n in [*names, "a@deprecated", "a#dev!#11", "a#dev"]]
     repo = build_registry(tmp_path / "repo", spec)  # type: ignore[arg-type]
     assert [t.name for t in find(scm=repo.path)] == [
-        "a#prod#1", "a@v1.0.0", "a@v2.0.0", "b@v1.0.0", "c@v0.1.0",
+        "a@deprecated", "a@v1.0.0", "a@v2.0.0", "b@v1.0.0", "c@v0.1.0",
+        "a#dev", "a#prod#9", "a#prod#10", "a#dev!#11",
     ]  # fmt: skip
 
 
