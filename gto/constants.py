@@ -2,7 +2,10 @@
 
 DVC reads `SEPARATOR_IN_NAME`, `fullname_re` (groups `dirname`, with its trailing
 `:`, and `name`) and `assert_name_is_valid`; `gto.api` re-exports `is_hexsha`,
-`mark_artifact_unregistered` and `parse_shortcut`, as upstream's does.
+`mark_artifact_unregistered` and `parse_shortcut`, as upstream's does. The patterns
+(`name`, `semver`, `tag_re`...) match what upstream's match, with the same named groups
+(tests/upstream_constants.py probes both), except that compiled ones end with `\\Z`:
+a trailing newline is no name. gto's own parsing is gto.core.tags's.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ from dataclasses import dataclass
 
 from gto.core.state import VersionSort
 from gto.core.tags import DIRNAME as _DIRNAME
-from gto.core.tags import NAME as _NAME
 from gto.core.tags import Action, check_artifact_name, check_name
 from gto.core.tags import parse_shortcut as _parse_shortcut
 
@@ -37,12 +39,23 @@ __all__ = [
     "VersionSort",
     "assert_fullname_is_valid",
     "assert_name_is_valid",
+    "check_string_is_valid",
+    "counter",
+    "dirname",
+    "fullname",
+    "fullname_in_tag",
+    "fullname_in_tag_re",
     "fullname_re",
+    "git_hexsha_re",
     "is_hexsha",
     "mark_artifact_unregistered",
+    "name",
     "name_re",
     "name_to_tag",
     "parse_shortcut",
+    "semver",
+    "shortcut_re",
+    "tag_re",
     "tag_to_name",
 ]
 
@@ -65,10 +78,44 @@ VERSION = "version"
 ASSIGNMENTS_PER_VERSION = -1
 VERSIONS_PER_STAGE = 1
 
+# Pattern fragments, unanchored, for building patterns as upstream's callers do.
+name = r"[a-zA-Z0-9]([a-zA-Z0-9\-/_]*[a-zA-Z0-9])?"
+dirname = _DIRNAME
+fullname = rf"(?P<dirname>{dirname}{SEPARATOR_IN_NAME})?(?P<name>{name})"
+fullname_in_tag = rf"(?P<dirname>{dirname}{SEPARATOR_IN_TAG})?(?P<name>{name})"
+_NUMBER = r"0|[1-9]\d*"
+_PRERELEASE_PART = r"(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
+semver = (
+    rf"(?P<major>{_NUMBER})\.(?P<minor>{_NUMBER})\.(?P<patch>{_NUMBER})"
+    rf"(?:-(?P<prerelease>{_PRERELEASE_PART}(?:\.{_PRERELEASE_PART})*))?"
+    r"(?:\+(?P<buildmetadata>[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?"
+)
+counter = "?P<counter>[0-9]+"  # a group's inside: `(` + counter + `)`
+
 # `\Z`, not `$`: "m\n" is no name (gto.core.tags says why).
-name_re = re.compile(rf"^{_NAME}\Z")
-fullname_re = re.compile(rf"^(?P<dirname>{_DIRNAME}:)?(?P<name>{_NAME})\Z")
-_HEXSHA_RE = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})\Z")
+name_re = re.compile(rf"^{name}\Z")
+fullname_re = re.compile(rf"^{fullname}\Z")
+fullname_in_tag_re = re.compile(rf"^{fullname_in_tag}\Z")
+tag_re = re.compile(
+    rf"^(?P<artifact>{fullname_in_tag})"
+    rf"(?:(?:#(?P<stage>{name})|@(?P<version>v{semver}))(?P<cancel>!?)"
+    r"|@(?P<deprecated>deprecated)|@(?P<created>created))"
+    rf"(?:#({counter}))?\Z"
+)
+shortcut_re = re.compile(
+    rf"^(?P<artifact>{fullname})(?:#(?P<stage>{name})|@(?P<version>latest|greatest|v{semver}))\Z"
+)
+# 40 hex digits, and SHA-256's 64 (upstream: 40 only), as `is_hexsha`.
+git_hexsha_re = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})\Z")
+
+
+def check_string_is_valid(value: str, regex: re.Pattern[str] = name_re) -> bool:
+    """Whether `regex` (an artifact or stage name by default) matches `value`.
+
+    >>> check_string_is_valid("churn"), check_string_is_valid("-churn")
+    (True, False)
+    """
+    return regex.match(value) is not None
 
 
 def assert_name_is_valid(value: str) -> None:
@@ -94,7 +141,7 @@ def is_hexsha(value: str) -> bool:
     >>> is_hexsha("0123456789abcdef0123456789ABCDEF01234567"), is_hexsha("v1.0.0")
     (True, False)
     """
-    return bool(_HEXSHA_RE.match(value))
+    return bool(git_hexsha_re.match(value))
 
 
 def mark_artifact_unregistered(artifact_name: str) -> str:

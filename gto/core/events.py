@@ -38,6 +38,15 @@ class Event:
     commit_hexsha: str
 
     @property
+    def event(self) -> str:
+        """The kind of event by upstream's name (`registration`, `assignment`...)."""
+        return self.kind
+
+    def __str__(self) -> str:
+        """Upstream's sentence: `Version "v1.0.0" of artifact "churn" was registered`."""
+        return self.describe()
+
+    @property
     def ref(self) -> str:
         """The tag that made the event, or the commit for commit events."""
         return self.commit_hexsha

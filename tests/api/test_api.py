@@ -23,7 +23,15 @@ import gto.api as api
 from gto.base import VersionSort, sort_versions
 from gto.constants import Action
 from gto.core.annotations import Annotation
-from gto.core.events import Assignment, Deprecation, Deregistration, Registration, Unassignment
+from gto.core.events import (
+    Assignment,
+    CommitEvent,
+    Creation,
+    Deprecation,
+    Deregistration,
+    Registration,
+    Unassignment,
+)
 from gto.exceptions import (
     ArtifactNotFound,
     InvalidVersion,
@@ -190,6 +198,47 @@ def test_write_functions_positionally_as_upstream(
     )
     # stdout=True prints nothing from Python, as upstream's outside its own CLI.
     assert capsys.readouterr() == ("", "")
+
+
+# Recorded by running upstream GTO 1.10.1: each kind of tag's event from `api.check_ref`,
+# and `Commit`/`Creation` built directly: (tag, .event, str(event)).
+UPSTREAM_EVENTS = [
+    ("churn@v0.0.1", "registration", 'Version "v0.0.1" of artifact "churn" was registered'),
+    ("churn#prod#1", "assignment",
+     'Stage "prod" was assigned to version "v0.0.1" of artifact "churn"'),
+    ("churn#prod!#2", "unassignment",
+     'Stage "prod" was unassigned from version "v0.0.1" of artifact "churn"'),
+    ("churn@v0.0.1!", "deregistration", 'Version "v0.0.1" of artifact "churn" was deregistered'),
+    ("churn@deprecated", "deprecation", 'Artifact "churn" was deprecated'),
+]  # fmt: skip
+
+
+def test_events_have_upstreams_event_name_and_sentence(
+    repo: Path, clock: Callable[[int], None]
+) -> None:
+    api.register(repo, "churn", "HEAD")
+    writes: list[Callable[[], object]] = [
+        lambda: api.assign(repo, "churn", "prod", version="v0.0.1"),
+        lambda: api.unassign(repo, "churn", version="v0.0.1", stage="prod"),
+        lambda: api.deregister(repo, "churn", version="v0.0.1"),
+        lambda: api.deprecate(repo, "churn"),
+    ]
+    for seconds, write in enumerate(writes, start=1001):
+        clock(seconds)
+        write()
+    found = [(tag, api.check_ref(repo, tag)) for tag, _, _ in UPSTREAM_EVENTS]
+    assert [(tag, *((e.event, str(e)) for e in events)) for tag, events in found] == [
+        (tag, (event, sentence)) for tag, event, sentence in UPSTREAM_EVENTS
+    ]
+    creation = Creation(artifact="churn", created_at=at(0), author="a", author_email="a@x",
+                        message="m", commit_hexsha="0" * 40, tag="churn@created")  # fmt: skip
+    commit = CommitEvent(artifact="churn", created_at=at(0), author="a", author_email="a@x",
+                         message="m", commit_hexsha="0" * 40, version="v1.0.0", enrichments=(),
+                         committer="c", committer_email="c@x")  # fmt: skip
+    assert [(e.event, str(e)) for e in (creation, commit)] == [
+        ("creation", 'Artifact "churn" was created'),
+        ("commit", 'Artifact "churn" is annotated'),
+    ]
 
 
 def test_delete_returns_none(repo: Path, clock: Callable[[int], None]) -> None:

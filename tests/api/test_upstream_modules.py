@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
 import os
 import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
+import upstream_constants
 from builders import (
     EPOCH,
     BuiltRepo,
@@ -614,3 +617,39 @@ def test_name_re() -> None:
         False,
         False,
     ]
+
+
+# --- gto.constants' patterns, against what upstream 1.10.1's matched ---------------
+
+
+def _recorded() -> dict[str, Any]:
+    with open(Path(__file__).parent / "upstream" / "gto_1_10_1_constants.json") as f:
+        recorded: dict[str, Any] = json.load(f)
+    return recorded
+
+
+def test_constants_patterns_match_what_upstreams_match() -> None:
+    """Every pattern on every sample: same match, span and named groups."""
+    recorded = _recorded()["samples"]
+    ours = upstream_constants.probe(constants, upstream_constants.SAMPLES)
+    assert sorted(ours) == sorted(recorded)
+    hexsha_64 = "0123456789abcdef" * 4
+    expected_hexsha = recorded["git_hexsha_re"]["match"]
+    assert expected_hexsha.pop(hexsha_64) is None  # upstream: 40 digits only
+    assert ours["git_hexsha_re"]["match"].pop(hexsha_64) == {"groups": {}, "span": [0, 64]}
+    for key in recorded:
+        assert ours[key] == recorded[key], key
+
+
+def test_constants_patterns_refuse_a_trailing_newline() -> None:
+    """Upstream's compiled patterns end with `$`, which matches before a final newline;
+    gto's end with `\\Z` (README, deliberate differences). The fragments agree."""
+    recorded = _recorded()["with_newline"]
+    ours = upstream_constants.probe(constants, upstream_constants.WITH_NEWLINE)
+    for key in upstream_constants.COMPILED:
+        assert ours[key]["group_names"] == recorded[key]["group_names"]
+        assert set(ours[key]["match"].values()) == {None}, key
+    for key in ("check_string_is_valid", "check_string_is_valid(tag_re)"):
+        assert set(ours[key].values()) == {False}
+    for key in [*upstream_constants.FRAGMENTS, "counter"]:
+        assert ours[key] == recorded[key], key
