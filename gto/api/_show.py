@@ -157,7 +157,7 @@ def show(
         signatures = _signatures(session, registry, verify)
         artifact = registry.find_artifact(shortcut.artifact)
         if artifact is None:
-            raise _not_found(session, name)
+            raise _not_found(session, name, shortcut.artifact)
         listed = _select(
             views.artifact_versions(
                 artifact,
@@ -186,12 +186,13 @@ def _signatures(session: Session, registry: Registry, verify: bool | Verify) -> 
     return registry_signatures(session, registry, Verify() if verify is True else verify)
 
 
-def _not_found(session: Session, name: str) -> GTOException:
-    """`churn@v9` when `churn` exists says what is wrong with the shortcut, not "no artifact"."""
+def _not_found(session: Session, name: str, artifact: str) -> GTOException:
+    """`churn@v9` when `churn` exists says what is wrong with the shortcut, not "no artifact";
+    a well-formed shortcut names its artifact (`nope@v1.0.0`: 'nope'), as upstream does."""
     mistake = shortcut_mistake(name)
     if mistake is not None and session.registry(mistake[0]).find_artifact(mistake[0]):
         return ValidationError(mistake[1])
-    return ArtifactNotFound(name)
+    return ArtifactNotFound(artifact)
 
 
 def _select(

@@ -127,6 +127,10 @@ CASES = [
 ERRORS = [
     ("show nonexistent", "❌ Cannot find artifact 'nonexistent'\n"),
     ("show m1@v1", "❌ Cannot find artifact 'm1@v1'\n"),
+    # A well-formed shortcut of no artifact names the artifact, as upstream 1.10.1 does.
+    ("show nope@v1.0.0", "❌ Cannot find artifact 'nope'\n"),
+    ("show nope#prod", "❌ Cannot find artifact 'nope'\n"),
+    ("show sub/dir:nope@latest", "❌ Cannot find artifact 'sub/dir:nope'\n"),
     (
         "show churn@v9",
         "❌ Invalid version 'v9' in 'churn@v9': versions are 'v' and MAJOR.MINOR.PATCH, "
