@@ -81,6 +81,11 @@ class WrongArtifactsYaml(WrongAnnotations):
         super().__init__(f"{index_name} file doesn't conform to GTO format{detail}")
 
 
+class InvalidNameInIndex(WrongArtifactsYaml, ValidationError):
+    """An artifact name in artifacts.yaml that the grammar forbids: upstream's class
+    (ValidationError), with the file and commit named."""
+
+
 class WrongDvcYaml(WrongAnnotations):
     """The `artifacts:` section of a dvc.yaml does not fit DVC's format."""
 

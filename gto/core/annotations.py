@@ -16,6 +16,7 @@ from typing import Any
 from gto.core.tags import check_artifact_name, check_name, is_valid_name
 from gto.core.yamlio import YamlError, YamlTooLarge, dump_yaml, entry_spans, load_yaml
 from gto.exceptions import (
+    InvalidNameInIndex,
     PathIsUsed,
     ValidationError,
     WrongAnnotations,
@@ -119,7 +120,8 @@ custom=None), 'other': Annotation(type=None, path=None, virtual=True, labels=(),
 description='', custom=None)}
 
     Raises:
-        ValidationError: an artifact name that the grammar forbids.
+        InvalidNameInIndex: an artifact name that the grammar forbids (a ValidationError,
+            as upstream raises, whose message names the file).
         WrongArtifactsYaml: anything else that does not fit the format.
     """
     try:
@@ -137,7 +139,11 @@ description='', custom=None)}
                 entry = _entry(value)
             except _NotConforming as err:
                 raise _NotConforming(f"'{name}': {err}") from err
-            index[check_artifact_name(name)] = entry
+            try:
+                index[check_artifact_name(name)] = entry
+            except ValidationError as err:
+                place = f" ({where})" if where else ""
+                raise InvalidNameInIndex(index_name, f"{place}: {err}") from err
     except YamlTooLarge as err:
         place = f" ({where})" if where else ""
         raise WrongAnnotations(f"{index_name} is too large{place}: {err.detail}") from err

@@ -844,7 +844,7 @@ ARTIFACTS_YAML = [
     case(
         "artifacts-yaml-invalid-name",
         "show",
-        expect=Error(INVALID.format("a b")),
+        expect=broken_index(INVALID.format("a b")),
         damage=committed("'a b': {}\n"),
     ),
     case(

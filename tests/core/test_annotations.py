@@ -24,7 +24,7 @@ from gto.core.annotations import (
     parse_index,
 )
 from gto.core.yamlio import MAX_DEPTH, YamlError, dump_yaml, load_yaml
-from gto.exceptions import ValidationError, WrongAnnotations, WrongArgs
+from gto.exceptions import ValidationError, WrongAnnotations, WrongArgs, WrongArtifactsYaml
 
 NAME_ERROR = (
     "Invalid value '{}'. Only letters, numbers, '_', '-', '/' are allowed. "
@@ -289,9 +289,14 @@ def test_parse_index_error_names_the_configured_file() -> None:
 
 @pytest.mark.parametrize("name", ["-m", "m-", "a b", "a:b:c", "m@1"])
 def test_parse_index_bad_artifact_name(name: str) -> None:
+    """Upstream's class (ValidationError), with the file and the commit named."""
     with pytest.raises(ValidationError) as info:
-        parse_index(f"'{name}': {{}}\n")
-    assert str(info.value) == NAME_ERROR.format(name)
+        parse_index(f"'{name}': {{}}\n", where="commit 1234567")
+    assert isinstance(info.value, WrongArtifactsYaml)
+    assert str(info.value) == (
+        "artifacts.yaml file doesn't conform to GTO format (commit 1234567): "
+        + NAME_ERROR.format(name)
+    )
 
 
 # --- dump_index / annotation_json ----------------------------------------------------------
