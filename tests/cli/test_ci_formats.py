@@ -8,6 +8,7 @@ GTO_EOF_<n>).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -145,6 +146,40 @@ def test_unwritable_output_file(
     missing = tmp_path / "missing" / "out"
     assert (code, out) == (1, "")
     assert err == f"❌ Cannot write to GITHUB_OUTPUT ({missing}): No such file or directory\n"
+
+
+@pytest.mark.parametrize("earlier", ["earlier=kept\n", None], ids=["appended", "new"])
+@pytest.mark.parametrize(
+    ("summary", "reason"),
+    [
+        pytest.param("missing/summary", "No such file or directory", id="unopenable"),
+        pytest.param("/dev/full", "No space left on device", id="full"),
+    ],
+)
+def test_a_summary_that_cannot_be_written_leaves_the_outputs_as_they_were(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    run: Callable[..., tuple[int, str, str]],
+    earlier: str | None,
+    summary: str,
+    reason: str,
+) -> None:
+    """Nothing half-written: both files are opened before either is written, and a failed
+    write takes back what was appended (a file made by the command is removed)."""
+    if summary == "/dev/full" and not os.path.exists(summary):
+        pytest.skip("no /dev/full on this system")
+    outputs = tmp_path / "github_output"
+    if earlier is not None:
+        outputs.write_text(earlier)
+    target = summary if summary.startswith("/") else str(tmp_path / summary)
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", target)
+    assert run("check-ref", "churn#prod#2", "--format", "github") == (
+        1,
+        "",
+        f"❌ Cannot write to GITHUB_STEP_SUMMARY ({target}): {reason}\n",
+    )
+    assert (outputs.read_text() if outputs.exists() else None) == earlier
 
 
 def test_gitlab_report_fits_5_kb() -> None:
