@@ -37,6 +37,7 @@ class IndexChange:
     annotation: Annotation | None
     commit: str | None = None
     pushed: bool = False
+    changed: bool = True
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,22 @@ def annotate(
                 raise NoFile(path)
         if path and not change.allow_same_path:
             check_path_conflict(annotations, name, path)
+        if index.get(name) == updated and _committed_so(session, name, updated, commit, options):
+            return IndexChange(updated, changed=False)  # no rewrite (its comments stay)
         index[name] = updated
         message = commit_message_annotate(name, change.type, path)
         return _save(session, name, index, message, updated, commit=commit, options=options)
+
+
+def _committed_so(
+    session: Session, name: str, entry: Annotation, commit: bool, options: WriteOptions
+) -> bool:
+    """Whether a commit would hold nothing new: with `--commit`, the work tree's entry
+    already so is not enough (a killed `--commit` leaves it so, and its re-run commits)."""
+    if not (commit or options.push or session.always_pushes):
+        return True
+    head = session.git.head()
+    return head is not None and session.index_at(head).get(name) == entry
 
 
 def remove(repo: RepoLike, name: str, *, commit: bool, options: WriteOptions) -> IndexChange:

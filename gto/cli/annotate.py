@@ -32,6 +32,8 @@ def _run_annotate(args: argparse.Namespace) -> str | None:
 
 
 def _index_report(change: IndexChange) -> str:
+    if not change.changed:
+        return "Nothing to change in `artifacts.yaml`"
     lines = ["Updated `artifacts.yaml`"]
     if change.pushed:
         lines += [

@@ -606,3 +606,22 @@ def test_annotate_commit_finishes_what_a_killed_one_left(run: Run, path: Path) -
     # A different edit is still refused, as before.
     (path / "artifacts.yaml").write_text(INDEX + "x: {}\n")
     assert run("annotate", "m", "--type", "dataset", "--commit")[0] == 1
+
+
+def test_a_change_already_made_writes_and_commits_nothing(run: Run, path: Path) -> None:
+    """Upstream 0.2.8 made no commit either; gto also leaves the entry (and its comments)."""
+    with Repo(str(path)) as repo:
+        make_commit(repo, {"artifacts.yaml": "zeta:  # z\n  type: model\n"}, time=EPOCH + 1)
+    before, text = head(path), (path / "artifacts.yaml").read_text()
+    nothing = (0, "Nothing to change in `artifacts.yaml`\n", "")
+    assert run("annotate", "zeta", "--type", "model", "--commit") == nothing
+    assert run("annotate", "zeta", "--type", "model") == nothing
+    assert run("annotate", "zeta", "--type", "model", "--push") == nothing  # no origin needed
+    assert (head(path), (path / "artifacts.yaml").read_text()) == (before, text)
+    assert_consistent(path)
+    # Validation still runs first.
+    assert run("annotate", "zeta", "--path", "nope", "--must-exist") == (
+        1,
+        "",
+        "❌ Nothing found in 'nope' for checked out commit\n",
+    )
