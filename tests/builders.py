@@ -50,7 +50,15 @@ AUTHOR = ("Test Author", "author@example.com")
 COMMITTER = ("Test Committer", "committer@example.com")
 BRANCH = "main"
 
-FileChanges = Mapping[str, "bytes | str | None"]
+
+@dataclass(frozen=True)
+class Symlink:
+    """A symbolic link to commit (mode 120000): its blob is `target`, as git stores it."""
+
+    target: str
+
+
+FileChanges = Mapping[str, "bytes | str | Symlink | None"]
 
 
 def _identity(who: tuple[str, str]) -> bytes:
@@ -109,6 +117,10 @@ def make_commit(
         key = path.encode()
         if content is None:
             entries.pop(key, None)
+        elif isinstance(content, Symlink):
+            blob = Blob.from_string(content.target.encode())
+            repo.object_store.add_object(blob)
+            entries[key] = (blob.id, stat.S_IFLNK)
         else:
             blob = Blob.from_string(_bytes(content))
             repo.object_store.add_object(blob)
@@ -150,7 +162,11 @@ def _checkout(
                 del index[key]
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(_bytes(content))
+        if isinstance(content, Symlink):
+            target.unlink(missing_ok=True)
+            target.symlink_to(content.target)
+        else:
+            target.write_bytes(_bytes(content))
         sha, mode = entries[key]
         index[key] = index_entry_from_stat(os.lstat(target), sha, mode)
     index.write()

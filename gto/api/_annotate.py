@@ -164,7 +164,9 @@ def _save(
     transaction = Transaction(
         git, session.environ, author=options.author, author_email=options.author_email
     )
-    sha = transaction.commit({filename: text}, message, push=push)
+    # A committed link is followed: the file it leads to is what changes (gto.git.links).
+    found = None if head is None else git.file_at(head, filename)
+    sha = transaction.commit({filename if found is None else found[0]: text}, message, push=push)
     if not push:
         return IndexChange(annotation, sha)
     try:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from gto.core.tags import CommitRecord, GitTag, TagRecord
 from gto.exceptions import RefNotFound, RepoError
-from gto.git import discover, objects, revparse
+from gto.git import discover, links, objects, revparse
 from gto.git.errors import PARSE_ERRORS, read_error
 from gto.git.refs import RefStore, open_refs
 from gto.git.signature import SignedObject
@@ -240,11 +240,19 @@ class GitRepo:
     # Files in commits
 
     def blob_id_at(self, commit: str, path: str) -> str | None:
-        """The blob at `path` ("a/b.txt") in `commit`, or None if absent or not a file."""
-        entry = self._entry_at(commit, path)
-        if entry is None or not (stat.S_ISREG(entry[0]) or stat.S_ISLNK(entry[0])):
-            return None
-        return entry[1]
+        """The blob at `path` ("a/b.txt") in `commit`, or None if absent or not a file.
+
+        A committed symbolic link is followed inside the commit's tree (see `file_at`).
+        """
+        found = self.file_at(commit, path)
+        return None if found is None else found[1]
+
+    def file_at(self, commit: str, path: str) -> tuple[str, str] | None:
+        """(path, blob id) of the file `path` names in `commit`, symbolic links followed
+        inside the commit's tree (gto.git.links); None if there is none."""
+        return links.follow_committed(
+            lambda p: self._entry_at(commit, p), self.read_blob, path, f"commit {commit[:7]}"
+        )
 
     def path_exists_at(self, commit: str, path: str) -> bool:
         """Whether `path` is a file or a folder in `commit`."""
@@ -324,23 +332,10 @@ class GitRepo:
         return raw[1]
 
     def worktree_path(self, relpath: str) -> Path:
-        """Where a work tree file (`artifacts.yaml`, `.gto`) really is, symlinks followed.
-
-        Raises:
-            RepoError: it leads outside the work tree, or into `.git`: gto reads and
-                writes repository files only, never what a symlink points to elsewhere.
-        """
+        """Where a work tree file (`artifacts.yaml`, `.gto`) really is, symlinks followed
+        inside the work tree only (gto.git.links)."""
         assert self.workdir is not None
-        root = os.path.realpath(self.workdir)
-        target = os.path.realpath(os.path.join(root, relpath))
-        inside = os.path.commonpath([root, target]) == root
-        controldir = os.path.realpath(self.controldir)
-        if not inside or os.path.commonpath([controldir, target]) == controldir:
-            raise RepoError(
-                f"'{relpath}' leads to '{target}', outside the repository's work tree: "
-                "gto neither reads nor writes through it"
-            )
-        return Path(target)
+        return links.follow_in_worktree(self.workdir, self.controldir, relpath)
 
     def read_worktree_file(self, relpath: str) -> bytes | None:
         """A file of the work tree; None in a bare repo or when there is no such file."""

@@ -8,13 +8,14 @@ GTO_TEST_REAL_GIT names it (the test runs git; gto never does).
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from builders import EPOCH, build_registry, make_commit, tree_files
+from builders import EPOCH, Symlink, build_registry, make_commit, tree_files
 from dulwich import porcelain
 from dulwich.config import ConfigFile
 from dulwich.index import Index, IndexEntry
@@ -624,4 +625,50 @@ def test_a_change_already_made_writes_and_commits_nothing(run: Run, path: Path) 
         1,
         "",
         "❌ Nothing found in 'nope' for checked out commit\n",
+    )
+
+
+def test_a_committed_artifacts_yaml_link_is_followed_inside_the_tree(run: Run, path: Path) -> None:
+    """As a checkout makes it lead: `show` and `register` read the file it names, and
+    `annotate --commit` changes that file, leaving the link a link."""
+    with Repo(str(path)) as repo:
+        make_commit(
+            repo,
+            {"d/real.yaml": "m: {type: model}\n", "artifacts.yaml": Symlink("d/real.yaml")},
+            time=EPOCH + 1,
+        )
+    code, out, _ = run("show", "--json")
+    assert (code, json.loads(out)) == (
+        0,
+        {"m": {"version": None, "stage": {}, "registered": False, "active": True}},
+    )
+    assert run("register", "m")[0] == 0
+    assert run("annotate", "m", "--type", "dataset", "--commit") == (
+        0,
+        UPDATED + "Running `git commit`\n",
+        "",
+    )
+    files = tree_files(path, head(path))
+    assert (files["artifacts.yaml"], files["d/real.yaml"]) == (
+        b"d/real.yaml",
+        b"m:\n  type: dataset\n",
+    )
+    assert (path / "artifacts.yaml").is_symlink()
+    assert run("describe", "m", "--type", "--rev", "HEAD") == (0, "dataset\n", "")
+
+
+@pytest.mark.parametrize(
+    ("target", "shown"),
+    [("../outside.yaml", "../outside.yaml"), ("/etc/passwd", "/etc/passwd")],
+)
+def test_a_committed_link_leading_outside_is_one_line(
+    run: Run, path: Path, target: str, shown: str
+) -> None:
+    with Repo(str(path)) as repo:
+        sha = make_commit(repo, {"artifacts.yaml": Symlink(target)}, time=EPOCH + 1)
+    assert run("show") == (
+        1,
+        "",
+        f"❌ 'artifacts.yaml' in commit {sha[:7]} is a symbolic link to '{shown}', outside the "
+        "repository: gto follows committed links only inside it\n",
     )
