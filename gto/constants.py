@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from gto.core import tags as _tags
 from gto.core.state import VersionSort
-from gto.core.tags import DIRNAME as _DIRNAME
 from gto.core.tags import Action, check_artifact_name, check_name
 from gto.core.tags import parse_shortcut as _parse_shortcut
 
@@ -78,33 +78,19 @@ VERSION = "version"
 ASSIGNMENTS_PER_VERSION = -1
 VERSIONS_PER_STAGE = 1
 
-# Pattern fragments, unanchored, for building patterns as upstream's callers do.
-name = r"[a-zA-Z0-9]([a-zA-Z0-9\-/_]*[a-zA-Z0-9])?"
-dirname = _DIRNAME
-fullname = rf"(?P<dirname>{dirname}{SEPARATOR_IN_NAME})?(?P<name>{name})"
-fullname_in_tag = rf"(?P<dirname>{dirname}{SEPARATOR_IN_TAG})?(?P<name>{name})"
-_NUMBER = r"0|[1-9]\d*"
-_PRERELEASE_PART = r"(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
-semver = (
-    rf"(?P<major>{_NUMBER})\.(?P<minor>{_NUMBER})\.(?P<patch>{_NUMBER})"
-    rf"(?:-(?P<prerelease>{_PRERELEASE_PART}(?:\.{_PRERELEASE_PART})*))?"
-    r"(?:\+(?P<buildmetadata>[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?"
-)
-counter = "?P<counter>[0-9]+"  # a group's inside: `(` + counter + `)`
-
-# `\Z`, not `$`: "m\n" is no name (gto.core.tags says why).
-name_re = re.compile(rf"^{name}\Z")
-fullname_re = re.compile(rf"^{fullname}\Z")
-fullname_in_tag_re = re.compile(rf"^{fullname_in_tag}\Z")
-tag_re = re.compile(
-    rf"^(?P<artifact>{fullname_in_tag})"
-    rf"(?:(?:#(?P<stage>{name})|@(?P<version>v{semver}))(?P<cancel>!?)"
-    r"|@(?P<deprecated>deprecated)|@(?P<created>created))"
-    rf"(?:#({counter}))?\Z"
-)
-shortcut_re = re.compile(
-    rf"^(?P<artifact>{fullname})(?:#(?P<stage>{name})|@(?P<version>latest|greatest|v{semver}))\Z"
-)
+# Pattern fragments, unanchored, for building patterns as upstream's callers do; and the
+# compiled patterns (`\Z`, not `$`: "m\n" is no name). They are gto.core.tags's own.
+name = _tags.NAME
+dirname = _tags.DIRNAME
+fullname = _tags.FULLNAME
+fullname_in_tag = _tags.FULLNAME_IN_TAG
+semver = _tags.SEMVER
+counter = _tags.COUNTER
+name_re = _tags.NAME_RE
+fullname_re = _tags.FULLNAME_RE
+fullname_in_tag_re = _tags.FULLNAME_IN_TAG_RE
+tag_re = _tags.TAG_RE
+shortcut_re = _tags.SHORTCUT_RE
 # 40 hex digits, and SHA-256's 64 (upstream: 40 only), as `is_hexsha`.
 git_hexsha_re = re.compile(r"^(?:[0-9a-fA-F]{40}|[0-9a-fA-F]{64})\Z")
 

@@ -16,26 +16,33 @@ from typing import Any
 from gto.core.values import build
 from gto.exceptions import InvalidTagName, ValidationError
 
-NAME = r"[a-zA-Z0-9](?:[a-zA-Z0-9\-/_]*[a-zA-Z0-9])?"
+# Upstream's pattern fragments (gto.constants exports them under upstream's names): the
+# same matches and named groups, so `tests/upstream_constants.py` can compare them.
+NAME = r"[a-zA-Z0-9]([a-zA-Z0-9\-/_]*[a-zA-Z0-9])?"
 DIRNAME = r"[a-zA-Z0-9\-_./]+"
+FULLNAME = rf"(?P<dirname>{DIRNAME}:)?(?P<name>{NAME})"
+FULLNAME_IN_TAG = rf"(?P<dirname>{DIRNAME}=)?(?P<name>{NAME})"
+_NUMBER = r"0|[1-9]\d*"
+_PRERELEASE_PART = r"(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)"
 SEMVER = (
-    r"(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)"
-    r"(?:-(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*)?"
-    r"(?:\+[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*)?"
+    rf"(?P<major>{_NUMBER})\.(?P<minor>{_NUMBER})\.(?P<patch>{_NUMBER})"
+    rf"(?:-(?P<prerelease>{_PRERELEASE_PART}(?:\.{_PRERELEASE_PART})*))?"
+    r"(?:\+(?P<buildmetadata>[0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?"
 )
+COUNTER = "?P<counter>[0-9]+"  # a group's inside: `(` + COUNTER + `)`
 
 # `\Z`, not `$`: `$` also matches before a final newline, and "m\n" is no name.
-_NAME_RE = re.compile(rf"^{NAME}\Z")
-_FULLNAME_RE = re.compile(rf"^(?:{DIRNAME}:)?{NAME}\Z")
-_TAG_RE = re.compile(
-    rf"^(?P<artifact>(?:{DIRNAME}=)?{NAME})"
+NAME_RE = re.compile(rf"^{NAME}\Z")
+FULLNAME_RE = re.compile(rf"^{FULLNAME}\Z")
+FULLNAME_IN_TAG_RE = re.compile(rf"^{FULLNAME_IN_TAG}\Z")
+TAG_RE = re.compile(
+    rf"^(?P<artifact>{FULLNAME_IN_TAG})"
     rf"(?:(?:#(?P<stage>{NAME})|@(?P<version>v{SEMVER}))(?P<cancel>!?)"
-    r"|@(?:(?P<deprecated>deprecated)|(?P<created>created)))"
-    r"(?:#(?P<counter>[0-9]+))?\Z"
+    r"|@(?P<deprecated>deprecated)|@(?P<created>created))"
+    rf"(?:#({COUNTER}))?\Z"
 )
-_SHORTCUT_RE = re.compile(
-    rf"^(?P<artifact>(?:{DIRNAME}:)?{NAME})"
-    rf"(?:#(?P<stage>{NAME})|@(?P<version>latest|greatest|v{SEMVER}))\Z"
+SHORTCUT_RE = re.compile(
+    rf"^(?P<artifact>{FULLNAME})(?:#(?P<stage>{NAME})|@(?P<version>latest|greatest|v{SEMVER}))\Z"
 )
 # A cheap pre-filter: the artifact part of a tag name, before any object is read.
 _ARTIFACT_PREFIX_RE = re.compile(r"^([^@#]+)[@#]")
@@ -145,7 +152,7 @@ def parse_tag(name: str) -> ParsedTag:
     ParsedTag(artifact='churn', action=<Action.ASSIGN: 'assign'>, version=None, stage='prod', \
 counter=3)
     """
-    match = _TAG_RE.match(name)
+    match = TAG_RE.match(name)
     if match is None:
         raise InvalidTagName(name)
     artifact = match["artifact"].replace("=", ":")
@@ -232,7 +239,7 @@ def _invalid(value: str) -> ValidationError:
 
 def is_valid_name(value: str) -> bool:
     """Plain names: stages, types and labels (and artifacts without a dirname)."""
-    return bool(_NAME_RE.match(value))
+    return bool(NAME_RE.match(value))
 
 
 def check_name(value: str) -> str:
@@ -244,7 +251,7 @@ def check_name(value: str) -> str:
 
 def is_valid_artifact_name(value: str) -> bool:
     """Artifact names, which may carry a `dirname:` prefix."""
-    return bool(_FULLNAME_RE.match(value))
+    return bool(FULLNAME_RE.match(value))
 
 
 def check_artifact_name(value: str) -> str:
@@ -268,7 +275,7 @@ def shortcut_mistake(value: str) -> tuple[str, str] | None:
     "Invalid version '3.0.0' in 'churn@3.0.0': versions start with 'v', as in 'churn@v3.0.0'"
     """
     split = re.match(r"^([^@#]+)([@#])(.*)\Z", value, re.DOTALL)
-    if split is None or _SHORTCUT_RE.match(value) or not _FULLNAME_RE.match(split[1]):
+    if split is None or SHORTCUT_RE.match(value) or not FULLNAME_RE.match(split[1]):
         return None
     artifact, sign, rest = split.groups()
     tag = try_parse_tag(value.replace(":", "="))
@@ -296,7 +303,7 @@ def shortcut_mistake(value: str) -> tuple[str, str] | None:
 
 def parse_shortcut(value: str) -> Shortcut:
     """Split `name@latest`-style shortcuts; anything else is taken whole as a name."""
-    match = _SHORTCUT_RE.match(value)
+    match = SHORTCUT_RE.match(value)
     if match is None:
         return Shortcut(value)
     version = match["version"]
