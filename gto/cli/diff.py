@@ -6,6 +6,7 @@ import argparse
 
 from gto.cli.options import (
     Subcommands,
+    Text,
     command,
     format_option,
     output_format,
@@ -19,7 +20,7 @@ __all__ = ["NO_CHANGES", "add_diff"]
 NO_CHANGES = "No changes"
 
 
-def _run_diff(args: argparse.Namespace) -> str | None:
+def _run_diff(args: argparse.Namespace) -> Text:
     from gto.api import commands
     from gto.render.text import render_json
 

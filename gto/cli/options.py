@@ -8,7 +8,7 @@ prints it).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 from gto.exceptions import WrongArgs
@@ -21,6 +21,7 @@ __all__ = [
     "Output",
     "Parser",
     "Subcommands",
+    "Text",
     "as_of_option",
     "command",
     "commits_options",
@@ -35,8 +36,10 @@ __all__ = [
     "verify_options",
 ]
 
-# What a command returns: text to print (or None), optionally with a non-zero exit code.
-Output = str | None | tuple[str | None, int]
+# What a command returns: text to print (or None; or its lines, for long tables, so the
+# text is written as it is made), optionally with a non-zero exit code.
+Text = str | Iterator[str] | None
+Output = Text | tuple[Text, int]
 
 
 class Parser(argparse.ArgumentParser):
@@ -226,11 +229,11 @@ def output_format(args: argparse.Namespace, flags: Sequence[str]) -> str | None:
     return chosen[0] if chosen else None
 
 
-def render_rows(rows: Sequence[Mapping[str, Any]], output: str | None) -> str:
-    from gto.render.text import NOTHING_FOUND, render_table
+def render_rows(rows: Sequence[Mapping[str, Any]], output: str | None) -> Text:
+    from gto.render.text import NOTHING_FOUND, table_lines
 
     if output == "markdown":
         from gto.render.markdown import render_markdown_table
 
         return render_markdown_table(rows) if rows else NOTHING_FOUND
-    return render_table(rows, plain=output == "plain")
+    return table_lines(rows, plain=output == "plain")

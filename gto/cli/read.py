@@ -6,6 +6,7 @@ import argparse
 
 from gto.cli.options import (
     Subcommands,
+    Text,
     as_of_option,
     command,
     commits_options,
@@ -27,7 +28,7 @@ __all__ = ["add_check_ref", "add_describe", "add_history", "add_show", "add_stag
 # --- show --------------------------------------------------------------------------
 
 
-def _run_show(args: argparse.Namespace) -> str | None:
+def _run_show(args: argparse.Namespace) -> Text:
     from gto import api
     from gto.render.text import render_json, render_lines
 
@@ -105,7 +106,7 @@ def add_show(sub: Subcommands) -> None:
 # --- history -----------------------------------------------------------------------
 
 
-def _run_history(args: argparse.Namespace) -> str | None:
+def _run_history(args: argparse.Namespace) -> Text:
     from gto import api
     from gto.render.text import render_json
 
