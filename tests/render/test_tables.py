@@ -69,6 +69,6 @@ def test_random_tables(seed: int) -> None:
 
 
 def test_lines_are_the_text() -> None:
-    rows = [{"a": "x", "b": None}, {"a": "yy", "b": "z"}]
+    rows: list[dict[str, Any]] = [{"a": "x", "b": None}, {"a": "yy", "b": "z"}]
     assert "\n".join(table_lines(rows)) == render_table(rows)
     assert list(table_lines([])) == ["Nothing found in the current workspace"]
