@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
@@ -25,7 +25,7 @@ from gto.core.dvcyaml import DVC_YAML, Annotations, dvc_yaml_path, parse_dvc_yam
 from gto.core.events import Deprecation, TagEvent, event_from_tag
 from gto.core.replay import replay
 from gto.core.state import Registry
-from gto.core.tags import tag_artifact
+from gto.core.tags import tag_prefixes
 from gto.exceptions import NoCommits, RefNotFound
 from gto.git.repo import GitRepo
 from gto.remote.urls import is_remote
@@ -288,17 +288,20 @@ class Session:
         head = self.git.head()
         return [] if head is None else [head]
 
-    def tag_events(self, keep: Callable[[str], bool] | None = None) -> list[TagEvent]:
-        names = self.git.tag_names()
-        if keep is not None:
-            names = [n for n in names if keep(n)]
+    def tag_events(self, names: Iterable[str] | None = None) -> list[TagEvent]:
+        """The events of the GTO tags among `names` (every tag by default)."""
+        if names is None:
+            names = self.git.tag_names()
         events = (event_from_tag(r) for r in self.git.read_tags(names))
         return [e for e in events if e is not None]
 
     def registry_events(self, artifact: str | None = None) -> list[TagEvent]:
         """The events of every tag, or of `artifact`'s only (no other tag object is read)."""
-        keep = None if artifact is None else (lambda n: tag_artifact(n) == artifact)
-        return self.tag_events(keep)
+        return self.tag_events(None if artifact is None else self.artifact_tag_names(artifact))
+
+    def artifact_tag_names(self, artifact: str) -> list[str]:
+        """The tags whose names say they belong to `artifact`: only those refs are read."""
+        return self.git.tag_names(tag_prefixes(artifact))
 
     def registry(
         self,

@@ -73,7 +73,8 @@ def _previous_holder(session: Session, event: Assignment | Unassignment) -> str 
             )
         )
 
-    earlier = [e for e in session.tag_events(keep) if _came_before(e, event)]
+    names = [tag for tag in session.artifact_tag_names(event.artifact) if keep(tag)]
+    earlier = [e for e in session.tag_events(names) if _came_before(e, event)]
     commits = {sha: session.git.read_commit(sha) for sha in {e.commit_hexsha for e in earlier}}
     artifact = replay(earlier, commits, {}).find_artifact(event.artifact)
     if artifact is None:

@@ -87,7 +87,7 @@ def ref_event(session: Session, ref: str, *, as_of: AsOf | None = None) -> TagEv
 def _check_ref(
     session: Session, name: str, artifact: str, action: Action, when: datetime | None = None
 ) -> list[TagEvent]:
-    if name not in session.git.tag_names():
+    if name not in session.git.tag_names([name]):
         return []
     # A GTO tag that exists but cannot be read is damage, not "not ours": a CI job
     # must not skip its deployment silently. Lightweight tags and tags of trees or
@@ -96,7 +96,7 @@ def _check_ref(
     if problem is not None and problem != "lightweight" and not problem.startswith("not a"):
         raise RepoError(f"Tag '{name}' cannot be read: {problem}")
     if action not in (Action.ASSIGN, Action.UNASSIGN):
-        found = session.tag_events(lambda tag: tag == name)
+        found = session.tag_events([name])
         return list(found if when is None else events_until(found, when))
 
     def keep(tag: str) -> bool:
@@ -107,7 +107,9 @@ def _check_ref(
             and other.action in (Action.REGISTER, Action.DEREGISTER)
         )
 
-    events = session.tag_events(keep)
+    events = session.tag_events(
+        [tag for tag in sorted({name, *session.artifact_tag_names(artifact)}) if keep(tag)]
+    )
     if when is not None:
         events = list(events_until(events, when))
     if not any(e.tag == name for e in events):

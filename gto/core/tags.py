@@ -187,6 +187,21 @@ def tag_artifact(name: str) -> str | None:
     return match[1].replace("=", ":") if match else None
 
 
+def tag_prefixes(artifact: str) -> tuple[str, ...]:
+    """The beginnings of every tag name of `artifact`: its version tags and its stage tags.
+
+    `tag_artifact(name) == artifact` exactly for the names that start with one of them,
+    so a command about one artifact lists only its tags (a bisection of packed-refs).
+
+    >>> tag_prefixes("dir:clf")
+    ('dir=clf@', 'dir=clf#')
+    """
+    if any(c in artifact for c in "@#="):
+        return ()  # no tag name has such an artifact part
+    base = artifact.replace(":", "=")
+    return f"{base}@", f"{base}#"
+
+
 def next_counter(names: Iterable[str], artifact: str) -> int:
     """1 + the greatest `#N` among an artifact's tags, lightweight ones included (reference, 1.4).
 

@@ -20,8 +20,11 @@ from gto.git.objects import TAG
 
 __all__ = ["Lookup", "PackFile", "apply_delta"]
 
-# Lookups that bisect a pack index before it is read into a dict.
+# Lookups that bisect a pack index before it is read into a dict: at least this many,
+# and at least this share of its entries (a dict of a big index costs more than a
+# few thousand bisections).
 _BISECT_LOOKUPS = 256
+_BISECT_SHARE = 8
 _IDX_MAGIC = b"\377tOc"
 _FANOUT = 256 * 4
 _OFS_DELTA, _REF_DELTA = 6, 7
@@ -149,7 +152,7 @@ class PackFile:
         """Where the object with binary id `sha` starts in the pack, if it is there.
 
         The first lookups bisect the index; a command that reads many objects (every
-        tag of a registry) soon switches to a dict of the whole index, built once.
+        tag of a registry) switches to a dict of the whole index, built once.
         """
         position = self._position(sha)
         return None if position is None else self._offset_at(position)
@@ -169,7 +172,7 @@ class PackFile:
         if self._positions is not None:
             return self._positions.get(sha)
         self._lookups += 1
-        if self._lookups > _BISECT_LOOKUPS:
+        if self._lookups > max(_BISECT_LOOKUPS, self.fanout[255] // _BISECT_SHARE):
             self._positions = {self._name(i): i for i in range(self.fanout[255])}
             return self._positions.get(sha)
         lo = self.fanout[sha[0] - 1] if sha[0] else 0

@@ -1,8 +1,8 @@
 """The "files" ref backend: loose ref files, and `packed-refs` for the rest.
 
-Reading is forgiving and cached: packed-refs is parsed once (until `refresh`), since
-dulwich's validation of every line costs more than reading ten thousand tag objects,
-and names git would refuse are skipped. Loose refs are read before packed-refs, as git
+Reading is forgiving and cached: packed-refs is read once (until `refresh`) and parsed
+by gto.git.packed_refs, all at once or, for one prefix of a sorted file, by bisection;
+names git would refuse are skipped. Loose refs are read before packed-refs, as git
 does: `git pack-refs` writes packed-refs before it deletes the loose files, so a ref
 that moves from one to the other meanwhile is seen in one.
 
@@ -18,6 +18,7 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from gto.git import packed_refs
 from gto.git.discover import Layout
 from gto.git.errors import read_error
 from gto.git.files import LockFile, naming
@@ -29,8 +30,9 @@ __all__ = ["FilesRefs", "write_mirror"]
 _PACKED_REFS = "packed-refs"
 
 
-def _loose_refs(folder: str, prefix: bytes) -> Iterable[tuple[bytes, str]]:
-    """(ref name, file path) of the loose refs in `folder`; their names start with `prefix`."""
+def _loose_refs(folder: str, base: bytes, prefix: bytes) -> Iterable[tuple[bytes, str]]:
+    """(ref name, file path) of the loose refs in `folder` (whose refs are named `base`...)
+    whose names start with `prefix`."""
     try:
         entries = list(os.scandir(folder))
     except (FileNotFoundError, NotADirectoryError):
@@ -38,10 +40,12 @@ def _loose_refs(folder: str, prefix: bytes) -> Iterable[tuple[bytes, str]]:
     except OSError as e:
         raise read_error(folder, e, verb="list") from e
     for entry in entries:
-        ref = prefix + os.fsencode(entry.name)
+        ref = base + os.fsencode(entry.name)
         if entry.is_dir():
-            yield from _loose_refs(entry.path, ref + b"/")
-        elif is_ref_name(ref):  # skips *.lock files and other debris
+            inside = ref + b"/"
+            if inside.startswith(prefix) or prefix.startswith(inside):
+                yield from _loose_refs(entry.path, inside, prefix)
+        elif ref.startswith(prefix) and is_ref_name(ref):  # skips *.lock files and other debris
             yield ref, entry.path
 
 
@@ -88,7 +92,9 @@ class FilesRefs:
         self._gitdir = layout.controldir  # HEAD (a linked work tree's own)
         self._commondir = layout.commondir  # refs/, packed-refs
         self._id = hex_id_pattern(layout.id_length)
+        self._id_length = layout.id_length
         self._packed: dict[bytes, str | None] | None = None
+        self._packed_text: bytes | None = None
         self._packed_stat: tuple[int, int, int] | None = None
 
     def _object_id(self, value: bytes) -> str | None:
@@ -103,6 +109,7 @@ class FilesRefs:
 
     def refresh(self) -> None:
         self._packed = None
+        self._packed_text = None
 
     def _stat_packed(self) -> tuple[int, int, int] | None:
         try:
@@ -111,32 +118,42 @@ class FilesRefs:
             return None
         return st.st_ino, st.st_size, st.st_mtime_ns
 
-    def _packed_refs(self) -> dict[bytes, str | None]:
-        if self._packed is None:
+    def _text(self) -> bytes:
+        """packed-refs as read since the last `refresh` (b"" when there is none)."""
+        if self._packed_text is None:
             self._packed_stat = self._stat_packed()
             try:
-                text = Path(self._commondir, _PACKED_REFS).read_bytes()
+                self._packed_text = Path(self._commondir, _PACKED_REFS).read_bytes()
             except FileNotFoundError:
-                text = b""
+                self._packed_text = b""
             except OSError as e:
                 raise read_error("packed-refs", e) from e
-            self._packed = {}
-            for line in text.splitlines():
-                if line[:1] not in (b"#", b"^"):
-                    oid, _, ref = line.partition(b" ")
-                    if is_ref_name(ref):  # a name git would refuse is not shown, nor used
-                        self._packed[ref] = self._object_id(oid)
+        return self._packed_text
+
+    def _packed_refs(self) -> dict[bytes, str | None]:
+        """Every packed ref (parsed once until `refresh`)."""
+        if self._packed is None:
+            self._packed = packed_refs.parse(self._text(), self._object_id, self._id_length)
         return self._packed
+
+    def _packed_under(self, prefix: bytes) -> dict[bytes, str | None]:
+        """The packed refs whose names start with `prefix`; a sorted file is bisected."""
+        text = self._text()
+        if self._packed is None and packed_refs.is_sorted(text):
+            start, end = packed_refs.prefix_range(text, prefix)
+            return packed_refs.parse(text[start:end], self._object_id, self._id_length)
+        return {ref: oid for ref, oid in self._packed_refs().items() if ref.startswith(prefix)}
 
     def under(self, prefix: bytes) -> dict[bytes, str | None]:
         loose: dict[bytes, bytes] = {}
-        folder = os.path.join(self._commondir, os.fsdecode(prefix))
-        for ref, path in _loose_refs(folder, prefix):
+        base = prefix[: prefix.rfind(b"/") + 1]
+        folder = os.path.join(self._commondir, os.fsdecode(base))
+        for ref, path in _loose_refs(folder, base, prefix):
             content = _read_ref_file(path, ref)
             if content is not None:
                 loose[ref] = content
         self.refresh()  # read after the loose files: see the module docstring
-        refs = {ref: oid for ref, oid in self._packed_refs().items() if ref.startswith(prefix)}
+        refs = self._packed_under(prefix)
         for ref, content in loose.items():
             refs[ref] = self._value(content)
         return refs
@@ -155,9 +172,20 @@ class FilesRefs:
             if content.startswith(b"ref: "):
                 return self.get(content[5:].strip(), depth + 1)
             return self._object_id(content)
-        if ref not in self._packed_refs() and self._stat_packed() != self._packed_stat:
+        found = self._packed_get(ref)
+        if found is None and self._stat_packed() != self._packed_stat:
             self.refresh()  # packed since packed-refs was read (git pack-refs): read it again
-        return self._packed_refs().get(ref)
+            found = self._packed_get(ref)
+        return None if found is None else found[0]
+
+    def _packed_get(self, ref: bytes) -> tuple[str | None] | None:
+        """(its id,) if `ref` is packed, else None; a sorted file is bisected."""
+        text = self._text()
+        if self._packed is None and packed_refs.is_sorted(text):
+            packed = self._packed_under(ref)
+        else:
+            packed = self._packed_refs()
+        return (packed[ref],) if ref in packed else None
 
     def symbolic(self, ref: bytes) -> bytes | None:
         try:

@@ -19,7 +19,7 @@ import re
 import stat
 import time
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -135,9 +135,12 @@ class GitRepo:
 
     # Tags (gto.git.tags)
 
-    def tag_names(self) -> list[str]:
-        """Names under refs/tags/ (packed and loose), sorted; reads no objects."""
-        return self.tags.names()
+    def tag_names(self, prefixes: Sequence[str] | None = None) -> list[str]:
+        """Names under refs/tags/ (packed and loose), sorted; reads no objects.
+
+        With `prefixes`, only the names that start with one of them.
+        """
+        return self.tags.names(prefixes)
 
     def read_tags(self, names: Iterable[str]) -> list[TagRecord]:
         """Annotated tags peeled to commits, in the order of `names`; the rest is skipped.

@@ -10,7 +10,7 @@ where git cuts it (gto.git.signature) is kept, so verifying it reads nothing aga
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from gto.core.tags import GitTag, TagRecord
@@ -38,23 +38,46 @@ class Tags:
         self._tags: dict[str, TagRecord | str] = {}  # by tag object id
         self._signed: dict[str, SignedObject] = {}  # the signed ones among them
 
-    def names(self) -> list[str]:
-        """Names under refs/tags/ (packed and loose), sorted; reads no objects."""
+    def names(self, prefixes: Sequence[str] | None = None) -> list[str]:
+        """Names under refs/tags/ (packed and loose), sorted; reads no objects.
+
+        With `prefixes`, only the names that start with one of them (a sorted packed-refs
+        is bisected rather than read whole).
+        """
         self._refs.refresh()
-        self._tag_refs = self._scan_tag_refs()
+        if prefixes is None:
+            self._tag_refs = self._scan_tag_refs(_TAGS_PREFIX)
+        else:
+            self._tag_refs = {}
+            for prefix in prefixes:
+                self._tag_refs.update(
+                    self._scan_tag_refs(_TAGS_PREFIX + prefix.encode("utf-8", "surrogateescape"))
+                )
         return sorted(self._tag_refs)
 
-    def _scan_tag_refs(self) -> dict[str, str | None]:
-        """name -> object id (None: a broken ref), in one pass over the refs."""
+    @staticmethod
+    def _decoded(refs: dict[bytes, str | None]) -> dict[str, str | None]:
         return {
-            ref[len(_TAGS_PREFIX) :].decode("utf-8", "replace"): oid
-            for ref, oid in self._refs.under(_TAGS_PREFIX).items()
+            ref[len(_TAGS_PREFIX) :].decode("utf-8", "replace"): oid for ref, oid in refs.items()
         }
 
+    def _scan_tag_refs(self, prefix: bytes) -> dict[str, str | None]:
+        """name -> object id (None: a broken ref) of the tags under `prefix`, in one pass."""
+        return self._decoded(self._refs.under(prefix))
+
     def _known_tag_refs(self) -> dict[str, str | None]:
+        """What the last `names()` listed (every tag if there was none); other names are
+        looked up one by one."""
         if self._tag_refs is None:
-            self._tag_refs = self._scan_tag_refs()
+            self._tag_refs = self._scan_tag_refs(_TAGS_PREFIX)
         return self._tag_refs
+
+    def _lookup(self, refs: dict[str, str | None], name: str) -> tuple[str | None] | None:
+        """(object id or None for a broken ref,) of tag `name`; None if there is no such tag."""
+        if name in refs:
+            return (refs[name],)
+        oid = self._refs.get(_TAGS_PREFIX + name.encode("utf-8", "surrogateescape"))
+        return None if oid is None else (oid,)
 
     def read(self, names: Iterable[str]) -> list[TagRecord]:
         """Annotated tags peeled to commits, in the order of `names`; the rest is skipped."""
@@ -68,13 +91,11 @@ class Tags:
         refs = self._known_tag_refs()
         result: list[tuple[str, TagRecord | str]] = []
         for name in names:
-            if name in refs:
-                oid = refs[name]
-            else:
-                oid = self._refs.get(_TAGS_PREFIX + name.encode())
-                if oid is None:
-                    result.append((name, "no such tag"))
-                    continue
+            found = self._lookup(refs, name)
+            if found is None:
+                result.append((name, "no such tag"))
+                continue
+            oid = found[0]
             if oid is None:
                 result.append((name, "broken ref"))
                 continue
@@ -93,7 +114,8 @@ class Tags:
         refs = self._known_tag_refs()
         found = {}
         for name in names:
-            oid = refs.get(name) if name in refs else self._refs.get(_TAGS_PREFIX + name.encode())
+            ref = self._lookup(refs, name)
+            oid = None if ref is None else ref[0]
             signed = None if oid is None else self._signed.get(oid)
             if signed is not None:
                 found[name] = signed
@@ -107,7 +129,8 @@ class Tags:
         refs = self._known_tag_refs()
         found = []
         for name in names:
-            oid = refs.get(name)
+            ref = self._lookup(refs, name)
+            oid = None if ref is None else ref[0]
             raw = None if oid is None else self._store.raw(oid)
             if oid is None or raw is None or raw[0] != objects.TAG:
                 continue

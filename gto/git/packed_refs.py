@@ -1,0 +1,114 @@
+"""`packed-refs` read fast: whole, in a few passes over its text, or one prefix by bisection.
+
+git keeps most refs of a big registry in this one file, one `<id> <name>` line per
+ref, sorted by name when its header says `sorted` (every git since 1.8 writes it so).
+Checking each line with a regular expression took longer than reading a thousand tag
+objects, so names and ids are checked all at once, and a file with anything odd in
+it falls back to the line by line rule (gto.git.refs.is_ref_name). A command about
+one artifact bisects the sorted file for that artifact's names and parses only them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from gto.git.refs import is_ref_name
+
+__all__ = ["is_sorted", "parse", "prefix_range"]
+
+# Bytes git never allows in a ref name (git-check-ref-format); `\n` separates names here.
+_BAD_BYTE = bytes(c for c in range(256) if c <= 0x20 and c != 0x0A) + b"\x7f~^:?*[\\"
+# Sequences git refuses, with `\n` standing for either end of a name.
+_BAD_SEQUENCES = (b"@{", b"..", b"//", b"\n/", b"/\n", b".\n", b"/.", b"\n.", b".lock/", b".lock\n")
+_SORTED = b" sorted "
+
+
+def is_sorted(text: bytes) -> bool:
+    """Whether the file says its lines are sorted by name (its header's `sorted` trait)."""
+    if not text.startswith(b"# pack-refs with:"):
+        return False
+    return _SORTED in text[: text.find(b"\n")] + b" "
+
+
+def parse(
+    text: bytes, object_id: Callable[[bytes], str | None], id_length: int
+) -> dict[bytes, str | None]:
+    """Every ref of (a part of) a packed-refs file -> its id (None: not an object id).
+
+    Comments and peeled (`^`) lines are skipped, and so are names git would refuse.
+    """
+    lines = text.splitlines() if b"\r" in text else text.split(b"\n")
+    entries = [line.partition(b" ") for line in lines if line and line[:1] not in (b"#", b"^")]
+    names = [name for _, _, name in entries]
+    ids = _ids(b"\n".join(oid for oid, _, _ in entries), len(entries), id_length)
+    if ids is not None and _all_ref_names(names):
+        return dict(zip(names, ids, strict=True))
+    # Line by line: a name git would refuse is not shown, nor used.
+    return {name: object_id(oid) for oid, _, name in entries if is_ref_name(name)}
+
+
+def _all_ref_names(names: list[bytes]) -> bool:
+    """Whether git allows every name: checked over all of them at once."""
+    if not all(b"/" in name for name in names):
+        return False
+    joined = b"\n" + b"\n".join(names) + b"\n"
+    if len(joined.translate(None, _BAD_BYTE)) != len(joined):
+        return False
+    return not any(sequence in joined for sequence in _BAD_SEQUENCES)
+
+
+def _ids(oids: bytes, count: int, id_length: int) -> list[str] | None:
+    """`oids` (one per line) as `count` strings, if each is a full lowercase hex id."""
+    if not count:
+        return []
+    if oids.translate(None, b"0123456789abcdef\n") or not oids.isascii():
+        return None
+    ids = oids.decode("ascii").split("\n")
+    return ids if len(ids) == count and set(map(len, ids)) == {id_length} else None
+
+
+def prefix_range(text: bytes, prefix: bytes) -> tuple[int, int]:
+    """The bytes of a sorted packed-refs file holding every ref whose name starts with `prefix`.
+
+    Bisects the lines (a peeled `^` line belongs to the ref above it), as git reads a
+    big packed-refs file; the caller parses the range.
+    """
+    n = len(prefix)
+    body = text.find(b"\n") + 1 if text.startswith(b"#") else 0
+    start = _first_line(text, body, lambda name: name[:n] < prefix)
+    end = _first_line(text, start, lambda name: name[:n] <= prefix)
+    return start, end
+
+
+def _first_line(text: bytes, lo: int, before: Callable[[bytes], bool]) -> int:
+    """Where the first ref line at or after `lo` (a line start) whose name is not `before` starts.
+
+    `before` holds for a leading run of the sorted lines and for none after it.
+    """
+    hi = len(text)
+    while lo < hi:
+        mid = _line_start(text, lo, (lo + hi) // 2)
+        end = text.find(b"\n", mid)
+        end = len(text) if end < 0 else end
+        if before(text[mid:end].partition(b" ")[2]):
+            lo = _next_ref(text, end)
+        else:
+            hi = mid
+    return lo
+
+
+def _line_start(text: bytes, lo: int, pos: int) -> int:
+    """The start of the ref line holding `pos` (a peeled line belongs to the ref above)."""
+    start = max(text.rfind(b"\n", lo, pos) + 1, lo)
+    if start > lo and text[start : start + 1] == b"^":
+        start = max(text.rfind(b"\n", lo, start - 1) + 1, lo)
+    return start
+
+
+def _next_ref(text: bytes, end: int) -> int:
+    """The start of the ref line after the line ending at `end`, past any peeled line."""
+    pos = end + 1
+    while text[pos : pos + 1] == b"^":
+        nxt = text.find(b"\n", pos)
+        pos = len(text) if nxt < 0 else nxt + 1
+    return min(pos, len(text))

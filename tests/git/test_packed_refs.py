@@ -1,0 +1,108 @@
+"""packed-refs read all at once, or one prefix by bisection: the same refs as line by line."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from gto.git import packed_refs
+from gto.git.refs import is_ref_name
+
+ID = re.compile(rb"[0-9a-f]{40}")
+HEADER = b"# pack-refs with: peeled fully-peeled sorted \n"
+
+
+def object_id(value: bytes) -> str | None:
+    text = value.strip()
+    return text.decode() if ID.fullmatch(text) else None
+
+
+def line_by_line(text: bytes) -> dict[bytes, str | None]:
+    """The rule before packed_refs: each line on its own."""
+    refs = {}
+    for line in text.splitlines():
+        if line[:1] not in (b"#", b"^"):
+            oid, _, ref = line.partition(b" ")
+            if is_ref_name(ref):
+                refs[ref] = object_id(oid)
+    return refs
+
+
+def oid(n: int) -> bytes:
+    return b"%040x" % n
+
+
+def packed(names: list[bytes], peel_every: int = 3) -> bytes:
+    lines = [HEADER]
+    for i, name in enumerate(sorted(names)):
+        lines.append(oid(i) + b" " + name + b"\n")
+        if i % peel_every == 0:
+            lines.append(b"^" + oid(10_000 + i) + b"\n")
+    return b"".join(lines)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        pytest.param([b"refs/tags/a@v1.0.0", b"refs/heads/main"], id="ordinary"),
+        pytest.param([b"refs/tags/a b", b"refs/tags/ok"], id="space"),
+        pytest.param([b"refs/tags/x..y", b"refs/tags/ok"], id="dotdot"),
+        pytest.param([b"refs/tags/x.lock", b"refs/tags/x.lock/y", b"refs/tags/ok"], id="lock"),
+        pytest.param([b"refs/tags/.hidden", b"refs/tags/a/.b", b"refs/tags/end."], id="dots"),
+        pytest.param([b"refs/tags/a@{1}", b"refs/tags//x", b"refs/tags/x/"], id="sequences"),
+        pytest.param([b"noslash", b"refs/tags/\x1b[2J", b"refs/tags/\xff"], id="bytes"),
+    ],
+)
+def test_names_checked_at_once_as_one_by_one(lines: list[bytes]) -> None:
+    text = HEADER + b"".join(oid(i) + b" " + name + b"\n" for i, name in enumerate(lines))
+    assert packed_refs.parse(text, object_id, 40) == line_by_line(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(HEADER + b"1234 refs/tags/short\n" + oid(1) + b" refs/tags/ok\n", id="short"),
+        pytest.param(HEADER + oid(1).upper() + b" refs/tags/upper\n", id="upper-case"),
+        pytest.param(oid(1) + b" refs/tags/crlf\r\n" + oid(2) + b" refs/tags/b\r\n", id="crlf"),
+        pytest.param(b"", id="empty"),
+        pytest.param(HEADER, id="header-only"),
+        pytest.param(oid(1) + b" refs/tags/no-newline", id="no-final-newline"),
+    ],
+)
+def test_odd_files(text: bytes) -> None:
+    assert packed_refs.parse(text, object_id, 40) == line_by_line(text)
+
+
+def test_sorted_trait() -> None:
+    assert packed_refs.is_sorted(HEADER)
+    assert packed_refs.is_sorted(b"# pack-refs with: sorted\n")
+    assert not packed_refs.is_sorted(b"# pack-refs with: peeled \n" + oid(1) + b" refs/x/sorted\n")
+    assert not packed_refs.is_sorted(oid(1) + b" refs/tags/sorted \n")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_bisected_prefix_is_the_filtered_whole(seed: int) -> None:
+    rng = random.Random(seed)
+    artifacts = ["m", "m2", "model", "dir=m", "a/b=m", "z"]
+    names = {
+        f"refs/tags/{rng.choice(artifacts)}{rng.choice('@#')}{rng.randint(0, 40)}".encode()
+        for _ in range(rng.randint(0, 300))
+    }
+    names |= {b"refs/heads/main", b"refs/remotes/origin/m"}
+    text = packed(sorted(names), peel_every=rng.randint(1, 4))
+    whole = packed_refs.parse(text, object_id, 40)
+    for prefix in [
+        *(f"refs/tags/{a}{sign}".encode() for a in artifacts for sign in "@#"),
+        b"refs/tags/",
+        b"refs/",
+        b"refs/heads/main",
+        b"refs/tags/m@1",
+        b"refs/tags/nothing",
+        b"",
+        b"\xff",
+    ]:
+        start, end = packed_refs.prefix_range(text, prefix)
+        found = packed_refs.parse(text[start:end], object_id, 40)
+        assert found == {r: o for r, o in whole.items() if r.startswith(prefix)}, prefix
