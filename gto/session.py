@@ -77,21 +77,25 @@ class Session:
             return cls(repo)
         spec = repo if isinstance(repo, RepoSpec) else RepoSpec(_folder(repo))
         settings = current()
+        cached = spec.cache and not settings.no_cache
+        cache_home = settings.cache_home if cached else None
         if not is_remote(spec.location):
             git_dir, work_tree = settings.git_dirs
-            git = GitRepo.open(spec.location, git_dir=git_dir, work_tree=work_tree)
+            git = GitRepo.open(
+                spec.location, git_dir=git_dir, work_tree=work_tree, cache_home=cache_home
+            )
             return cls(git, settings, owns_git=True)
         from gto.remote.source import Remote  # only remote repositories need it
 
         remote = Remote.open(
             spec.location,
             settings=settings,
-            cache=spec.cache and not settings.no_cache,
+            cache=cached,
             hold_lock=for_writing,
             progress=spec.progress,
         )
         try:
-            git = GitRepo.open(remote.path, source=remote)
+            git = GitRepo.open(remote.path, source=remote, cache_home=cache_home)
         except BaseException:
             remote.close()
             raise

@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone, tzinfo
+from pathlib import Path
 from typing import NamedTuple
 
 from gto.core.flags import parse_flag
@@ -73,8 +74,18 @@ class Settings:
 
     @property
     def no_cache(self) -> bool:
-        """GTO_NO_CACHE: remote reads fetch into a temporary folder instead of the cache."""
+        """GTO_NO_CACHE: no cache at all (as `--no-cache`): parsed tags are neither read from
+        nor written to the tag cache, and a remote is fetched into a temporary folder."""
         return parse_flag(self.environ.get("GTO_NO_CACHE", "")) is True
+
+    @property
+    def cache_home(self) -> Path:
+        """gto's cache folder: $XDG_CACHE_HOME/gto, ~/.cache/gto by default (XDG base
+        directories; a relative XDG_CACHE_HOME is ignored, as the specification says)."""
+        base = self.environ.get("XDG_CACHE_HOME", "")
+        if not os.path.isabs(base):
+            base = os.path.join(self.environ.get("HOME") or os.path.expanduser("~"), ".cache")
+        return Path(base, "gto")
 
     def colour(self, is_terminal: bool) -> bool:
         """Colour only on a terminal, by the no-color.org and force-color.org conventions.

@@ -12,8 +12,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from gto.core.annotations import Annotation
-from gto.core.tags import Action, CommitRecord, TagRecord, parse_tag, try_parse_tag
-from gto.core.values import build
+from gto.core.tags import Action, CommitRecord, TagRecord, parse_tag, tag_parts
 
 # Where an event falls among the events of its second (the tie rule, README "Same second").
 # Kinds: commits, then deprecations, then version events, then stage events, so a version
@@ -23,7 +22,7 @@ OrderKey = tuple[datetime, int, int, int, str]
 _SIMPLE_ADDITION, _COUNTED, _SIMPLE_REMOVAL = 0, 1, 2
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Event:
     kind: ClassVar[str]
     priority: ClassVar[int]
@@ -68,7 +67,7 @@ class Event:
         raise NotImplementedError
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class TagEvent(Event):
     tag: str
     # The tag's `#N`, kept from parsing its name; not an upstream field, so never shown.
@@ -89,7 +88,7 @@ class TagEvent(Event):
         return (self.created_at, *_tie(self.group, self.addition, self.counter, self.tag))
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Creation(TagEvent):
     kind = "creation"
     priority = 1
@@ -100,7 +99,7 @@ class Creation(TagEvent):
         return f'Artifact "{self.artifact}" was created'
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Deprecation(TagEvent):
     kind = "deprecation"
     priority = 2
@@ -111,7 +110,7 @@ class Deprecation(TagEvent):
         return f'Artifact "{self.artifact}" was deprecated'
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class VersionEvent(TagEvent):
     """A version tag's event: the version is in the tag's name."""
 
@@ -127,7 +126,7 @@ class VersionEvent(TagEvent):
         return f'Version "{self.version}" of artifact "{self.artifact}" was {self.verb}'
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Registration(VersionEvent):
     kind = "registration"
     priority = 3
@@ -135,7 +134,7 @@ class Registration(VersionEvent):
     verb = "registered"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Deregistration(VersionEvent):
     kind = "deregistration"
     priority = 4
@@ -143,7 +142,7 @@ class Deregistration(VersionEvent):
     verb = "deregistered"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class StageEvent(TagEvent):
     """A stage tag's event; its version is not in the tag's name: replay fills it in."""
 
@@ -161,11 +160,20 @@ class StageEvent(TagEvent):
         return self.stage
 
     def with_version(self, version: str) -> Any:
-        # A plain copy: dataclasses.replace re-runs __init__ and showed in profiles.
-        copy = object.__new__(type(self))
-        copy.__dict__.update(self.__dict__)
-        copy.__dict__["version"] = version
-        return copy
+        """A copy naming the version replay resolved (dataclasses.replace, without its
+        look at every field: one copy per stage tag)."""
+        return type(self)(
+            artifact=self.artifact,
+            created_at=self.created_at,
+            author=self.author,
+            author_email=self.author_email,
+            message=self.message,
+            commit_hexsha=self.commit_hexsha,
+            tag=self.tag,
+            counter=self.counter,
+            version=version,
+            stage=self.stage,
+        )
 
     def describe(self) -> str:
         return (
@@ -174,7 +182,7 @@ class StageEvent(TagEvent):
         )
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Assignment(StageEvent):
     kind = "assignment"
     priority = 5
@@ -182,7 +190,7 @@ class Assignment(StageEvent):
     verb = "assigned to"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Unassignment(StageEvent):
     kind = "unassignment"
     priority = 6
@@ -190,7 +198,7 @@ class Unassignment(StageEvent):
     verb = "unassigned from"
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class CommitEvent(Event):
     """A version's commit, carrying the artifact's annotation at that commit, if any."""
 
@@ -245,32 +253,29 @@ def event_from_tag(record: TagRecord) -> TagEvent | None:
     `name@created` tags parse but are skipped: upstream crashes on them
     (behaviour reference, quirk Q12).
     """
-    parsed = try_parse_tag(record.name)
-    if parsed is None or parsed.action is Action.CREATE:
+    parts = tag_parts(record.name)
+    if parts is None or parts[1] is Action.CREATE:
         return None
-    common: dict[str, Any] = {
-        "artifact": parsed.artifact,
-        "created_at": record.created_at,
-        "author": record.tagger,
-        "author_email": record.tagger_email,
-        "message": record.message,
-        "commit_hexsha": record.commit,
-        "tag": record.name,
-        "counter": parsed.counter,
-    }
-    if parsed.action in (Action.REGISTER, Action.DEREGISTER):
-        common["version"] = parsed.version
-    elif parsed.action in (Action.ASSIGN, Action.UNASSIGN):
-        common["version"] = None  # resolved by replay
-        common["stage"] = parsed.stage
-    return build(EVENT_OF_ACTION[parsed.action], **common)
+    artifact, action, version, stage, counter = parts
+    # The version of a stage tag is resolved by replay.
+    named = {"version": version} if stage is None else {"stage": stage}
+    return EVENT_OF_ACTION[action](
+        artifact=artifact,
+        created_at=record.created_at,
+        author=record.tagger,
+        author_email=record.tagger_email,
+        message=record.message,
+        commit_hexsha=record.commit,
+        tag=record.name,
+        counter=counter,
+        **({} if action is Action.DEPRECATE else named),
+    )
 
 
 def commit_event(
     artifact: str, version: str, commit: CommitRecord, annotation: Annotation | None
 ) -> CommitEvent:
-    return build(
-        CommitEvent,
+    return CommitEvent(
         artifact=artifact,
         created_at=commit.created_at,
         author=commit.author,

@@ -22,7 +22,6 @@ from gto.core.events import (
 )
 from gto.core.state import Artifact, Registry, Version, VStage
 from gto.core.tags import CommitRecord
-from gto.core.values import build
 from gto.exceptions import ManyVersions
 
 # Deprecations first, then version events, then stage events: every registration is
@@ -46,13 +45,13 @@ def replay_order(event: TagEvent) -> tuple[int, OrderKey]:
     return (_GROUP[type(event)], event.order_key)
 
 
-@dataclass
+@dataclass(slots=True)
 class _StageDraft:
     assignments: list[Assignment] = field(default_factory=list)
     unassignments: list[Unassignment] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class _VersionDraft:
     name: str
     commit: str
@@ -144,38 +143,35 @@ def replay(
             if not art.by_commit.get(commit):
                 art.version(commit, commit)
 
-    return Registry({name: _freeze(draft, commits, annotations) for name, draft in drafts.items()})
+    # Each artifact's drafts go once it is frozen: both are never held whole at once.
+    return Registry(
+        {name: _freeze(drafts.pop(name), commits, annotations) for name in list(drafts)}
+    )
 
 
 def _freeze(
     draft: _ArtifactDraft, commits: Mapping[str, CommitRecord], annotations: Annotations
 ) -> Artifact:
+    name = draft.name
     versions = []
     for v in draft.versions.values():
-        annotation = annotations.get(v.commit, {}).get(draft.name)
-        enrichment = commit_event(draft.name, v.name, commits[v.commit], annotation)
+        annotation = annotations.get(v.commit, {}).get(name)
+        enrichment = commit_event(name, v.name, commits[v.commit], annotation)
         stages = {
-            stage: build(
-                VStage,
-                artifact=draft.name,
-                version=v.name,
-                stage=stage,
-                commit_hexsha=v.commit,
-                assignments=tuple(s.assignments),
-                unassignments=tuple(s.unassignments),
+            stage: VStage(
+                name, v.name, stage, v.commit, tuple(s.assignments), tuple(s.unassignments)
             )
             for stage, s in v.stages.items()
         }
         versions.append(
-            build(
-                Version,
-                artifact=draft.name,
-                version=v.name,
-                commit_hexsha=v.commit,
-                registrations=tuple(v.registrations),
-                deregistrations=tuple(v.deregistrations),
-                stages=stages,
-                enrichments=(enrichment,),
+            Version(
+                name,
+                v.name,
+                v.commit,
+                tuple(v.registrations),
+                tuple(v.deregistrations),
+                stages,
+                (enrichment,),
             )
         )
-    return Artifact(draft.name, tuple(versions), tuple(draft.deprecations))
+    return Artifact(name, tuple(versions), tuple(draft.deprecations))

@@ -13,7 +13,7 @@ its last element.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Any, Generic, TypeVar
@@ -43,12 +43,37 @@ class VersionSort(str, Enum):
 _T = TypeVar("_T")
 
 
-class _cached(Generic[_T]):
-    """A property computed once per instance; unlike functools' in Python 3.11, it takes no lock.
+_UNSET: Any = object()
 
-    Frozen state is read in hot loops (every version of every artifact), where the
-    lock's cost showed in profiles.
+
+class _cached(Generic[_T]):
+    """A property computed once per instance and kept in the slot `_<name>`.
+
+    Frozen state is read in hot loops (every version of every artifact), so values
+    are not recomputed; and one value per version of a big registry is made, so it
+    keeps its fields in slots rather than an instance dict (a field
+    `_<name>: Any = field(default=_UNSET, ...)` holds the value).
     """
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        self.func = func
+        self.slot = f"_{func.__name__}"
+
+    def __get__(self, instance: Any, owner: type | None = None) -> _T:
+        value: _T = getattr(instance, self.slot)
+        if value is _UNSET:
+            value = self.func(instance)
+            object.__setattr__(instance, self.slot, value)
+        return value
+
+
+def _memo() -> Any:
+    """The field that holds a `_cached` property's value: not an argument, never compared."""
+    return field(default=_UNSET, init=False, repr=False, compare=False)
+
+
+class _memoized(Generic[_T]):
+    """A property computed once per instance, kept in its `__dict__` (values made rarely)."""
 
     def __init__(self, func: Callable[[Any], _T]) -> None:
         self.func = func
@@ -88,7 +113,7 @@ def check_limits(assignments_per_version: int, versions_per_stage: int) -> None:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VStage:
     """One version in one stage, with every tag that assigned or unassigned it."""
 
@@ -99,7 +124,7 @@ class VStage:
     assignments: tuple[Assignment, ...]
     unassignments: tuple[Unassignment, ...]
 
-    @_cached
+    @property
     def latest_event(self) -> Event | None:
         return _last_of(self.assignments, self.unassignments)
 
@@ -111,13 +136,13 @@ class VStage:
     def activated_at(self) -> datetime | None:
         return self.latest_event.created_at if self.is_active and self.latest_event else None
 
-    @_cached
+    @property
     def authoring(self) -> Assignment | None:
         """The latest assignment supplies created_at, author, message and ref."""
         return self.assignments[-1] if self.assignments else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Version:
     """A version of an artifact, keyed by its name and commit (reference, section 2.4)."""
 
@@ -128,6 +153,10 @@ class Version:
     deregistrations: tuple[Deregistration, ...]
     stages: Mapping[str, VStage]
     enrichments: tuple[CommitEvent, ...]
+    _stage_events: Any = _memo()  # noqa: RUF009 - a field() made by a helper
+    _is_active: Any = _memo()  # noqa: RUF009 - a field() made by a helper
+    _authoring: Any = _memo()  # noqa: RUF009 - a field() made by a helper
+    _activated_at: Any = _memo()  # noqa: RUF009 - a field() made by a helper
 
     @property
     def is_registered(self) -> bool:
@@ -189,7 +218,7 @@ class Artifact:
         for version in self.versions:
             yield from version.events()
 
-    @_cached
+    @_memoized
     def is_active(self) -> bool:
         """Deprecated until a later registration or assignment, as the seed README says.
 
@@ -208,7 +237,7 @@ class Artifact:
             if isinstance(e, (Registration, Assignment))
         )
 
-    @_cached
+    @_memoized
     def is_registered(self) -> bool:
         """Artifacts known only from artifacts.yaml are shown as `*name`."""
         return any(not isinstance(e, CommitEvent) for e in self.events())

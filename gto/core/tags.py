@@ -7,13 +7,13 @@ name) lives here, so no other module handles raw tag strings.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from gto.core.values import build
 from gto.exceptions import InvalidTagName, ValidationError
 
 # Upstream's pattern fragments (gto.constants exports them under upstream's names): the
@@ -57,7 +57,7 @@ class Action(str, Enum):
     UNASSIGN = "unassign"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParsedTag:
     """What a tag name says, before anything is known about its object."""
 
@@ -86,7 +86,7 @@ class ParsedTag:
         return result
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TagRecord:
     """An annotated tag as read from git, already decoded and peeled to a commit."""
 
@@ -118,7 +118,7 @@ class GitTag:
     message: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CommitRecord:
     """A commit as read from git: what commit events and version authorship need."""
 
@@ -152,30 +152,44 @@ def parse_tag(name: str) -> ParsedTag:
     ParsedTag(artifact='churn', action=<Action.ASSIGN: 'assign'>, version=None, stage='prod', \
 counter=3)
     """
-    match = TAG_RE.match(name)
-    if match is None:
+    parts = tag_parts(name)
+    if parts is None:
         raise InvalidTagName(name)
-    artifact = match["artifact"].replace("=", ":")
-    counter = int(match["counter"]) if match["counter"] is not None else None
-    cancel = bool(match["cancel"])
-    version, stage = match["version"], match["stage"]
-    if version is not None:
-        action = Action.DEREGISTER if cancel else Action.REGISTER
-    elif stage is not None:
-        action = Action.UNASSIGN if cancel else Action.ASSIGN
-    else:
-        action = Action.DEPRECATE if match["deprecated"] else Action.CREATE
-    return build(
-        ParsedTag, artifact=artifact, action=action, version=version, stage=stage, counter=counter
-    )
+    return ParsedTag(*parts)
 
 
 def try_parse_tag(name: str) -> ParsedTag | None:
     """`parse_tag`, or None for names that are not GTO tags."""
-    try:
-        return parse_tag(name)
-    except InvalidTagName:
+    parts = tag_parts(name)
+    return None if parts is None else ParsedTag(*parts)
+
+
+TagParts = tuple[str, Action, str | None, str | None, int | None]
+
+
+def tag_parts(name: str) -> TagParts | None:
+    """`parse_tag`'s fields as a tuple (artifact, action, version, stage, counter), or None.
+
+    Called once per tag of a registry: artifact and stage names are interned, so the
+    many tags of one artifact share one string.
+
+    >>> tag_parts("dir=m#prod!#4")
+    ('dir:m', <Action.UNASSIGN: 'unassign'>, None, 'prod', 4)
+    """
+    match = TAG_RE.match(name)
+    if match is None:
         return None
+    stage, version, counter = match["stage"], match["version"], match["counter"]
+    cancel, deprecated = match["cancel"], match["deprecated"]
+    artifact = sys.intern(match["artifact"].replace("=", ":"))
+    if version is not None:
+        action = Action.DEREGISTER if cancel else Action.REGISTER
+    elif stage is not None:
+        action = Action.UNASSIGN if cancel else Action.ASSIGN
+        stage = sys.intern(stage)
+    else:
+        action = Action.DEPRECATE if deprecated else Action.CREATE
+    return artifact, action, version, stage, None if counter is None else int(counter)
 
 
 def tag_artifact(name: str) -> str | None:

@@ -15,11 +15,16 @@ _T = TypeVar("_T")
 def build(cls: type[_T], **fields: Any) -> _T:
     """An instance of the frozen dataclass `cls` with exactly `fields` (every field given).
 
+    A class with `__slots__` (the values made once per tag) is built by its `__init__`:
+    its values are small, and there is no instance dict to fill.
+
     >>> from gto.core.tags import ParsedTag, Action
     >>> build(ParsedTag, artifact="m", action=Action.DEPRECATE, version=None, stage=None,
     ...       counter=None) == ParsedTag("m", Action.DEPRECATE)
     True
     """
+    if "__slots__" in cls.__dict__:
+        return cls(**fields)
     value = object.__new__(cls)
     value.__dict__.update(fields)
     return value

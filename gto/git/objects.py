@@ -28,11 +28,14 @@ __all__ = [
     "commit_object",
     "hex_id_pattern",
     "loose_object",
+    "moment",
     "object_id",
     "parse_commit",
     "parse_signature",
     "parse_tree",
+    "signature_parts",
     "split_object",
+    "tag_header",
     "tag_object",
     "tagger_of",
     "tree_object",
@@ -57,26 +60,41 @@ class ParsedCommit:
     parents: tuple[str, ...]
 
 
-_TIMEZONES: dict[bytes, timezone] = {}
+_TIMEZONES: dict[int, timezone] = {}
 
 
-def _timestamp(seconds: bytes, offset: bytes) -> datetime:
-    """`1660000000`, `+0545` -> an aware datetime in that offset (offsets are cached)."""
+def _offset_seconds(offset: bytes) -> int:
+    """`+0545` -> seconds east of UTC.
+
+    Raises:
+        ValueError: not a sign and four digits, or a whole day or more.
+    """
+    digits = offset[1:]
+    if offset[:1] not in (b"+", b"-") or len(digits) != 4 or not digits.isdigit():
+        raise ValueError(f"bad timezone {offset!r}")
+    seconds = int(digits[:2]) * 3600 + int(digits[2:]) * 60
+    if seconds >= 86400:
+        raise ValueError(f"bad timezone {offset!r}")
+    return -seconds if offset[:1] == b"-" else seconds
+
+
+def moment(seconds: int, offset: int) -> datetime:
+    """Unix seconds and an offset east of UTC -> an aware datetime in that offset.
+
+    >>> moment(0, 3600).isoformat()
+    '1970-01-01T01:00:00+01:00'
+    """
     tz = _TIMEZONES.get(offset)
     if tz is None:
-        digits = offset[1:]
-        if offset[:1] not in (b"+", b"-") or len(digits) != 4 or not digits.isdigit():
-            raise ValueError(f"bad timezone {offset!r}")
-        delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        tz = _TIMEZONES[offset] = timezone(-delta if offset[:1] == b"-" else delta)
-    return datetime.fromtimestamp(int(seconds), tz)
+        tz = _TIMEZONES[offset] = timezone(timedelta(seconds=offset))
+    return datetime.fromtimestamp(seconds, tz)
 
 
-def parse_signature(value: bytes) -> tuple[str, str, datetime]:
-    """`Name <email> 1660000000 +0545` -> name, email, time.
+def signature_parts(value: bytes) -> tuple[str, str, int, int]:
+    """`Name <email> 1660000000 +0545` -> name, email, unix seconds, offset east of UTC.
 
-    >>> parse_signature(b"Ann <ann@x> 0 +0100")[2].isoformat()
-    '1970-01-01T01:00:00+01:00'
+    Raises:
+        ValueError: no `> ` before the time, or a time or an offset that is not one.
     """
     identity, sep, when = value.rpartition(b"> ")
     if not sep:
@@ -86,8 +104,19 @@ def parse_signature(value: bytes) -> tuple[str, str, datetime]:
     return (
         name.strip().decode("utf-8", "replace"),
         email.decode("utf-8", "replace"),
-        _timestamp(seconds, offset.strip()),
+        int(seconds),
+        _offset_seconds(offset.strip()),
     )
+
+
+def parse_signature(value: bytes) -> tuple[str, str, datetime]:
+    """`Name <email> 1660000000 +0545` -> name, email, time.
+
+    >>> parse_signature(b"Ann <ann@x> 0 +0100")[2].isoformat()
+    '1970-01-01T01:00:00+01:00'
+    """
+    name, email, seconds, offset = signature_parts(value)
+    return name, email, moment(seconds, offset)
 
 
 def tagger_of(fields: dict[bytes, bytes]) -> tuple[str, str, datetime]:
@@ -95,6 +124,29 @@ def tagger_of(fields: dict[bytes, bytes]) -> tuple[str, str, datetime]:
     if b"tagger" in fields:
         return parse_signature(fields[b"tagger"])
     return "", "", datetime.fromtimestamp(0, timezone.utc)
+
+
+def tag_header(body: bytes) -> tuple[bytes | None, bytes | None, bytes | None, bytes]:
+    """A tag object's `object`, `type` and `tagger` values (None if absent) and its message.
+
+    Tags as git writes them (`object`, `type`, `tag`, `tagger`, in that order) are cut
+    apart directly; anything else goes through `split_object`, with the same result.
+
+    >>> tag_header(b"object c\\ntype commit\\ntag t\\ntagger A <a> 0 +0000\\n\\nhi\\n")
+    (b'c', b'commit', b'A <a> 0 +0000', b'hi\\n')
+    """
+    head, _, message = body.partition(b"\n\n")
+    lines = head.split(b"\n")
+    if (
+        len(lines) == 4
+        and lines[0][:7] == b"object "
+        and lines[1][:5] == b"type "
+        and lines[2][:4] == b"tag "
+        and lines[3][:7] == b"tagger "
+    ):
+        return lines[0][7:], lines[1][5:], lines[3][7:], message
+    fields, _, message = split_object(body)
+    return fields.get(b"object"), fields.get(b"type"), fields.get(b"tagger"), message
 
 
 def split_object(body: bytes) -> tuple[dict[bytes, bytes], list[bytes], bytes]:

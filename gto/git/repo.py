@@ -30,6 +30,7 @@ from gto.git.errors import PARSE_ERRORS, read_error
 from gto.git.refs import RefStore, open_refs
 from gto.git.signature import SignedObject
 from gto.git.store import ObjectSource, ObjectStore
+from gto.git.tag_cache import TagCache
 from gto.git.tags import Tags
 
 __all__ = ["GitRepo"]
@@ -61,6 +62,7 @@ class GitRepo:
         layout: discover.Layout,
         dulwich: discover.Dulwich,
         source: ObjectSource | None = None,
+        cache_home: Path | None = None,
     ) -> None:
         self.layout = layout
         self.root = Path(layout.root)
@@ -70,7 +72,8 @@ class GitRepo:
         self.dulwich = dulwich
         self.refs: RefStore = open_refs(layout)
         self.store = ObjectStore(layout.objects_dir, id_length=layout.id_length, source=source)
-        self.tags = Tags(self.refs, self.store)
+        cache = None if cache_home is None else TagCache.of(cache_home, layout)
+        self.tags = Tags(self.refs, self.store, cache)
         self._commits: dict[str, objects.ParsedCommit] = {}
         self._trees: dict[str, dict[bytes, tuple[int, str]]] = {}
         self._paths: dict[tuple[str, str], tuple[int, str] | None] = {}
@@ -86,14 +89,17 @@ class GitRepo:
         source: ObjectSource | None = None,
         git_dir: str | None = None,
         work_tree: str | None = None,
+        cache_home: Path | None = None,
     ) -> GitRepo:
         """Open the repository at `path`, a folder inside a work tree, or a bare repo.
 
         `source` is where missing objects come from (a remote's cache has one);
-        `git_dir` and `work_tree` are GIT_DIR and GIT_WORK_TREE (gto.settings).
+        `git_dir` and `work_tree` are GIT_DIR and GIT_WORK_TREE (gto.settings);
+        `cache_home` is gto's cache folder, where parsed tag objects are kept between
+        commands (gto.git.tag_cache); without it nothing is cached.
         """
         layout, dulwich = discover.find(path, git_dir=git_dir, work_tree=work_tree)
-        return cls(layout, dulwich, source)
+        return cls(layout, dulwich, source, cache_home)
 
     def close(self, *, failed: bool = False) -> None:
         """Release the pack files now rather than at garbage collection.
@@ -104,7 +110,9 @@ class GitRepo:
         """
         if failed:
             self.store.close()  # what can be released now; dulwich's packs wait
-        elif self._finalizer.alive and _close(self.dulwich, self.store):
+            return
+        self.tags.save_cache()
+        if self._finalizer.alive and _close(self.dulwich, self.store):
             self._finalizer.detach()
 
     def __enter__(self) -> GitRepo:

@@ -14,12 +14,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from gto.core.tags import GitTag, TagRecord
-from gto.core.values import build
 from gto.git import objects
 from gto.git.errors import PARSE_ERRORS
 from gto.git.refs import TAGS, RefStore
 from gto.git.signature import SignedObject, split_signature
 from gto.git.store import ObjectStore
+from gto.git.tag_cache import Parsed, TagCache
 
 __all__ = ["Tags"]
 
@@ -31,12 +31,26 @@ _LIGHTWEIGHT = "lightweight"
 class Tags:
     """Tag names and tag objects of one repository, read through its refs and object store."""
 
-    def __init__(self, refs: RefStore, store: ObjectStore) -> None:
+    def __init__(self, refs: RefStore, store: ObjectStore, cache: TagCache | None = None) -> None:
         self._refs = refs
         self._store = store
+        self._cache = cache
         self._tag_refs: dict[str, str | None] | None = None
+        self._complete = False  # whether `_tag_refs` holds every tag
         self._tags: dict[str, TagRecord | str] = {}  # by tag object id
         self._signed: dict[str, SignedObject] = {}  # the signed ones among them
+        # One string per distinct commit id, tagger and email, however many tags repeat it.
+        self._ids: dict[str, str] = {}
+        self._known_commits: set[str] = set()
+
+    def save_cache(self) -> None:
+        """Write what this command parsed to the tag cache; after a scan of every tag,
+        entries of tag objects no ref names any more are dropped."""
+        if self._cache is not None:
+            named = None
+            if self._complete and self._tag_refs is not None:
+                named = [oid for oid in self._tag_refs.values() if oid is not None]
+            self._cache.save(named)
 
     def names(self, prefixes: Sequence[str] | None = None) -> list[str]:
         """Names under refs/tags/ (packed and loose), sorted; reads no objects.
@@ -45,6 +59,7 @@ class Tags:
         is bisected rather than read whole).
         """
         self._refs.refresh()
+        self._complete = prefixes is None
         if prefixes is None:
             self._tag_refs = self._scan_tag_refs(_TAGS_PREFIX)
         else:
@@ -70,6 +85,7 @@ class Tags:
         looked up one by one."""
         if self._tag_refs is None:
             self._tag_refs = self._scan_tag_refs(_TAGS_PREFIX)
+            self._complete = True
         return self._tag_refs
 
     def _lookup(self, refs: dict[str, str | None], name: str) -> tuple[str | None] | None:
@@ -156,7 +172,35 @@ class Tags:
         return found
 
     def _peel_tag(self, name: str, oid: str) -> TagRecord | str:
-        """The tag object `oid`, peeled through tags of tags to a commit, or a reason to skip."""
+        """The tag object `oid`, peeled through tags of tags to a commit, or a reason to skip.
+
+        A tag of a commit comes from the tag cache when a command parsed it before; only
+        whether the commit is here is asked again (a partial store may lack it).
+        """
+        parsed = None if self._cache is None else self._cache.get(oid)
+        if parsed is None:
+            found = self._parse(oid)
+            if isinstance(found, str):
+                return found
+            parsed, cacheable = found
+            if cacheable and self._cache is not None:
+                self._cache.add(oid, parsed)
+            ids = self._ids  # many tags share a commit, a tagger, an email: one str each
+            parsed = parsed._replace(
+                target=ids.setdefault(parsed.target, parsed.target),
+                tagger=ids.setdefault(parsed.tagger, parsed.tagger),
+                email=ids.setdefault(parsed.email, parsed.email),
+            )
+        commit, tagger, email, seconds, offset, message = parsed
+        if commit not in self._known_commits:
+            if not self._store.contains(commit):
+                return _MISSING
+            self._known_commits.add(commit)
+        return TagRecord(name, commit, tagger, email, objects.moment(seconds, offset), message)
+
+    def _parse(self, oid: str) -> tuple[Parsed, bool] | str:
+        """What the tag object `oid` says, peeled to a commit, and whether that holds for good
+        (a tag of a tag also depends on the inner objects); or why it cannot be read."""
         raw = self._store.raw(oid)
         if raw is None:
             return _MISSING
@@ -165,32 +209,29 @@ class Tags:
         signed = split_signature(raw[1])
         if signed.format is not None:
             self._signed[oid] = signed
-        fields, _, message = objects.split_object(signed.payload)
+        target, kind, tagger, message = objects.tag_header(signed.payload)
         try:
-            tagger, email, created_at = objects.tagger_of(fields)
-            target, kind = fields[b"object"].decode("ascii"), fields[b"type"]
+            if target is None or kind is None:
+                raise KeyError("object")
+            name, email, seconds, offset = (
+                ("", "", 0, 0) if tagger is None else (objects.signature_parts(tagger))
+            )
+            objects.moment(seconds, offset)  # a time no datetime can hold is malformed
+            commit = target.decode("ascii")
         except PARSE_ERRORS:
             return "malformed tag object"
+        direct = kind == b"commit"
         while kind == b"tag":
-            inner = self._store.raw(target)
+            inner = self._store.raw(commit)
             if inner is None:
                 return _MISSING
             inner_fields, _, _ = objects.split_object(inner[1])
             if inner[0] != objects.TAG or b"object" not in inner_fields:
                 return "malformed tag object"
-            target = inner_fields[b"object"].decode("ascii", "replace")
+            commit = inner_fields[b"object"].decode("ascii", "replace")
             kind = inner_fields.get(b"type", b"")
         if kind != b"commit":
             return f"not a commit: {kind.decode('ascii', 'replace')}"
-        if not self._store.contains(target):
-            return _MISSING
         text = message.decode("utf-8", "replace").rstrip("\n")
-        return build(
-            TagRecord,
-            name=name,
-            commit=target,
-            tagger=tagger,
-            tagger_email=email,
-            created_at=created_at,
-            message=text,
-        )
+        # A signed tag is not cached: verifying it needs its signature, read from the object.
+        return Parsed(commit, name, email, seconds, offset, text), direct and signed.format is None

@@ -24,6 +24,7 @@ from gto.git.mirror import Mirror
 from gto.git.refs import TAGS, is_ref_name
 from gto.git.refs_files import write_mirror
 from gto.remote.lock import CacheLock
+from gto.settings import Settings
 
 __all__ = ["Cache", "CacheRefused", "acceptable", "is_tag", "shown"]
 
@@ -32,10 +33,7 @@ _HEADS = "refs/heads/"
 
 def _cache_root(environ: Mapping[str, str]) -> Path:
     """$XDG_CACHE_HOME/gto/remotes, ~/.cache/gto/remotes by default (XDG base directories)."""
-    base = environ.get("XDG_CACHE_HOME", "")
-    if not os.path.isabs(base):
-        base = os.path.join(environ.get("HOME") or os.path.expanduser("~"), ".cache")
-    return Path(base, "gto", "remotes")
+    return Settings(environ).cache_home / "remotes"
 
 
 # Cache ownership: a cache entry is used only if gto made it (marker, owner, real folder).

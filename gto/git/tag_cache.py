@@ -1,0 +1,261 @@
+"""Parsed tag objects kept between commands, by tag object id: what a warm `gto show` reads.
+
+A tag object's id names its bytes, so what gto parses from them (the object it tags,
+the tagger, the time, the message) can never change under the id: an entry can only
+be missing, never stale. Refs are not cached (they are read every time), nor whether
+the tagged commit is present, nor anything about a tag that could not be read.
+
+One file per repository in `$XDG_CACHE_HOME/gto/tags/` (named by a hash of the
+repository's folder); nothing is written inside the repository. The file is columns
+of fixed-size values and NUL-separated text behind a header (magic, format version,
+id size, entry count, payload length, CRC-32), so loading 50,000 entries takes a few
+milliseconds and nothing in it is ever run (no pickle, no marshal). A file that is
+missing, foreign, of another version, truncated, corrupt or of someone else is
+ignored, and replaced at the next write; writing goes to a temporary file renamed
+over the old one, so a reader sees a whole file, and of two concurrent writers the
+last wins (the other's entries are parsed again later). Any failure to read or
+write it is silent: the cache only ever saves time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import stat
+import struct
+import sys
+import tempfile
+import zlib
+from array import array
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import NamedTuple
+
+from gto.git.discover import Layout
+
+__all__ = ["FORMAT_VERSION", "MAGIC", "Parsed", "TagCache", "cache_file"]
+
+MAGIC = b"GTOTAGS\0"
+FORMAT_VERSION = 1
+# magic, format version, id size in bytes, entries, payload bytes, CRC-32 of the payload
+_HEADER = struct.Struct("<8sIIIQI")
+_SECTION = struct.Struct("<Q")
+
+
+class Parsed(NamedTuple):
+    """What a tag object of a commit says: the commit, the tagger, when, and the message."""
+
+    target: str
+    tagger: str
+    email: str
+    seconds: int
+    offset: int  # seconds east of UTC
+    message: str  # decoded, trailing line breaks removed
+
+
+def cache_file(cache_home: Path, commondir: str, id_length: int) -> Path:
+    """Where the tag cache of the repository whose common folder is `commondir` lives."""
+    where = f"{os.path.realpath(commondir)}\0{id_length}".encode("utf-8", "surrogateescape")
+    return cache_home / "tags" / f"{hashlib.sha256(where).hexdigest()[:32]}.v{FORMAT_VERSION}"
+
+
+def _storable(parsed: Parsed) -> bool:
+    """Text with NUL cannot be stored (NUL separates the strings); such tags are parsed again."""
+    return "\0" not in parsed.tagger + parsed.email + parsed.message
+
+
+class _Table:
+    """The entries of a loaded file, read in place: row lookups by hex id."""
+
+    def __init__(self, payload: bytes, count: int, id_size: int) -> None:
+        sections = []
+        pos = 0
+        for _ in range(8):
+            (size,) = _SECTION.unpack_from(payload, pos)
+            pos += _SECTION.size
+            sections.append(payload[pos : pos + size])
+            pos += size
+        if pos != len(payload):
+            raise ValueError("trailing bytes")
+        ids, targets, seconds, offsets, taggers, emails, people, messages = sections
+        size = 2 * id_size
+        if len(ids) != count * id_size or len(targets) != count * id_size:
+            raise ValueError("id columns")
+        self.seconds = _ints("q", seconds, count)
+        self.offsets = _ints("i", offsets, count)
+        names = people.decode("utf-8").split("\0") if people else []
+        # Per row, the strings themselves: one str per distinct tagger, email and commit.
+        self.taggers = [names[i] for i in _ints("I", taggers, count)]
+        self.emails = [names[i] for i in _ints("I", emails, count)]
+        self.messages = messages.decode("utf-8").split("\0") if count else []
+        if len(self.messages) != count:
+            raise ValueError("messages")
+        hexed = targets.hex()
+        distinct: dict[str, str] = {}
+        cut = (hexed[i * size : (i + 1) * size] for i in range(count))
+        self.targets = [distinct.setdefault(t, t) for t in cut]
+        hexed = ids.hex()
+        self.rows = {hexed[i * size : (i + 1) * size]: i for i in range(count)}
+
+    def get(self, oid: str) -> Parsed | None:
+        row = self.rows.get(oid)
+        if row is None:
+            return None
+        return Parsed(
+            self.targets[row],
+            self.taggers[row],
+            self.emails[row],
+            self.seconds[row],
+            self.offsets[row],
+            self.messages[row],
+        )
+
+    def items(self) -> Iterable[tuple[str, Parsed]]:
+        for oid in self.rows:
+            found = self.get(oid)
+            assert found is not None
+            yield oid, found
+
+
+def _ints(code: str, data: bytes, count: int) -> array[int]:
+    values = array(code)
+    if len(data) != count * values.itemsize:
+        raise ValueError("number column")
+    values.frombytes(data)
+    if sys.byteorder == "big":
+        values.byteswap()  # stored little-endian
+    return values
+
+
+def _load(path: Path, id_size: int) -> _Table | None:
+    """The entries of the file at `path`, or None when it is not a whole cache file of ours."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        owner = getattr(os, "geteuid", None)
+        if not stat.S_ISREG(st.st_mode) or (owner is not None and st.st_uid != owner()):
+            return None
+        with open(fd, "rb", closefd=False) as f:
+            data = f.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if len(data) < _HEADER.size:
+        return None
+    magic, version, size, count, length, checksum = _HEADER.unpack_from(data)
+    payload = data[_HEADER.size :]
+    if (magic, version, size) != (MAGIC, FORMAT_VERSION, id_size) or length != len(payload):
+        return None
+    if zlib.crc32(payload) != checksum:
+        return None
+    try:
+        return _Table(payload, count, id_size)
+    except (ValueError, IndexError, struct.error, OverflowError):
+        return None
+
+
+def _dump(entries: Mapping[str, Parsed], id_size: int) -> bytes:
+    """The file holding `entries`, sorted by id."""
+    oids = sorted(entries)
+    rows = [entries[oid] for oid in oids]
+    people: dict[str, int] = {}
+    taggers = array("I", (people.setdefault(p.tagger, len(people)) for p in rows))
+    emails = array("I", (people.setdefault(p.email, len(people)) for p in rows))
+    seconds = array("q", (p.seconds for p in rows))
+    offsets = array("i", (p.offset for p in rows))
+    numbers = [seconds, offsets, taggers, emails]
+    if sys.byteorder == "big":
+        for column in numbers:
+            column.byteswap()
+    sections = [
+        bytes.fromhex("".join(oids)),
+        bytes.fromhex("".join(p.target for p in rows)),
+        *(column.tobytes() for column in numbers),
+        "\0".join(people).encode("utf-8"),
+        "\0".join(p.message for p in rows).encode("utf-8"),
+    ]
+    payload = b"".join(_SECTION.pack(len(s)) + s for s in sections)
+    header = _HEADER.pack(
+        MAGIC, FORMAT_VERSION, id_size, len(rows), len(payload), zlib.crc32(payload)
+    )
+    return header + payload
+
+
+class TagCache:
+    """The cache file of one repository: loaded on first use, written when it learnt something."""
+
+    def __init__(self, path: Path, id_length: int) -> None:
+        self.path = path
+        self._id_size = id_length // 2
+        self._table: _Table | None = None
+        self._loaded = False
+        self._new: dict[str, Parsed] = {}
+
+    @classmethod
+    def of(cls, cache_home: Path, layout: Layout) -> TagCache:
+        """The tag cache of a repository, under gto's cache folder `cache_home`."""
+        return cls(cache_file(cache_home, layout.commondir, layout.id_length), layout.id_length)
+
+    def _entries(self) -> _Table | None:
+        if not self._loaded:
+            self._loaded = True
+            self._table = _load(self.path, self._id_size)
+        return self._table
+
+    def get(self, oid: str) -> Parsed | None:
+        """The parsed tag object `oid`, if a command has parsed it before."""
+        found = self._new.get(oid)
+        if found is not None:
+            return found
+        table = self._entries()
+        return None if table is None else table.get(oid)
+
+    def add(self, oid: str, parsed: Parsed) -> None:
+        """Remember a tag object just parsed (written by `save`)."""
+        if _storable(parsed) and len(oid) == 2 * self._id_size:
+            self._new[oid] = parsed
+
+    def save(self, named: Iterable[str] | None = None) -> None:
+        """Write the file if anything new was parsed; with `named` (every tag object the
+        refs name now), entries for other objects are dropped, so the file stays the
+        size of the registry."""
+        if not self._new:
+            return
+        table = self._entries()
+        entries: dict[str, Parsed] = dict(table.items()) if table is not None else {}
+        entries.update(self._new)
+        if named is not None:
+            keep = set(named)
+            entries = {oid: parsed for oid, parsed in entries.items() if oid in keep}
+        self._new = {}
+        with contextlib.suppress(OSError, ValueError, OverflowError):
+            _write(self.path, _dump(entries, self._id_size))
+
+
+def _write(path: Path, content: bytes) -> None:
+    """Replace the file at `path` whole: a temporary file beside it, renamed over it.
+
+    The folder is made if needed; one that is a symbolic link or someone else's is
+    not written into.
+    """
+    folder = path.parent
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    owner = getattr(os, "geteuid", None)
+    for part in (folder.parent, folder):  # gto/ and gto/tags/: real folders of ours
+        st = os.lstat(part)
+        if not stat.S_ISDIR(st.st_mode) or (owner is not None and st.st_uid != owner()):
+            return
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    try:
+        with open(fd, "wb") as f:
+            f.write(content)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise

@@ -1,0 +1,402 @@
+"""The tag cache: the same answers with it, without it, cold and warm; never an error.
+
+Entries are keyed by tag object id, so a registry whose tags are deleted, re-created
+under the same name (a new object) or moved must read exactly as without a cache; and a
+cache file that is missing, foreign, truncated, corrupt, of another version, a link or
+being written by another process is ignored and rebuilt, never reported.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+import sys
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from builders import (
+    EPOCH,
+    init_repo,
+    make_commit,
+    make_lightweight_tag,
+    make_tag,
+    pack_everything,
+)
+from dulwich.objects import ObjectID
+from dulwich.objects import Tag as DulwichTag
+from dulwich.refs import Ref
+from dulwich.repo import Repo
+
+from gto.cli import main
+from gto.git.tag_cache import FORMAT_VERSION, MAGIC, Parsed, TagCache, cache_file
+
+Run = Callable[..., tuple[int, str, str]]
+# Every reading command whose output depends on the tag objects.
+COMMANDS = [
+    ("show",),
+    ("show", "--json"),
+    ("show", "m", "--json"),
+    ("show", "m#prod", "--ref"),
+    ("history",),
+    ("history", "--json"),
+    ("history", "m", "--asc"),
+    ("check-ref", "m#prod#4", "--json"),
+    ("check-ref", "m@v1.0.0", "--format", "json"),
+    ("check-ref", "m#prod#5", "--format", "json"),
+    ("print-state",),
+    ("doctor",),
+]
+
+
+def tags_file(home: Path) -> list[Path]:
+    folder = home / "gto" / "tags"
+    return (
+        sorted(p for p in folder.iterdir() if not p.name.startswith(".")) if folder.exists() else []
+    )
+
+
+@pytest.fixture
+def cache_home() -> Path:
+    return Path(os.environ["XDG_CACHE_HOME"])
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Repo:
+    """Ties in one second, tags of tags, a lightweight tag, a tag of a tree, two refs on
+    one tag object, a message with NUL, non-UTF-8 text, a malformed tagger time."""
+    repo = init_repo(tmp_path / "repo")
+    c1 = make_commit(repo, {"artifacts.yaml": "m: {type: model}\n"}, message="c1", time=EPOCH)
+    c2 = make_commit(repo, {"f": "x"}, message="c2", time=EPOCH + 10)
+    c3 = make_commit(repo, {"g": "y"}, message="c3", time=EPOCH + 20)
+    make_tag(repo, "m@v1.0.0", c1, time=EPOCH + 100)
+    make_tag(repo, "m@v1.1.0", c2, time=EPOCH + 200)
+    for n, (commit, at) in enumerate([(c1, 300), (c2, 300), (c1, 300), (c2, 300)], 1):
+        make_tag(repo, f"m#prod#{n}", commit, time=EPOCH + at)  # ties: counters decide
+    make_tag(repo, "m#prod#5", c3, message=b"bytes \xff\xfe and NUL \x00 inside", time=EPOCH + 400)
+    make_tag(repo, "m#dev", c2, time=EPOCH + 400, tz=5 * 3600 + 45 * 60)
+    make_tag(repo, "other@v0.1.0", c3, time=EPOCH + 400, tagger=("Ünï Cödé", "u@x"))
+    inner = make_tag(repo, "inner", c3, time=EPOCH + 500)
+    outer = DulwichTag()
+    outer.name, outer.object = b"other@v0.2.0", (DulwichTag, inner.encode())
+    outer.tagger, outer.tag_time, outer.tag_timezone = b"T <t@x>", EPOCH + 600, 0
+    outer.message = b"a tag of a tag"
+    repo.object_store.add_object(outer)
+    repo.refs[Ref(b"refs/tags/other@v0.2.0")] = outer.id
+    repo.refs[Ref(b"refs/tags/copy@v9.0.0")] = repo.refs[Ref(b"refs/tags/m@v1.1.0")]
+    make_lightweight_tag(repo, "light@v1.0.0", c1)
+    tree = repo.object_store[ObjectID(c1.encode())].tree  # type: ignore[attr-defined]
+    make_tag(repo, "tree@v1.0.0", tree.decode(), time=EPOCH + 700)
+    bad = DulwichTag.from_string(
+        b"object " + c1.encode() + b"\ntype commit\ntag bad@v1.0.0\n"
+        b"tagger T <t@x> 1660000800 +9999\n\nbad zone\n"
+    )
+    repo.object_store.add_object(bad)
+    repo.refs[Ref(b"refs/tags/bad@v1.0.0")] = bad.id
+    return repo
+
+
+def outputs(path: Path, capsys: pytest.CaptureFixture[str]) -> list[tuple[int, str, str]]:
+    found = []
+    for command in COMMANDS:
+        capsys.readouterr()
+        code = main([*command, "-r", str(path)])
+        out, err = capsys.readouterr()
+        found.append((code, out, err))
+    return found
+
+
+def test_cached_and_uncached_answer_alike(
+    registry: Repo,
+    cache_home: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = Path(registry.path)
+    c1 = registry.get_peeled(Ref(b"refs/tags/m@v1.0.0"))
+
+    def compare(stage: str) -> None:
+        monkeypatch.setenv("GTO_NO_CACHE", "1")
+        expected = outputs(path, capsys)
+        monkeypatch.delenv("GTO_NO_CACHE")
+        cold = outputs(path, capsys)
+        assert tags_file(cache_home), stage
+        warm = outputs(path, capsys)
+        assert cold == expected, stage
+        assert warm == expected, stage
+
+    compare("loose")
+    # Deleted, and re-created under the same name as another object (another commit,
+    # time and message): the cache holds the old object's entry, under the old id.
+    del registry.refs[Ref(b"refs/tags/m#prod#2")]
+    del registry.refs[Ref(b"refs/tags/m@v1.0.0")]
+    make_tag(registry, "m@v1.0.0", c1.decode(), message="again", time=EPOCH + 900)
+    assert registry.refs[Ref(b"refs/tags/m@v1.0.0")] != c1
+    compare("re-created")
+    # Moved into a pack and packed-refs, as git gc leaves them.
+    pack_everything(registry)
+    compare("packed")
+    # A later whole-registry read keeps only the objects the refs name.
+    monkeypatch.delenv("GTO_NO_CACHE", raising=False)
+    (file,) = tags_file(cache_home)
+    count = struct.unpack_from("<8sIIIQI", file.read_bytes())[3]
+    # Tags of commits only (not the message with NUL, nor the tag of a tag), one per object.
+    assert count == 8
+    registry.close()
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    repo = init_repo(tmp_path / "small")
+    for n in range(1, 6):
+        commit = make_commit(repo, {}, message=f"c{n}", time=EPOCH + n)
+        make_tag(repo, f"m@v1.0.{n}", commit, time=EPOCH + n)
+    make_tag(repo, "m#prod#6", commit, time=EPOCH + 9)
+    repo.close()
+    return tmp_path / "small"
+
+
+def run_show(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = main(["history", "-r", str(path)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def the_file(path: Path, cache_home: Path) -> Path:
+    """Where the tag cache of the repository at `path` is (whether it exists or not)."""
+    from gto.git.discover import find
+
+    layout, dulwich = find(path)
+    dulwich.close()
+    return cache_file(cache_home / "gto", layout.commondir, 40)
+
+
+def header(payload: bytes) -> bytes:
+    """A right header for `payload`: one SHA-1 entry, the payload's length and checksum."""
+    return struct.pack("<8sIIIQI", MAGIC, FORMAT_VERSION, 20, 1, len(payload), zlib.crc32(payload))
+
+
+def damage_flip(file: Path) -> None:
+    data = bytearray(file.read_bytes())
+    data[-5] ^= 0xFF
+    file.write_bytes(bytes(data))
+
+
+def damage_truncate(file: Path) -> None:
+    file.write_bytes(file.read_bytes()[:-7])
+
+
+def damage_header_only(file: Path) -> None:
+    file.write_bytes(file.read_bytes()[:20])
+
+
+def damage_foreign(file: Path) -> None:
+    file.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(300))
+
+
+def damage_version(file: Path) -> None:
+    data = bytearray(file.read_bytes())
+    struct.pack_into("<I", data, 8, FORMAT_VERSION + 1)
+    file.write_bytes(bytes(data))
+
+
+def damage_consistent_but_wrong(file: Path) -> None:
+    """A right checksum over columns that do not fit together (a buggy or hostile writer)."""
+    payload = struct.pack("<Q", 3) + b"abc" + struct.pack("<Q", 0) * 7
+    header = struct.pack(
+        "<8sIIIQI", MAGIC, FORMAT_VERSION, 20, 1, len(payload), zlib.crc32(payload)
+    )
+    file.write_bytes(header + payload)
+
+
+def damage_bad_people_index(file: Path) -> None:
+    sections = [os.urandom(20), os.urandom(20), bytes(8), bytes(4), b"\x09\0\0\0", bytes(4)]
+    sections += [b"only one", b"message"]
+    payload = b"".join(struct.pack("<Q", len(s)) + s for s in sections)
+    header = struct.pack(
+        "<8sIIIQI", MAGIC, FORMAT_VERSION, 20, 1, len(payload), zlib.crc32(payload)
+    )
+    file.write_bytes(header + payload)
+
+
+def damage_empty(file: Path) -> None:
+    file.write_bytes(b"")
+
+
+def damage_folder(file: Path) -> None:
+    file.unlink()
+    file.mkdir()
+
+
+def damage_symlink(file: Path) -> None:
+    target = file.with_name("elsewhere")
+    os.replace(file, target)
+    file.symlink_to(target)
+
+
+def damage_unreadable(file: Path) -> None:
+    file.chmod(0)
+
+
+DAMAGE = [
+    damage_flip,
+    damage_truncate,
+    damage_header_only,
+    damage_foreign,
+    damage_version,
+    damage_consistent_but_wrong,
+    damage_bad_people_index,
+    damage_empty,
+    damage_folder,
+    damage_symlink,
+    damage_unreadable,
+]
+
+
+@pytest.mark.parametrize("damage", DAMAGE, ids=[d.__name__[7:] for d in DAMAGE])
+def test_a_damaged_cache_is_ignored_and_rebuilt(
+    damage: Callable[[Path], None],
+    small: Path,
+    cache_home: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    expected = run_show(small, capsys)
+    file = the_file(small, cache_home)
+    assert file.is_file()
+    damage(file)
+    assert run_show(small, capsys) == expected
+    # The next command that parses a tag writes a whole file again (when it can).
+    new = Repo(str(small))
+    make_tag(new, "m@v2.0.0", make_commit(new, {}, message="c2"), time=EPOCH + 20)
+    new.close()
+    after = run_show(small, capsys)
+    assert after[0] == 0 and "m@v2.0.0" in after[1]
+    if damage not in (damage_folder, damage_symlink):
+        table = TagCache(file, 40)._entries()
+        assert table is not None and len(table.rows) == 7
+    assert run_show(small, capsys) == after
+
+
+def test_a_file_of_another_user_is_not_read(
+    small: Path, cache_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("needs root to give the file to another user")
+    expected = run_show(small, capsys)
+    file = the_file(small, cache_home)
+    os.chown(file, 12345, 12345)
+    assert TagCache(file, 40)._entries() is None
+    assert run_show(small, capsys) == expected
+
+
+def test_a_half_written_temporary_file_is_ignored(
+    small: Path, cache_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What a writer killed before its rename leaves: a temporary file beside the cache."""
+    expected = run_show(small, capsys)
+    file = the_file(small, cache_home)
+    leftover = file.with_name(f".{file.name}.abc123")
+    leftover.write_bytes(file.read_bytes()[:40])
+    file.unlink()
+    assert run_show(small, capsys) == expected
+    assert run_show(small, capsys) == expected
+    assert file.is_file()
+
+
+def test_no_cache_reads_and_writes_none(
+    small: Path,
+    cache_home: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    expected = run_show(small, capsys)
+    file = the_file(small, cache_home)
+    damage_consistent_but_wrong(file)
+    before = file.read_bytes()
+    for flag in ("--no-cache", None):
+        if flag is None:
+            monkeypatch.setenv("GTO_NO_CACHE", "true")
+        capsys.readouterr()
+        assert main(["history", "-r", str(small), *([flag] if flag else [])]) == 0
+        assert capsys.readouterr().out == expected[1]
+        assert file.read_bytes() == before
+
+
+def test_reads_write_nothing_in_the_repository(
+    small: Path, cache_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def snapshot() -> dict[str, tuple[int, int]]:
+        return {
+            str(p): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in small.rglob("*")
+            if p.is_file()
+        }
+
+    before = snapshot()
+    for _ in range(2):
+        run_show(small, capsys)
+    assert snapshot() == before
+    assert the_file(small, cache_home).is_file()
+
+
+def test_concurrent_writers_leave_a_whole_file(small: Path, cache_home: Path) -> None:
+    """Processes that parse tags at once each rename a whole file into place: every read
+    succeeds, and the file that stays loads."""
+    repo = Repo(str(small))
+    commit = make_commit(repo, {}, message="more")
+    for n in range(40):
+        make_tag(repo, f"n{n}@v1.0.0", commit, time=EPOCH + 100 + n)
+    repo.close()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    command = [sys.executable, "-m", "gto", "show", "-r", str(small)]
+    outputs = set()
+    for _ in range(3):
+        the_file(small, cache_home).unlink(missing_ok=True)
+        processes = [
+            subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for _ in range(6)
+        ]
+        for process in processes:
+            out, err = process.communicate(timeout=120)
+            assert (process.returncode, err) == (0, b"")
+            outputs.add(out)
+        table = TagCache(the_file(small, cache_home), 40)._entries()
+        assert table is not None and len(table.rows) == 46
+    assert len(outputs) == 1
+
+
+def test_save_merges_and_prunes(tmp_path: Path) -> None:
+    file = tmp_path / "gto" / "tags" / "x.v1"
+    one = Parsed("a" * 40, "T", "t@x", EPOCH, 3600, "one")
+    two = Parsed("b" * 40, "T", "t@x", EPOCH + 1, -1800, "two\nlines")
+    cache = TagCache(file, 40)
+    cache.add("1" * 40, one)
+    cache.save()
+    cache = TagCache(file, 40)
+    assert cache.get("1" * 40) == one
+    cache.add("2" * 40, two)
+    cache.save()  # a one-artifact read keeps every entry it found
+    assert TagCache(file, 40).get("1" * 40) == one
+    cache = TagCache(file, 40)
+    cache.add("3" * 40, one)
+    cache.save(named=["2" * 40, "3" * 40])  # after a scan of every tag: only those
+    again = TagCache(file, 40)
+    assert (again.get("1" * 40), again.get("2" * 40), again.get("3" * 40)) == (None, two, one)
+    assert oct(file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_an_unwritable_cache_folder_is_no_error(
+    small: Path, cache_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cache_home.mkdir(parents=True, exist_ok=True)
+    (cache_home / "gto").write_text("not a folder")
+    expected = run_show(small, capsys)
+    assert expected[0] == 0 and expected[2] == ""
+    (cache_home / "gto").unlink()
+    (cache_home / "gto").mkdir()
+    (cache_home / "gto" / "tags").symlink_to(cache_home)
+    assert run_show(small, capsys) == expected
+    assert not list(cache_home.glob("*.v1"))
