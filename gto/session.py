@@ -296,8 +296,10 @@ class Session:
         """The events of the GTO tags among `names` (every tag by default)."""
         if names is None:
             names = self.git.tag_names()
-        events = (event_from_tag(r) for r in self.git.read_tags(names))
-        return [e for e in events if e is not None]
+        events = (event_from_tag(r) for r in self.git.each_tag(names))
+        found = [e for e in events if e is not None]
+        self.git.release_tags()  # the events hold what the registry needs
+        return found
 
     def registry_events(self, artifact: str | None = None) -> list[TagEvent]:
         """The events of every tag, or of `artifact`'s only (no other tag object is read)."""

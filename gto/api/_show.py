@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 from gto.api._audit import AsOf, registry_then
 from gto.api._options import Verify
@@ -257,3 +257,26 @@ def history(
     if table:
         return views.history_rows(view, truncate=truncate_hexsha), "keys"
     return view
+
+
+def history_columns(
+    repo: Repo,
+    artifact: str | None = None,
+    *,
+    ascending: bool = False,
+    all_branches: bool = False,
+    all_commits: bool = False,
+    as_of: AsOf | None = None,
+    verify: bool | Verify = False,
+) -> dict[str, list[Any]]:
+    """`history(table=True, truncate_hexsha=True)`'s rows as columns (header -> cells).
+
+    What the command line prints: a long history without a dict per row.
+    """
+    with opened(repo) as session:
+        registry = registry_then(
+            session, as_of, artifact, all_branches=all_branches, all_commits=all_commits
+        )
+        signatures = _signatures(session, registry, verify)
+    events = views.history_events(registry, artifact, ascending=ascending)
+    return views.history_columns(events, signatures=signatures)

@@ -16,6 +16,7 @@ from gto.api._audit import AsOf, RegistryChanges, registry_diff
 from gto.api._ci import RefReport, ref_report
 from gto.api._doctor import DoctorReport, Problem, diagnose, doctor, failing
 from gto.api._options import Verify
+from gto.api._show import history_columns
 from gto.api._words import registry_words
 from gto.api._writes import write
 from gto.core.annotations import Annotation
@@ -71,6 +72,7 @@ __all__ = [
     "doctor",
     "event_json",
     "failing",
+    "history_columns",
     "parse_tag",
     "ref_report",
     "registry_diff",

@@ -120,6 +120,11 @@ def _run_history(args: argparse.Namespace) -> Text:
     }
     if output == "json":
         return render_json(api.history(args.repo, args.artifact, **options))
+    if output in (None, "plain"):
+        from gto.render.text import column_lines
+
+        columns = api.commands.history_columns(args.repo, args.artifact, **options)
+        return column_lines(columns, plain=output == "plain")
     rows, _ = api.history(args.repo, args.artifact, table=True, truncate_hexsha=True, **options)
     return render_rows(rows, output)
 

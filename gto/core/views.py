@@ -8,7 +8,7 @@ each value, and says nothing of signatures otherwise (upstream's shapes stay as 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -31,12 +31,17 @@ from gto.core.state import Artifact, Registry, Version, VersionSort, VStage
 HEXSHA_LENS = (40, 64)
 
 
+_HEX_DIGITS = "0123456789abcdef"
+
+
 def is_hexsha(value: str | None) -> bool:
-    return (
-        value is not None
-        and len(value) in HEXSHA_LENS
-        and all(c in "0123456789abcdef" for c in value)
-    )
+    """A full commit id (SHA-1 or SHA-256), lowercase, as gto names versions of unregistered
+    commits.
+
+    >>> is_hexsha("a" * 40), is_hexsha("b" * 64), is_hexsha("v1.0.0")
+    (True, True, False)
+    """
+    return value is not None and len(value) in HEXSHA_LENS and not value.strip(_HEX_DIGITS)
 
 
 def short(value: str | None) -> str | None:
@@ -303,13 +308,9 @@ def version_rows(
 # --- history ----------------------------------------------------------------------
 
 
-def history_view(
-    registry: Registry,
-    artifact: str | None = None,
-    *,
-    ascending: bool = False,
-    signatures: Signatures = None,
-) -> list[HistoryEntry]:
+def history_events(
+    registry: Registry, artifact: str | None = None, *, ascending: bool = False
+) -> list[Event]:
     """Every event, newest first; within one second as `Event.order_key` says."""
     events = [
         e
@@ -320,8 +321,20 @@ def history_view(
     events.sort(key=lambda e: e.order_key)
     if not ascending:
         events.reverse()
+    return events
+
+
+def history_view(
+    registry: Registry,
+    artifact: str | None = None,
+    *,
+    ascending: bool = False,
+    signatures: Signatures = None,
+) -> list[HistoryEntry]:
+    """`history --json`: every event as a dict, newest first (with `signatures`, each
+    tag's signature)."""
     view: list[HistoryEntry] = []
-    for e in events:
+    for e in history_events(registry, artifact, ascending=ascending):
         entry: HistoryEntry = {
             "timestamp": e.created_at,
             "artifact": e.artifact,
@@ -343,7 +356,7 @@ def history_view(
 
 def history_rows(view: Sequence[HistoryEntry], *, truncate: bool = True) -> list[HistoryRow]:
     """Table rows of the JSON entries; a `signature` column when they carry signatures."""
-    cut = short if truncate else (lambda v: v)
+    cut = _shortener() if truncate else (lambda v: v)
     rows: list[HistoryRow] = []
     for item in view:
         row: HistoryRow = {
@@ -359,6 +372,39 @@ def history_rows(view: Sequence[HistoryEntry], *, truncate: bool = True) -> list
             row["signature"] = signature_cell(item["signature"])
         rows.append(row)
     return rows
+
+
+def history_columns(
+    events: Sequence[Event], *, truncate: bool = True, signatures: Signatures = None
+) -> dict[str, list[Any]]:
+    """`history`'s table as columns (header -> cells): what the command line prints, without
+    a dict per row (a 70,000-row history); `history_rows`' cells, column by column."""
+    cut = _shortener() if truncate else (lambda v: v)
+    columns: dict[str, list[Any]] = {
+        "timestamp": [e.created_at for e in events],
+        "artifact": [e.artifact for e in events],
+        "event": [e.kind for e in events],
+        "version": [cut(e.version_name) for e in events],
+        "stage": [e.stage_name for e in events],
+        "commit": [cut(e.commit_hexsha) for e in events],
+        "ref": [cut(e.ref) for e in events],
+    }
+    if signatures is not None:
+        columns["signature"] = [signature_cell(signature_of(signatures, e.ref)) for e in events]
+    return columns
+
+
+def _shortener() -> Callable[[str | None], str | None]:
+    """`short`, remembering each answer: one string per distinct commit id."""
+    known: dict[str | None, str | None] = {}
+
+    def cut(value: str | None) -> str | None:
+        found = known.get(value, known)
+        if found is known:
+            found = known[value] = short(value)
+        return found  # type: ignore[return-value]
+
+    return cut
 
 
 # --- print-state -------------------------------------------------------------------

@@ -10,17 +10,22 @@ one artifact bisects the sorted file for that artifact's names and parses only t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from gto.git.refs import is_ref_name
 
-__all__ = ["is_sorted", "parse", "prefix_range"]
+__all__ = ["is_sorted", "names_under", "parse", "prefix_range"]
 
 # Bytes git never allows in a ref name (git-check-ref-format); `\n` separates names here.
 _BAD_BYTE = bytes(c for c in range(256) if c <= 0x20 and c != 0x0A) + b"\x7f~^:?*[\\"
-# Sequences git refuses, with `\n` standing for either end of a name.
-_BAD_SEQUENCES = (b"@{", b"..", b"//", b"\n/", b"/\n", b".\n", b"/.", b"\n.", b".lock/", b".lock\n")
+_BAD_BYTE_IN_LINES = _BAD_BYTE.replace(b" ", b"").replace(b"^", b"")
+# Sequences git refuses, with `\n` standing for either end of a name (one search for all).
+_BAD_SEQUENCE = re.compile(rb"@\{|\.\.|//|\n/|/\n|\.\n|/\.|\n\.|\.lock[/\n]")
 _SORTED = b" sorted "
+_HEX_DIGITS = "0123456789abcdef"
+# Bytes of packed-refs parsed at a time by `names_under`: a big file is never split whole.
+_CHUNK = 1 << 18
 
 
 def is_sorted(text: bytes) -> bool:
@@ -54,7 +59,7 @@ def _all_ref_names(names: list[bytes]) -> bool:
     joined = b"\n" + b"\n".join(names) + b"\n"
     if len(joined.translate(None, _BAD_BYTE)) != len(joined):
         return False
-    return not any(sequence in joined for sequence in _BAD_SEQUENCES)
+    return _BAD_SEQUENCE.search(joined) is None
 
 
 def _ids(oids: bytes, count: int, id_length: int) -> list[str] | None:
@@ -65,6 +70,57 @@ def _ids(oids: bytes, count: int, id_length: int) -> list[str] | None:
         return None
     ids = oids.decode("ascii").split("\n")
     return ids if len(ids) == count and set(map(len, ids)) == {id_length} else None
+
+
+def names_under(
+    text: bytes, base: bytes, prefix: bytes, id_length: int
+) -> dict[str, str | None] | None:
+    """The refs of a sorted file whose names start with `base + prefix`, by the name after
+    `base` (UTF-8, errors replaced) -> id; None when some line needs `parse`'s rule.
+
+    The lines are read a chunk at a time and straight into strings, so listing a
+    registry's tags makes no object per line beyond the names and ids it keeps.
+    """
+    start, end = prefix_range(text, base + prefix)
+    if not (base + prefix).isascii():
+        return None
+    head = " " + (base + prefix).decode("ascii")
+    skip = id_length + 1 + len(base)
+    after = id_length + len(head)
+    found: dict[str, str | None] = {}
+    while start < end:
+        stop = text.find(b"\n", min(start + _CHUNK, end))
+        stop = end if stop < 0 or stop >= end else stop + 1
+        chunk = text[start:stop]
+        start = stop
+        lines = [line for line in chunk.decode("utf-8", "replace").split("\n") if line[:1] != "^"]
+        if lines and not lines[-1]:
+            lines.pop()  # after the last line break
+        else:
+            chunk += b"\n"
+        if not _plain_lines(chunk, len(lines)):
+            return None
+        if not all(line[id_length:after] == head for line in lines):
+            return None
+        ids = [line[:id_length] for line in lines]
+        joined = "".join(ids)
+        if len(joined) != id_length * len(ids) or joined.strip(_HEX_DIGITS):
+            return None
+        found.update(zip([line[skip:] for line in lines], ids, strict=True))
+    return found
+
+
+def _plain_lines(chunk: bytes, refs: int) -> bool:
+    """Whether `chunk` (whole lines) holds `refs` ref lines whose names git allows, and
+    nothing else but peeled lines: one space per ref line, `^` only at the start of a
+    line, no other byte or sequence git refuses."""
+    if chunk.count(b" ") != refs:
+        return False
+    if chunk.count(b"^") != chunk.count(b"\n^") + (chunk[:1] == b"^"):
+        return False
+    if len(chunk.translate(None, _BAD_BYTE_IN_LINES)) != len(chunk):
+        return False
+    return _BAD_SEQUENCE.search(chunk) is None
 
 
 def prefix_range(text: bytes, prefix: bytes) -> tuple[int, int]:

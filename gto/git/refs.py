@@ -117,6 +117,12 @@ class RefStore(Protocol):
     def under(self, prefix: bytes) -> dict[bytes, str | None]:
         """Every ref whose name starts with `prefix` -> object id (None: a broken ref)."""
 
+    def names_under(self, base: bytes, prefix: bytes = b"") -> dict[str, str | None]:
+        """`under(base + prefix)`, each name as text after `base` (UTF-8, errors replaced).
+
+        For the tags of a big registry: no bytes name is made per ref on the way.
+        """
+
     def symbolic(self, ref: bytes) -> bytes | None:
         """Where the symbolic ref `ref` (HEAD) leads; None when it holds an object id."""
 

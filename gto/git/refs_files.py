@@ -28,6 +28,8 @@ from gto.git.refs import is_ref_name
 __all__ = ["FilesRefs", "write_mirror"]
 
 _PACKED_REFS = "packed-refs"
+# packed-refs up to this size stays in memory until `refresh`; a bigger one is read anew.
+_KEEP_TEXT = 1 << 20
 
 
 def _loose_refs(folder: str, base: bytes, prefix: bytes) -> Iterable[tuple[bytes, str]]:
@@ -58,6 +60,11 @@ def _read_ref_file(path: str, name: bytes) -> bytes | None:
         return None
     except OSError as e:
         raise read_error(f"ref '{os.fsdecode(name)}'", e) from e
+
+
+def _name(ref: bytes, base: bytes) -> str:
+    """A ref's name after `base`, as text (bytes that are not UTF-8 replaced)."""
+    return ref[len(base) :].decode("utf-8", "replace")
 
 
 def _entry(line: bytes) -> tuple[bytes, bytes] | None:
@@ -95,6 +102,7 @@ class FilesRefs:
         self._id_length = layout.id_length
         self._packed: dict[bytes, str | None] | None = None
         self._packed_text: bytes | None = None
+        self._packed_found: dict[bytes, tuple[str | None] | None] = {}
         self._packed_stat: tuple[int, int, int] | None = None
 
     def _object_id(self, value: bytes) -> str | None:
@@ -110,6 +118,7 @@ class FilesRefs:
     def refresh(self) -> None:
         self._packed = None
         self._packed_text = None
+        self._packed_found = {}
 
     def _stat_packed(self) -> tuple[int, int, int] | None:
         try:
@@ -119,21 +128,29 @@ class FilesRefs:
         return st.st_ino, st.st_size, st.st_mtime_ns
 
     def _text(self) -> bytes:
-        """packed-refs as read since the last `refresh` (b"" when there is none)."""
-        if self._packed_text is None:
-            self._packed_stat = self._stat_packed()
-            try:
-                self._packed_text = Path(self._commondir, _PACKED_REFS).read_bytes()
-            except FileNotFoundError:
-                self._packed_text = b""
-            except OSError as e:
-                raise read_error("packed-refs", e) from e
-        return self._packed_text
+        """packed-refs as read since the last `refresh` (b"" when there is none).
 
-    def _packed_refs(self) -> dict[bytes, str | None]:
-        """Every packed ref (parsed once until `refresh`)."""
+        A big file is read again when needed rather than kept: a registry's refs are
+        listed once per command, and the few lookups after that bisect it afresh.
+        """
+        if self._packed_text is not None:
+            return self._packed_text
+        self._packed_stat = self._stat_packed()
+        try:
+            text = Path(self._commondir, _PACKED_REFS).read_bytes()
+        except FileNotFoundError:
+            text = b""
+        except OSError as e:
+            raise read_error("packed-refs", e) from e
+        if len(text) <= _KEEP_TEXT:
+            self._packed_text = text
+        return text
+
+    def _packed_refs(self, text: bytes | None = None) -> dict[bytes, str | None]:
+        """Every packed ref (parsed once until `refresh`); `text`: the file, if just read."""
         if self._packed is None:
-            self._packed = packed_refs.parse(self._text(), self._object_id, self._id_length)
+            text = self._text() if text is None else text
+            self._packed = packed_refs.parse(text, self._object_id, self._id_length)
         return self._packed
 
     def _packed_under(self, prefix: bytes) -> dict[bytes, str | None]:
@@ -141,10 +158,13 @@ class FilesRefs:
         text = self._text()
         if self._packed is None and packed_refs.is_sorted(text):
             start, end = packed_refs.prefix_range(text, prefix)
-            return packed_refs.parse(text[start:end], self._object_id, self._id_length)
-        return {ref: oid for ref, oid in self._packed_refs().items() if ref.startswith(prefix)}
+            packed = packed_refs.parse(text[start:end], self._object_id, self._id_length)
+        else:
+            packed = self._packed_refs(text)
+        return {ref: oid for ref, oid in packed.items() if ref.startswith(prefix)}
 
-    def under(self, prefix: bytes) -> dict[bytes, str | None]:
+    def _loose_under(self, prefix: bytes) -> dict[bytes, bytes]:
+        """The content of every loose ref whose name starts with `prefix`."""
         loose: dict[bytes, bytes] = {}
         base = prefix[: prefix.rfind(b"/") + 1]
         folder = os.path.join(self._commondir, os.fsdecode(base))
@@ -152,11 +172,29 @@ class FilesRefs:
             content = _read_ref_file(path, ref)
             if content is not None:
                 loose[ref] = content
+        return loose
+
+    def under(self, prefix: bytes) -> dict[bytes, str | None]:
+        loose = self._loose_under(prefix)
         self.refresh()  # read after the loose files: see the module docstring
         refs = self._packed_under(prefix)
         for ref, content in loose.items():
             refs[ref] = self._value(content)
         return refs
+
+    def names_under(self, base: bytes, prefix: bytes = b"") -> dict[str, str | None]:
+        loose = self._loose_under(base + prefix)
+        self.refresh()  # read after the loose files: see the module docstring
+        text = self._text()
+        found = None
+        if self._packed is None and packed_refs.is_sorted(text):
+            found = packed_refs.names_under(text, base, prefix, self._id_length)
+        if found is None:
+            packed = self._packed_under(base + prefix)
+            found = {_name(ref, base): oid for ref, oid in packed.items()}
+        for ref, content in loose.items():
+            found[_name(ref, base)] = self._value(content)
+        return found
 
     def _value(self, content: bytes) -> str | None:
         """What a loose ref's content names: an object id, or where a symbolic ref leads."""
@@ -180,12 +218,16 @@ class FilesRefs:
 
     def _packed_get(self, ref: bytes) -> tuple[str | None] | None:
         """(its id,) if `ref` is packed, else None; a sorted file is bisected."""
+        if ref in self._packed_found:
+            return self._packed_found[ref]
         text = self._text()
         if self._packed is None and packed_refs.is_sorted(text):
-            packed = self._packed_under(ref)
+            start, end = packed_refs.prefix_range(text, ref)
+            packed = packed_refs.parse(text[start:end], self._object_id, self._id_length)
         else:
-            packed = self._packed_refs()
-        return (packed[ref],) if ref in packed else None
+            packed = self._packed_refs(text)
+        found = self._packed_found[ref] = (packed[ref],) if ref in packed else None
+        return found
 
     def symbolic(self, ref: bytes) -> bytes | None:
         try:

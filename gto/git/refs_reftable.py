@@ -98,14 +98,20 @@ class ReftableRefs:
     def under(self, prefix: bytes) -> dict[bytes, str | None]:
         def scan() -> dict[bytes, str | None]:
             found: dict[bytes, str | None] = {}
-            for ref in self._main.refs(prefix.decode("utf-8", "surrogateescape")):
+            for ref in self._main.refs_starting(prefix):
                 name = ref.name.encode("utf-8", "surrogateescape")
-                if name.startswith(prefix) and is_ref_name(name):
+                if is_ref_name(name):
                     value = ref.object_id if ref.symref is None else self._resolve(ref.symref)
                     found[name] = value
             return found
 
         return self._reading(scan)
+
+    def names_under(self, base: bytes, prefix: bytes = b"") -> dict[str, str | None]:
+        return {
+            ref[len(base) :].decode("utf-8", "replace"): oid
+            for ref, oid in self.under(base + prefix).items()
+        }
 
     def symbolic(self, ref: bytes) -> bytes | None:
         found = self._reading(lambda: self._ref(ref.decode("utf-8", "surrogateescape")))

@@ -253,6 +253,18 @@ class ReftableStack:
             out.append(to_ref(rec, size))
         return out
 
+    def refs_starting(self, prefix: bytes) -> list[Ref]:
+        """Every ref whose name starts with the bytes `prefix` (`refs/tags/churn@` too: any
+        prefix, not only a folder), sorted by name; the tables are sought, not scanned."""
+        snap = self.snapshot()
+        size = HASH_SIZE[self.hash_name(snap)]
+        out = []
+        for rec in merge(snap.tables, prefix, keep_deletions=False):
+            if not rec[0].startswith(prefix):
+                break  # names are sorted: the refs starting with `prefix` are together
+            out.append(to_ref(rec, size))
+        return out
+
     def get(self, name: str) -> Ref | None:
         """The ref called `name` (symrefs not followed), or None."""
         snap = self.snapshot()

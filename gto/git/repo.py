@@ -111,7 +111,6 @@ class GitRepo:
         if failed:
             self.store.close()  # what can be released now; dulwich's packs wait
             return
-        self.tags.save_cache()
         if self._finalizer.alive and _close(self.dulwich, self.store):
             self._finalizer.detach()
 
@@ -154,9 +153,18 @@ class GitRepo:
         """Annotated tags peeled to commits, in the order of `names`; the rest is skipped.
 
         Refs come from the last `tag_names()` (one scan if none yet); names that are not
-        in it are looked up one by one. Each tag object is read once per GitRepo.
+        in it are looked up one by one. Each tag object is read once per GitRepo (until
+        `release_tags`).
         """
+        return list(self.tags.read(names))
+
+    def each_tag(self, names: Iterable[str]) -> Iterator[TagRecord]:
+        """`read_tags`, one tag at a time (a big registry's records are never all held)."""
         return self.tags.read(names)
+
+    def release_tags(self) -> None:
+        """After a read of every tag, forget the refs and tag objects it read (see Tags.release)."""
+        self.tags.release()
 
     def problem_tags(self, names: Iterable[str]) -> dict[str, str]:
         """Why `read_tags` skips a tag: `lightweight`, `not a commit: tree`, `missing object`..."""

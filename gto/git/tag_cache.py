@@ -68,35 +68,32 @@ def _storable(parsed: Parsed) -> bool:
 class _Table:
     """The entries of a loaded file, read in place: row lookups by hex id."""
 
-    def __init__(self, payload: bytes, count: int, id_size: int) -> None:
+    def __init__(self, payload: memoryview, count: int, id_size: int) -> None:
         sections = []
         pos = 0
         for _ in range(8):
             (size,) = _SECTION.unpack_from(payload, pos)
             pos += _SECTION.size
-            sections.append(payload[pos : pos + size])
+            sections.append(payload[pos : pos + size])  # views of the file: no copies
             pos += size
         if pos != len(payload):
             raise ValueError("trailing bytes")
         ids, targets, seconds, offsets, taggers, emails, people, messages = sections
-        size = 2 * id_size
         if len(ids) != count * id_size or len(targets) != count * id_size:
             raise ValueError("id columns")
         self.seconds = _ints("q", seconds, count)
         self.offsets = _ints("i", offsets, count)
-        names = people.decode("utf-8").split("\0") if people else []
+        names = str(people, "utf-8").split("\0") if people else []
         # Per row, the strings themselves: one str per distinct tagger, email and commit.
         self.taggers = [names[i] for i in _ints("I", taggers, count)]
         self.emails = [names[i] for i in _ints("I", emails, count)]
-        self.messages = messages.decode("utf-8").split("\0") if count else []
+        self.messages = str(messages, "utf-8").split("\0") if count else []
         if len(self.messages) != count:
             raise ValueError("messages")
-        hexed = targets.hex()
         distinct: dict[str, str] = {}
-        cut = (hexed[i * size : (i + 1) * size] for i in range(count))
+        cut = (targets[i * id_size : (i + 1) * id_size].hex() for i in range(count))
         self.targets = [distinct.setdefault(t, t) for t in cut]
-        hexed = ids.hex()
-        self.rows = {hexed[i * size : (i + 1) * size]: i for i in range(count)}
+        self.rows = {ids[i * id_size : (i + 1) * id_size].hex(): i for i in range(count)}
 
     def get(self, oid: str) -> Parsed | None:
         row = self.rows.get(oid)
@@ -118,7 +115,7 @@ class _Table:
             yield oid, found
 
 
-def _ints(code: str, data: bytes, count: int) -> array[int]:
+def _ints(code: str, data: memoryview, count: int) -> array[int]:
     values = array(code)
     if len(data) != count * values.itemsize:
         raise ValueError("number column")
@@ -148,7 +145,7 @@ def _load(path: Path, id_size: int) -> _Table | None:
     if len(data) < _HEADER.size:
         return None
     magic, version, size, count, length, checksum = _HEADER.unpack_from(data)
-    payload = data[_HEADER.size :]
+    payload = memoryview(data)[_HEADER.size :]
     if (magic, version, size) != (MAGIC, FORMAT_VERSION, id_size) or length != len(payload):
         return None
     if zlib.crc32(payload) != checksum:
@@ -159,10 +156,10 @@ def _load(path: Path, id_size: int) -> _Table | None:
         return None
 
 
-def _dump(entries: Mapping[str, Parsed], id_size: int) -> bytes:
-    """The file holding `entries`, sorted by id."""
-    oids = sorted(entries)
-    rows = [entries[oid] for oid in oids]
+def _dump(entries: Mapping[str, Parsed], id_size: int) -> list[bytes]:
+    """The file holding `entries`: its header, then its sections (never joined in memory)."""
+    oids = list(entries)
+    rows = list(entries.values())
     people: dict[str, int] = {}
     taggers = array("I", (people.setdefault(p.tagger, len(people)) for p in rows))
     emails = array("I", (people.setdefault(p.email, len(people)) for p in rows))
@@ -179,11 +176,12 @@ def _dump(entries: Mapping[str, Parsed], id_size: int) -> bytes:
         "\0".join(people).encode("utf-8"),
         "\0".join(p.message for p in rows).encode("utf-8"),
     ]
-    payload = b"".join(_SECTION.pack(len(s)) + s for s in sections)
-    header = _HEADER.pack(
-        MAGIC, FORMAT_VERSION, id_size, len(rows), len(payload), zlib.crc32(payload)
-    )
-    return header + payload
+    framed = [part for s in sections for part in (_SECTION.pack(len(s)), s)]
+    checksum, length = 0, 0
+    for part in framed:
+        checksum = zlib.crc32(part, checksum)
+        length += len(part)
+    return [_HEADER.pack(MAGIC, FORMAT_VERSION, id_size, len(rows), length, checksum), *framed]
 
 
 class TagCache:
@@ -220,6 +218,11 @@ class TagCache:
         if _storable(parsed) and len(oid) == 2 * self._id_size:
             self._new[oid] = parsed
 
+    def release(self) -> None:
+        """Let the loaded entries go (a later `get` reads the file again)."""
+        self._table = None
+        self._loaded = False
+
     def save(self, named: Iterable[str] | None = None) -> None:
         """Write the file if anything new was parsed; with `named` (every tag object the
         refs name now), entries for other objects are dropped, so the file stays the
@@ -237,23 +240,24 @@ class TagCache:
             _write(self.path, _dump(entries, self._id_size))
 
 
-def _write(path: Path, content: bytes) -> None:
+def _write(path: Path, content: list[bytes]) -> None:
     """Replace the file at `path` whole: a temporary file beside it, renamed over it.
 
     The folder is made if needed; one that is a symbolic link or someone else's is
-    not written into.
+    not written into. No fsync: a file a crash cut short fails its checksum, and is
+    ignored.
     """
     folder = path.parent
     os.makedirs(folder, mode=0o700, exist_ok=True)
     owner = getattr(os, "geteuid", None)
-    for part in (folder.parent, folder):  # gto/ and gto/tags/: real folders of ours
-        st = os.lstat(part)
+    for level in (folder.parent, folder):  # gto/ and gto/tags/: real folders of ours
+        st = os.lstat(level)
         if not stat.S_ISDIR(st.st_mode) or (owner is not None and st.st_uid != owner()):
             return
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
     try:
         with open(fd, "wb") as f:
-            f.write(content)
+            f.writelines(content)
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -10,7 +10,7 @@ where git cuts it (gto.git.signature) is kept, so verifying it reads nothing aga
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from gto.core.tags import GitTag, TagRecord
@@ -43,14 +43,29 @@ class Tags:
         self._ids: dict[str, str] = {}
         self._known_commits: set[str] = set()
 
-    def save_cache(self) -> None:
-        """Write what this command parsed to the tag cache; after a scan of every tag,
-        entries of tag objects no ref names any more are dropped."""
+    def _settle_cache(self) -> None:
+        """Write what a read parsed to the tag cache, and let its entries go.
+
+        After a scan of every tag, entries of tag objects no ref names any more are
+        dropped, so the file stays the size of the registry. Done as soon as the tag
+        objects are read, before the registry is built: the two never share memory.
+        """
         if self._cache is not None:
             named = None
             if self._complete and self._tag_refs is not None:
                 named = [oid for oid in self._tag_refs.values() if oid is not None]
             self._cache.save(named)
+            self._cache.release()
+
+    def release(self) -> None:
+        """Forget the refs and tag objects read so far (a later read reads them again).
+
+        After a read of every tag, the caller keeps what it made of them (events), and
+        they are the biggest values of a command: a registry is built without them.
+        """
+        if self._complete:
+            self._tag_refs = None
+            self._tags = {}
 
     def names(self, prefixes: Sequence[str] | None = None) -> list[str]:
         """Names under refs/tags/ (packed and loose), sorted; reads no objects.
@@ -70,15 +85,9 @@ class Tags:
                 )
         return sorted(self._tag_refs)
 
-    @staticmethod
-    def _decoded(refs: dict[bytes, str | None]) -> dict[str, str | None]:
-        return {
-            ref[len(_TAGS_PREFIX) :].decode("utf-8", "replace"): oid for ref, oid in refs.items()
-        }
-
     def _scan_tag_refs(self, prefix: bytes) -> dict[str, str | None]:
         """name -> object id (None: a broken ref) of the tags under `prefix`, in one pass."""
-        return self._decoded(self._refs.under(prefix))
+        return self._refs.names_under(_TAGS_PREFIX, prefix[len(_TAGS_PREFIX) :])
 
     def _known_tag_refs(self) -> dict[str, str | None]:
         """What the last `names()` listed (every tag if there was none); other names are
@@ -95,33 +104,38 @@ class Tags:
         oid = self._refs.get(_TAGS_PREFIX + name.encode("utf-8", "surrogateescape"))
         return None if oid is None else (oid,)
 
-    def read(self, names: Iterable[str]) -> list[TagRecord]:
-        """Annotated tags peeled to commits, in the order of `names`; the rest is skipped."""
-        return [tag for _, tag in self._classify(names) if isinstance(tag, TagRecord)]
+    def read(self, names: Iterable[str]) -> Iterator[TagRecord]:
+        """Annotated tags peeled to commits, in the order of `names`; the rest is skipped.
+
+        Lazily: a caller that turns each into something else (an event) never holds
+        every record of a big registry at once.
+        """
+        return (tag for _, tag in self._classify(names) if isinstance(tag, TagRecord))
 
     def problems(self, names: Iterable[str]) -> dict[str, str]:
         """Why `read_tags` skips a tag: `lightweight`, `not a commit: tree`, `missing object`..."""
         return {name: tag for name, tag in self._classify(names) if isinstance(tag, str)}
 
-    def _classify(self, names: Iterable[str]) -> list[tuple[str, TagRecord | str]]:
+    def _classify(self, names: Iterable[str]) -> Iterator[tuple[str, TagRecord | str]]:
+        """Each name with its tag, or why it has none; each object is read once (until
+        `release`)."""
         refs = self._known_tag_refs()
-        result: list[tuple[str, TagRecord | str]] = []
         for name in names:
             found = self._lookup(refs, name)
             if found is None:
-                result.append((name, "no such tag"))
+                yield name, "no such tag"
                 continue
             oid = found[0]
             if oid is None:
-                result.append((name, "broken ref"))
+                yield name, "broken ref"
                 continue
             tag = self._tags.get(oid)
             if tag is None:
                 tag = self._tags[oid] = self._peel_tag(name, oid)
             elif isinstance(tag, TagRecord) and tag.name != name:
                 tag = replace(tag, name=name)  # two refs on one tag object
-            result.append((name, tag))
-        return result
+            yield name, tag
+        self._settle_cache()
 
     def signatures(self, names: Iterable[str]) -> dict[str, SignedObject]:
         """The signed tags among `names`, each tag object cut at its signature (read once)."""

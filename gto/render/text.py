@@ -18,6 +18,7 @@ from gto.core.controls import terminal_safe
 
 __all__ = [
     "NOTHING_FOUND",
+    "column_lines",
     "render_json",
     "render_lines",
     "render_table",
@@ -39,34 +40,41 @@ def render_table(rows: Sequence[Mapping[str, Any]], *, plain: bool = False) -> s
 def table_lines(rows: Sequence[Mapping[str, Any]], *, plain: bool = False) -> Iterator[str]:
     """`render_table`'s text, one line at a time (a long history is never one string)."""
     if not rows:
+        return iter([NOTHING_FOUND])
+    return column_lines({key: [row.get(key) for row in rows] for key in rows[0]}, plain=plain)
+
+
+def column_lines(columns: Mapping[str, Sequence[Any]], *, plain: bool = False) -> Iterator[str]:
+    """A table given by columns (header -> cells, all of one length), one line at a time.
+
+    The same text as `render_table` of the rows the columns hold; a table without
+    rows is `NOTHING_FOUND`.
+    """
+    headers = list(columns)
+    if not headers or not columns[headers[0]]:
         yield NOTHING_FOUND
         return
-    headers = list(rows[0])
-    cells = [[_cell(row.get(key)) for row in rows] for key in headers]
-    columns = _simple_columns(headers, cells)
-    if columns is None:
+    cells = [[str(v) if isinstance(v, datetime) else v for v in columns[key]] for key in headers]
+    simple = _simple_columns(headers, cells)
+    if simple is None:
         yield from _tabulate(headers, cells, plain).split("\n")
         return
-    pairs = zip(headers, columns, strict=True)
+    pairs = zip(headers, simple, strict=True)
     widths = [max(len(h) + _HEADER_PADDING, *map(len, c)) for h, c in pairs]
     if plain:
         # Columns two spaces apart; tabulate strips the end of each line.
         fmt = "  ".join(f"%-{w}s" for w in widths)
         yield (fmt % tuple(headers)).rstrip()
-        for line in zip(*columns, strict=True):
+        for line in zip(*simple, strict=True):
             yield (fmt % line).rstrip()
         return
     fmt = "│ " + " │ ".join(f"%-{w}s" for w in widths) + " │"
     yield "╒" + "╤".join("═" * (w + 2) for w in widths) + "╕"
     yield fmt % tuple(headers)
     yield "╞" + "╪".join("═" * (w + 2) for w in widths) + "╡"
-    for line in zip(*columns, strict=True):
+    for line in zip(*simple, strict=True):
         yield fmt % line
     yield "╘" + "╧".join("═" * (w + 2) for w in widths) + "╛"
-
-
-def _cell(value: Any) -> Any:
-    return str(value) if isinstance(value, datetime) else value
 
 
 def _simple_columns(headers: Sequence[str], cells: Sequence[list[Any]]) -> list[list[str]] | None:
