@@ -62,7 +62,9 @@ class Session:
     _annotations: dict[str, Annotations] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, repo: RepoLike, *, for_writing: bool = False) -> Session:
+    def open(
+        cls, repo: RepoLike, *, for_writing: bool = False, tags: Sequence[str] | None = None
+    ) -> Session:
         """A Session on a path, a GitRepo, a URL (through its cache), or the Session itself.
 
         A scmrepo `Git` (what DVC holds) or a dulwich `Repo` is opened by its folder.
@@ -70,6 +72,8 @@ class Session:
         A URL-like location that is not an existing path is remote: its cache is
         brought up to date first. `for_writing` keeps the cache locked until `close()`,
         so that no other call changes its refs between this command's reads and push.
+        `tags`: the beginnings of the only tag names the call reads (one artifact's,
+        gto.core.tags.tag_prefixes): a remote is asked for those refs alone.
         """
         if isinstance(repo, Session):
             return repo
@@ -92,6 +96,7 @@ class Session:
             settings=settings,
             cache=cached,
             hold_lock=for_writing,
+            tag_prefixes=None if for_writing else tags,
             progress=spec.progress,
         )
         try:
@@ -296,7 +301,7 @@ class Session:
         """The events of the GTO tags among `names` (every tag by default)."""
         if names is None:
             names = self.git.tag_names()
-        events = (event_from_tag(r) for r in self.git.each_tag(names))
+        events = (event_from_tag(r) for r in self.git.read_tags(names))
         found = [e for e in events if e is not None]
         self.git.release_tags()  # the events hold what the registry needs
         return found
@@ -386,12 +391,17 @@ def _folder(repo: str | os.PathLike[str] | HasRootDir | HasPath) -> str:
 
 
 @contextmanager
-def opened(repo: RepoLike, *, for_writing: bool = False) -> Iterator[Session]:
-    """A Session for one call, closed at the end unless the caller passed a Session in."""
+def opened(
+    repo: RepoLike, *, for_writing: bool = False, tags: Sequence[str] | None = None
+) -> Iterator[Session]:
+    """A Session for one call, closed at the end unless the caller passed a Session in.
+
+    `tags`: the beginnings of the only tag names the call reads (see `Session.open`).
+    """
     if isinstance(repo, Session):
         yield repo
         return
-    session = Session.open(repo, for_writing=for_writing)
+    session = Session.open(repo, for_writing=for_writing, tags=tags)
     try:
         yield session
     except BaseException:

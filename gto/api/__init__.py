@@ -22,6 +22,8 @@ returned event.
 
 from __future__ import annotations
 
+import typing as _typing
+
 from gto.api import commands as commands  # gto's own operations, typed
 from gto.api._audit import diff_json as diff
 from gto.api._options import Verify
@@ -37,7 +39,6 @@ from gto.api._query import (
     parse_tag_name,
 )
 from gto.api._show import history, show
-from gto.api._write import annotate, assign, deprecate, deregister, register, remove, unassign
 from gto.constants import (
     ARTIFACT,
     ASSIGNMENTS_PER_VERSION,
@@ -71,6 +72,29 @@ from gto.core.state import Version, VersionSort, VStage
 from gto.exceptions import NoRepo, NotImplementedInGTO, RefNotFound, WrongArgs
 from gto.session import RepoLike as Repo
 from gto.tag import TagFields
+
+if _typing.TYPE_CHECKING:
+    from gto.api._write import annotate, assign, deprecate, deregister, register, remove, unassign
+
+_WRITES = frozenset(
+    ["annotate", "assign", "deprecate", "deregister", "register", "remove", "unassign"]
+)
+
+
+def __getattr__(name: str) -> _typing.Any:
+    """The writing functions, imported when first used: reading never loads them."""
+    if name not in _WRITES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from gto.api import _write
+
+    value = getattr(_write, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WRITES})
+
 
 __all__ = [
     "ARTIFACT",

@@ -16,7 +16,7 @@ from gto.api._query import ref_event
 from gto.core.ci_view import RefFields, ref_document, ref_fields, ref_headline
 from gto.core.events import Assignment, TagEvent, Unassignment
 from gto.core.replay import replay, replay_order
-from gto.core.tags import Action, try_parse_tag
+from gto.core.tags import Action, tag_prefixes, try_parse_tag
 from gto.session import RepoLike, Session, opened
 
 __all__ = ["RefReport", "ref_report"]
@@ -51,7 +51,9 @@ def ref_report(repo: RepoLike, ref: str, *, as_of: AsOf | None = None) -> RefRep
     Raises:
         RepoError: `ref` is a GTO tag that cannot be read (as `check_ref`).
     """
-    with opened(repo) as session:
+    parsed = try_parse_tag(ref.removeprefix("refs/tags/"))
+    tags = [] if parsed is None else tag_prefixes(parsed.artifact)
+    with opened(repo, tags=tags) as session:
         event = ref_event(session, ref, as_of=as_of)
         if not isinstance(event, (Assignment, Unassignment)):
             return RefReport(event)

@@ -14,7 +14,7 @@ from gto.core.events import (
 )
 from gto.core.replay import replay
 from gto.core.state import Artifact, Registry, Version, VersionSort, VStage
-from gto.core.tags import Action, parse_shortcut, try_parse_tag
+from gto.core.tags import Action, parse_shortcut, tag_prefixes, try_parse_tag
 from gto.exceptions import ArtifactNotFound, RepoError, WrongArgs
 from gto.session import RepoLike as Repo
 from gto.session import Session, is_local, opened
@@ -73,7 +73,7 @@ def check_ref(repo: Repo, ref: str, *, as_of: AsOf | None = None) -> list[TagEve
             with opened(repo):
                 pass
         return []
-    with opened(repo) as session:
+    with opened(repo, tags=tag_prefixes(parsed.artifact)) as session:
         when = None if as_of is None else moment(session, as_of).at
         return _check_ref(session, name, parsed.artifact, parsed.action, when)
 
@@ -143,7 +143,7 @@ def find_latest_version(
 
     `registered=False` also counts versions that only a stage tag or an annotation made.
     """
-    with opened(repo) as session:
+    with opened(repo, tags=tag_prefixes(name)) as session:
         artifact = _artifact_of(session.registry(name), name)
     versions: list[Version] = artifact.get_versions(
         include_non_explicit=not registered, include_discovered=not registered
@@ -162,7 +162,7 @@ def find_versions_in_stage(
     registered_only: bool = False,
 ) -> list[VStage] | None:
     """Versions holding `stage`, by SemVer (behaviour reference, quirk Q22)."""
-    with opened(repo) as session:
+    with opened(repo, tags=tag_prefixes(name)) as session:
         artifact = _artifact_of(session.registry(name), name)
     holders: dict[str, list[VStage]] = artifact.stages(
         registered_only=registered_only,

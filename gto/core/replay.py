@@ -18,7 +18,6 @@ from gto.core.events import (
     Registration,
     TagEvent,
     Unassignment,
-    commit_event,
 )
 from gto.core.state import Artifact, Registry, Version, VStage
 from gto.core.tags import CommitRecord
@@ -155,8 +154,8 @@ def _freeze(
     name = draft.name
     versions = []
     for v in draft.versions.values():
+        # Looked up now: a broken artifacts.yaml at any version's commit stops the command.
         annotation = annotations.get(v.commit, {}).get(name)
-        enrichment = commit_event(name, v.name, commits[v.commit], annotation)
         stages = {
             stage: VStage(
                 name, v.name, stage, v.commit, tuple(s.assignments), tuple(s.unassignments)
@@ -171,7 +170,8 @@ def _freeze(
                 tuple(v.registrations),
                 tuple(v.deregistrations),
                 stages,
-                (enrichment,),
+                commits[v.commit],
+                annotation,
             )
         )
     return Artifact(name, tuple(versions), tuple(draft.deprecations))

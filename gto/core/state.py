@@ -18,6 +18,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
+from gto.core.annotations import Annotation
 from gto.core.events import (
     Assignment,
     CommitEvent,
@@ -27,7 +28,9 @@ from gto.core.events import (
     OrderKey,
     Registration,
     Unassignment,
+    commit_event,
 )
+from gto.core.tags import CommitRecord
 from gto.core.versions import is_version, semver_key
 from gto.exceptions import WrongArgs
 
@@ -152,11 +155,20 @@ class Version:
     registrations: tuple[Registration, ...]
     deregistrations: tuple[Deregistration, ...]
     stages: Mapping[str, VStage]
-    enrichments: tuple[CommitEvent, ...]
+    # The version's commit and the artifact's annotation there: its commit event, made
+    # when first asked for (`show` asks for few of a big registry's).
+    _commit: CommitRecord = field(repr=False, compare=False)
+    _annotation: Annotation | None = field(repr=False, compare=False)
+    _enrichments: Any = _memo()  # noqa: RUF009 - a field() made by a helper
     _stage_events: Any = _memo()  # noqa: RUF009 - a field() made by a helper
     _is_active: Any = _memo()  # noqa: RUF009 - a field() made by a helper
     _authoring: Any = _memo()  # noqa: RUF009 - a field() made by a helper
     _activated_at: Any = _memo()  # noqa: RUF009 - a field() made by a helper
+
+    @_cached
+    def enrichments(self) -> tuple[CommitEvent, ...]:
+        """The version's commit as an event, with the annotation found there."""
+        return (commit_event(self.artifact, self.version, self._commit, self._annotation),)
 
     @property
     def is_registered(self) -> bool:
@@ -258,7 +270,13 @@ class Artifact:
         ascending: bool = False,
     ) -> list[Version]:
         """Versions filtered as in the behaviour reference, section 3.3."""
-        kept = [
+        kept = self._kept(active_only, include_non_explicit, include_discovered)
+        return sort_versions(kept, sort, ascending=ascending)
+
+    def _kept(
+        self, active_only: bool, include_non_explicit: bool, include_discovered: bool
+    ) -> list[Version]:
+        return [
             v
             for v in self.versions
             if not active_only
@@ -271,12 +289,15 @@ class Artifact:
                 )
             )
         ]
-        return sort_versions(kept, sort, ascending=ascending)
 
     def latest_version(self) -> Version | None:
-        """The SemVer-greatest active registered version (the registry's `latest`)."""
-        versions = self.get_versions()
-        return versions[0] if versions else None
+        """The SemVer-greatest active registered version (the registry's `latest`):
+        `get_versions()[0]`, without sorting them all."""
+        versions = self._kept(True, False, False)
+        semver = [v for v in versions if is_version(v.version)]
+        if semver:
+            return max(semver, key=lambda v: semver_key(v.version))
+        return max(versions, key=lambda v: v.version) if versions else None
 
     def stages(
         self,
@@ -288,17 +309,25 @@ class Artifact:
     ) -> dict[str, list[VStage]]:
         """Which versions hold which stage (behaviour reference, section 3.4)."""
         check_limits(assignments_per_version, versions_per_stage)
-        versions = self.get_versions(
-            include_non_explicit=not registered_only,
-            include_discovered=not registered_only,
-            sort=sort,
-        )
-        collected: list[VStage] = []
-        for version in versions:
-            active = sorted((s for s in version.stages.values() if s.is_active), key=_vstage_order)
-            if assignments_per_version >= 0:
-                active = active[:assignments_per_version]
-            collected.extend(active)
+        if sort is VersionSort.TIMESTAMP and assignments_per_version < 0:
+            # Every active stage, latest first: no event is the latest of two stages, so
+            # the order the versions come in does not matter, and they are not sorted.
+            kept = self._kept(True, not registered_only, not registered_only)
+            collected = [s for v in kept for s in v.stages.values() if s.is_active]
+        else:
+            versions = self.get_versions(
+                include_non_explicit=not registered_only,
+                include_discovered=not registered_only,
+                sort=sort,
+            )
+            collected = []
+            for version in versions:
+                active = [s for s in version.stages.values() if s.is_active]
+                if len(active) > 1:
+                    active.sort(key=_vstage_order)
+                if assignments_per_version >= 0:
+                    active = active[:assignments_per_version]
+                collected.extend(active)
         if sort is VersionSort.TIMESTAMP:
             collected.sort(key=_vstage_order, reverse=True)
         result: dict[str, list[VStage]] = {}
@@ -348,7 +377,7 @@ class Registry:
                 stage
                 for artifact in self.artifacts.values()
                 for version in artifact.versions
-                if version.is_active
+                if version.stages and version.is_active
                 for stage, vstage in version.stages.items()
                 if vstage.is_active
             }

@@ -3,9 +3,13 @@
 A server that never answers, or one that sends an endless ref advertisement or a huge
 pack, must not hang gto or fill the disk. Every network client made here waits at
 most `timeout` seconds for data (per read, and to connect) and receives at most
-`max_bytes` in one command, then fails with one line. Transport settings (proxies,
-`core.sshCommand`, `http.sslVerify`...) come from the user's own git config and
-environment only, never from a repository: a cache is data, not configuration.
+`max_bytes` in one command, then fails with one line. Only dulwich's public hooks are
+used: the pool managers it makes HTTP requests with (urllib3's timeouts, and every
+response's reads counted), the `report_activity` callback of its `git://` client and
+the default timeout of the sockets it makes (`timed_sockets`), and its ssh vendor.
+Transport settings (proxies, `core.sshCommand`, `http.sslVerify`...) come from the
+user's own git config and environment only, never from a repository: a cache is data,
+not configuration.
 
 Local `file://` repositories are read in-process: no timeout or size limit applies.
 """
@@ -19,7 +23,8 @@ import select
 import shlex
 import socket
 import time
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse, urlsplit
@@ -33,8 +38,17 @@ if TYPE_CHECKING:
     from dulwich.config import StackedConfig
     from dulwich.refs import Ref
     from dulwich.repo import BaseRepo, Repo
+    from urllib3 import PoolManager
 
-__all__ = ["Meter", "TransferTimeout", "TransferTooLarge", "connect"]
+__all__ = [
+    "Meter",
+    "TransferTimeout",
+    "TransferTooLarge",
+    "connect",
+    "metered_pool",
+    "metered_pools",
+    "timed_sockets",
+]
 
 
 class TransferTimeout(RemoteError):
@@ -78,6 +92,62 @@ class Meter:
             return data
 
         return metered
+
+    def activity(self, count: int, kind: str) -> None:
+        """dulwich's `report_activity` hook: every pkt-line read is counted."""
+        if kind == "read":
+            self.add(count)
+
+
+@contextlib.contextmanager
+def timed_sockets(limits: Limits) -> Iterator[None]:
+    """Sockets made meanwhile (dulwich's `git://` client makes its own) wait at most
+    `limits.timeout` seconds to connect and for each read."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(limits.timeout)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def metered_pool(url: str, config: StackedConfig, limits: Limits, meter: Meter) -> PoolManager:
+    """The urllib3 pool manager for `url` (its proxy, TLS settings from the user's git
+    config), waiting at most the timeout, every response's reads counted."""
+    import urllib3
+    from dulwich.client import default_urllib3_manager
+
+    parts = urlparse(url)
+    plain = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    pool_class, proxy_class = metered_pools(meter)
+    pool = default_urllib3_manager(
+        config,
+        pool_manager_cls=pool_class,
+        proxy_manager_cls=proxy_class,
+        base_url=plain,
+        timeout=limits.timeout,
+    )
+    assert isinstance(pool, urllib3.PoolManager)  # a ProxyManager is one too
+    return pool
+
+
+def metered_pools(meter: Meter) -> tuple[type[Any], type[Any]]:
+    """urllib3's pool managers, counting what every response of a request gives."""
+    import urllib3
+
+    def urlopen(manager: Any, method: str, url: str, redirect: bool = True, **kw: Any) -> Any:
+        response = super(type(manager), manager).urlopen(method, url, redirect=redirect, **kw)
+        if not getattr(response, "gto_metered", False):  # a redirect is followed inside
+            # The class's read through a weak reference: a bound method kept on the
+            # response would make a cycle, and its socket would wait for the collector.
+            read, owner = type(response).read, weakref.ref(response)
+            response.read = meter.wrap(lambda *args: read(owner(), *args))
+            response.gto_metered = True
+        return response
+
+    pool = type("MeteredPoolManager", (urllib3.PoolManager,), {"urlopen": urlopen})
+    proxy = type("MeteredProxyManager", (urllib3.ProxyManager,), {"urlopen": urlopen})
+    return pool, proxy
 
 
 def _ssh_command(environ: Mapping[str, str]) -> str | None:
@@ -127,27 +197,14 @@ def connect(
         SubprocessWrapper,
         TCPGitClient,
         Urllib3HttpGitClient,
-        default_urllib3_manager,
         get_transport_and_path,
     )
-    from dulwich.protocol import Protocol
 
     scheme = urlsplit(url).scheme.lower()
     if scheme in ("http", "https"):
-        import urllib3
-
-        class HttpClient(Urllib3HttpGitClient):
-            """Counts every byte of every response."""
-
-            def _http_request(self, *args: Any, **kwargs: Any) -> Any:
-                response, read = super()._http_request(*args, **kwargs)
-                return response, meter.wrap(read)
-
         parts = urlparse(url)
-        plain = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
-        pool = default_urllib3_manager(config, base_url=plain, timeout=limits.timeout)
-        assert isinstance(pool, urllib3.PoolManager)  # a ProxyManager is one too
-        return HttpClient.from_parsedurl(
+        pool = metered_pool(url, config, limits, meter)
+        return Urllib3HttpGitClient.from_parsedurl(
             parts,
             config=config,
             pool_manager=pool,
@@ -155,29 +212,14 @@ def connect(
             quiet=True,
         ), parts.path
     if scheme == "git":
-
-        class TCPClient(TCPGitClient):
-            """Sockets with a timeout; every byte read counted."""
-
-            def _connect(
-                self, cmd: bytes, path: str | bytes, protocol_version: int | None = None
-            ) -> tuple[Protocol, Callable[[], bool], Any]:
-                # Sockets take the default timeout when they are made, here, in dulwich.
-                previous = socket.getdefaulttimeout()
-                socket.setdefaulttimeout(limits.timeout)
-                try:
-                    proto, can_read, stderr = super()._connect(cmd, path, protocol_version)
-                finally:
-                    socket.setdefaulttimeout(previous)
-                proto.read = meter.wrap(proto.read)
-                return proto, can_read, stderr
-
+        # Its sockets wait at most the timeout: each transfer runs in `timed_sockets`.
         parts = urlparse(url)
-        return TCPClient.from_parsedurl(
+        return TCPGitClient.from_parsedurl(
             parts,
             config=config,
             thin_packs=thin_packs,
             quiet=True,
+            report_activity=meter.activity,
         ), parts.path
     client, path = get_transport_and_path(
         url,
@@ -264,6 +306,10 @@ def _local_client_class() -> type[LocalGitClient]:
                 raise ObjectFormatChanged
             return super().fetch(path, target, *args, **kwargs)
 
+        # dulwich's one private hook gto still overrides: every public method of the local
+        # client (fetch, fetch_pack, get_refs, send_pack) opens the source through it, and
+        # no public argument replaces the repository or its refs; overriding those methods
+        # instead would copy dulwich's pack generation.
         @classmethod
         def _open_repo(cls, path: str | bytes) -> closing[Repo]:
             folder = os.fsdecode(path)

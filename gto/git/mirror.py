@@ -202,6 +202,20 @@ class Mirror:
             raise
         commit()
 
+    def receive(self, fill: Callable[[Callable[[bytes], object]], set[str]]) -> None:
+        """Store the pack `fill` writes (a fetch of gto's own, gto.git.upload_pack), and
+        record the commits it says the server made shallow."""
+        repo = self._open()
+        pack, commit, abort = repo.object_store.add_pack()
+        try:
+            shallow = fill(pack.write)
+        except BaseException:
+            abort()
+            raise
+        commit()
+        if shallow:
+            repo.update_shallow({_oid(oid) for oid in shallow}, None)
+
     def repack(self, most: int) -> None:
         """Merge the packs into one when there are more than `most` (each fetch adds one)."""
         store = self._open().object_store

@@ -25,7 +25,7 @@ from gto.git.files import LockFile, naming
 from gto.git.objects import hex_id_pattern
 from gto.git.refs import is_ref_name
 
-__all__ = ["FilesRefs", "write_mirror"]
+__all__ = ["FilesRefs", "read_mirror", "write_mirror"]
 
 _PACKED_REFS = "packed-refs"
 # packed-refs up to this size stays in memory until `refresh`; a bigger one is read anew.
@@ -362,9 +362,8 @@ def write_mirror(commondir: str, refs: Mapping[str, str], head: str) -> None:
         OSError, RefLocked: the files cannot be written.
     """
     header = b"# pack-refs with: sorted \n"  # no peeled lines: readers peel themselves
-    lines = (
-        f"{oid} {ref}\n".encode("utf-8", "surrogateescape") for ref, oid in sorted(refs.items())
-    )
+    encoded = sorted((ref.encode("utf-8", "surrogateescape"), oid) for ref, oid in refs.items())
+    lines = (oid.encode("ascii") + b" " + ref + b"\n" for ref, oid in encoded)
     packed = header + b"".join(lines)
     for name, content in ((_PACKED_REFS, packed), ("HEAD", f"{head}\n".encode())):
         current = Path(commondir, name)
@@ -375,3 +374,22 @@ def write_mirror(commondir: str, refs: Mapping[str, str], head: str) -> None:
         for root, _, found in os.walk(os.path.join(commondir, folder)):
             for file in found:
                 os.unlink(os.path.join(root, file))
+
+
+def read_mirror(commondir: str) -> dict[str, str]:
+    """The refs `write_mirror` wrote (name -> id), from packed-refs; {} when there is none."""
+    try:
+        text = Path(commondir, _PACKED_REFS).read_bytes()
+    except FileNotFoundError:
+        return {}
+    pattern = hex_id_pattern(40)
+
+    def object_id(value: bytes) -> str | None:
+        oid = value.strip().decode("ascii", "replace")
+        return oid if pattern.fullmatch(oid) else None
+
+    return {
+        ref.decode("utf-8", "surrogateescape"): oid
+        for ref, oid in packed_refs.parse(text, object_id, 40).items()
+        if oid is not None
+    }

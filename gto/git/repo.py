@@ -156,10 +156,6 @@ class GitRepo:
         in it are looked up one by one. Each tag object is read once per GitRepo (until
         `release_tags`).
         """
-        return list(self.tags.read(names))
-
-    def each_tag(self, names: Iterable[str]) -> Iterator[TagRecord]:
-        """`read_tags`, one tag at a time (a big registry's records are never all held)."""
         return self.tags.read(names)
 
     def release_tags(self) -> None:

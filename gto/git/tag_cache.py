@@ -30,7 +30,6 @@ import zlib
 from array import array
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import NamedTuple
 
 from gto.git.discover import Layout
 
@@ -43,15 +42,10 @@ _HEADER = struct.Struct("<8sIIIQI")
 _SECTION = struct.Struct("<Q")
 
 
-class Parsed(NamedTuple):
-    """What a tag object of a commit says: the commit, the tagger, when, and the message."""
-
-    target: str
-    tagger: str
-    email: str
-    seconds: int
-    offset: int  # seconds east of UTC
-    message: str  # decoded, trailing line breaks removed
+# What a tag object of a commit says: (the commit, the tagger's name, their email, unix
+# seconds, offset in seconds east of UTC, the message decoded without its trailing line
+# breaks). A plain tuple: one is made per tag of a registry.
+Parsed = tuple[str, str, str, int, int, str]
 
 
 def cache_file(cache_home: Path, commondir: str, id_length: int) -> Path:
@@ -62,7 +56,8 @@ def cache_file(cache_home: Path, commondir: str, id_length: int) -> Path:
 
 def _storable(parsed: Parsed) -> bool:
     """Text with NUL cannot be stored (NUL separates the strings); such tags are parsed again."""
-    return "\0" not in parsed.tagger + parsed.email + parsed.message
+    _, tagger, email, _, _, message = parsed
+    return "\0" not in tagger + email + message
 
 
 class _Table:
@@ -99,7 +94,7 @@ class _Table:
         row = self.rows.get(oid)
         if row is None:
             return None
-        return Parsed(
+        return (
             self.targets[row],
             self.taggers[row],
             self.emails[row],
@@ -159,29 +154,29 @@ def _load(path: Path, id_size: int) -> _Table | None:
 def _dump(entries: Mapping[str, Parsed], id_size: int) -> list[bytes]:
     """The file holding `entries`: its header, then its sections (never joined in memory)."""
     oids = list(entries)
-    rows = list(entries.values())
+    targets, tagger_names, emails_text, times, zones, messages = zip(*entries.values(), strict=True)
     people: dict[str, int] = {}
-    taggers = array("I", (people.setdefault(p.tagger, len(people)) for p in rows))
-    emails = array("I", (people.setdefault(p.email, len(people)) for p in rows))
-    seconds = array("q", (p.seconds for p in rows))
-    offsets = array("i", (p.offset for p in rows))
+    taggers = array("I", (people.setdefault(t, len(people)) for t in tagger_names))
+    emails = array("I", (people.setdefault(e, len(people)) for e in emails_text))
+    seconds = array("q", times)
+    offsets = array("i", zones)
     numbers = [seconds, offsets, taggers, emails]
     if sys.byteorder == "big":
         for column in numbers:
             column.byteswap()
     sections = [
         bytes.fromhex("".join(oids)),
-        bytes.fromhex("".join(p.target for p in rows)),
+        bytes.fromhex("".join(targets)),
         *(column.tobytes() for column in numbers),
         "\0".join(people).encode("utf-8"),
-        "\0".join(p.message for p in rows).encode("utf-8"),
+        "\0".join(messages).encode("utf-8"),
     ]
     framed = [part for s in sections for part in (_SECTION.pack(len(s)), s)]
     checksum, length = 0, 0
     for part in framed:
         checksum = zlib.crc32(part, checksum)
         length += len(part)
-    return [_HEADER.pack(MAGIC, FORMAT_VERSION, id_size, len(rows), length, checksum), *framed]
+    return [_HEADER.pack(MAGIC, FORMAT_VERSION, id_size, len(oids), length, checksum), *framed]
 
 
 class TagCache:

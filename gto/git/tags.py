@@ -10,7 +10,7 @@ where git cuts it (gto.git.signature) is kept, so verifying it reads nothing aga
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from gto.core.tags import GitTag, TagRecord
@@ -104,38 +104,36 @@ class Tags:
         oid = self._refs.get(_TAGS_PREFIX + name.encode("utf-8", "surrogateescape"))
         return None if oid is None else (oid,)
 
-    def read(self, names: Iterable[str]) -> Iterator[TagRecord]:
-        """Annotated tags peeled to commits, in the order of `names`; the rest is skipped.
-
-        Lazily: a caller that turns each into something else (an event) never holds
-        every record of a big registry at once.
-        """
-        return (tag for _, tag in self._classify(names) if isinstance(tag, TagRecord))
+    def read(self, names: Iterable[str]) -> list[TagRecord]:
+        """Annotated tags peeled to commits, in the order of `names`; the rest is skipped."""
+        return [tag for _, tag in self._classify(names) if isinstance(tag, TagRecord)]
 
     def problems(self, names: Iterable[str]) -> dict[str, str]:
         """Why `read_tags` skips a tag: `lightweight`, `not a commit: tree`, `missing object`..."""
         return {name: tag for name, tag in self._classify(names) if isinstance(tag, str)}
 
-    def _classify(self, names: Iterable[str]) -> Iterator[tuple[str, TagRecord | str]]:
+    def _classify(self, names: Iterable[str]) -> list[tuple[str, TagRecord | str]]:
         """Each name with its tag, or why it has none; each object is read once (until
         `release`)."""
         refs = self._known_tag_refs()
+        result: list[tuple[str, TagRecord | str]] = []
         for name in names:
             found = self._lookup(refs, name)
             if found is None:
-                yield name, "no such tag"
+                result.append((name, "no such tag"))
                 continue
             oid = found[0]
             if oid is None:
-                yield name, "broken ref"
+                result.append((name, "broken ref"))
                 continue
             tag = self._tags.get(oid)
             if tag is None:
                 tag = self._tags[oid] = self._peel_tag(name, oid)
             elif isinstance(tag, TagRecord) and tag.name != name:
                 tag = replace(tag, name=name)  # two refs on one tag object
-            yield name, tag
+            result.append((name, tag))
         self._settle_cache()
+        return result
 
     def signatures(self, names: Iterable[str]) -> dict[str, SignedObject]:
         """The signed tags among `names`, each tag object cut at its signature (read once)."""
@@ -196,16 +194,15 @@ class Tags:
             found = self._parse(oid)
             if isinstance(found, str):
                 return found
-            parsed, cacheable = found
-            if cacheable and self._cache is not None:
-                self._cache.add(oid, parsed)
+            (commit, tagger, email, seconds, offset, message), cacheable = found
             ids = self._ids  # many tags share a commit, a tagger, an email: one str each
-            parsed = parsed._replace(
-                target=ids.setdefault(parsed.target, parsed.target),
-                tagger=ids.setdefault(parsed.tagger, parsed.tagger),
-                email=ids.setdefault(parsed.email, parsed.email),
-            )
-        commit, tagger, email, seconds, offset, message = parsed
+            commit = ids.setdefault(commit, commit)
+            tagger = ids.setdefault(tagger, tagger)
+            email = ids.setdefault(email, email)
+            if cacheable and self._cache is not None:
+                self._cache.add(oid, (commit, tagger, email, seconds, offset, message))
+        else:
+            commit, tagger, email, seconds, offset, message = parsed
         if commit not in self._known_commits:
             if not self._store.contains(commit):
                 return _MISSING
@@ -248,4 +245,4 @@ class Tags:
             return f"not a commit: {kind.decode('ascii', 'replace')}"
         text = message.decode("utf-8", "replace").rstrip("\n")
         # A signed tag is not cached: verifying it needs its signature, read from the object.
-        return Parsed(commit, name, email, seconds, offset, text), direct and signed.format is None
+        return (commit, name, email, seconds, offset, text), direct and signed.format is None

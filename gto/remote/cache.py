@@ -14,7 +14,7 @@ import os
 import shutil
 import stat
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from gto.core.controls import terminal_safe
@@ -22,7 +22,7 @@ from gto.exceptions import RemoteError
 from gto.git.files import RefLocked, write_atomically
 from gto.git.mirror import Mirror
 from gto.git.refs import TAGS, is_ref_name
-from gto.git.refs_files import write_mirror
+from gto.git.refs_files import read_mirror, write_mirror
 from gto.remote.lock import CacheLock
 from gto.settings import Settings
 
@@ -208,12 +208,27 @@ class Cache:
         for path in debris:
             path.unlink(missing_ok=True)
 
-    def mirror(self, advertised: Mapping[str, str], symrefs: Mapping[str, str]) -> None:
+    def mirror(
+        self,
+        advertised: Mapping[str, str],
+        symrefs: Mapping[str, str],
+        listed: Sequence[str] | None = None,
+    ) -> None:
         """Make the cache's refs the remote's: its tags and HEAD, nothing else.
 
-        Only HEAD's branch is kept, as in a clone (debris went in `tidy`).
+        Only HEAD's branch is kept, as in a clone (debris went in `tidy`). With `listed`
+        (the ref prefixes the remote was asked for), only the tags under them are
+        replaced: the cache keeps every other tag it has.
         """
         refs = {ref: oid for ref, oid in advertised.items() if ref != "HEAD"}
+        if listed is not None:
+            kept = read_mirror(str(self.path))
+            prefixes = tuple(listed)
+            refs.update(
+                (ref, oid)
+                for ref, oid in kept.items()
+                if ref.startswith(TAGS) and not ref.startswith(prefixes)
+            )
         head_oid = advertised.get("HEAD")
         branch = symrefs.get("HEAD")
         if branch is not None and branch.startswith(_HEADS) and acceptable(branch):

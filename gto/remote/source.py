@@ -21,7 +21,9 @@ from typing import TYPE_CHECKING
 from gto.exceptions import RemoteError
 from gto.git.errors import ObjectFormatChanged
 from gto.git.mirror import WHOLE_HISTORY, Connection, Mirror
+from gto.git.refs import TAGS
 from gto.git.repoformat import FORMATS
+from gto.git.upload_pack import fetch_with_tags, ls_refs
 from gto.remote.cache import Cache, acceptable, is_tag, shown
 from gto.remote.credentials import Credentials, redact
 from gto.remote.transport import Progress, Transport
@@ -41,6 +43,16 @@ _FORMAT_OF = {length: name for name, length in FORMATS.items()}
 _HEX = frozenset("0123456789abcdef")
 # One transfer: (a client and its path, a progress callback) -> None.
 Fetch = Callable[[Connection, Callable[[str], None] | None], None]
+
+
+def _sha1_only(capabilities: Sequence[bytes]) -> bool:
+    """Whether a v2 server names its objects by SHA-1 (it offers no other object format).
+
+    >>> _sha1_only([b"fetch=shallow filter", b"object-format=sha256"])
+    False
+    """
+    prefix = b"object-format="
+    return all(line == prefix + b"sha1" for line in capabilities if line.startswith(prefix))
 
 
 def _close(mirror: Mirror, cache: Cache) -> None:
@@ -77,11 +89,15 @@ class Remote:
         cache: bool = True,
         hold_lock: bool = False,
         progress: Progress | None = None,
+        tag_prefixes: Sequence[str] | None = None,
     ) -> Remote:
         """The cache of `url`, brought up to date with the remote's tags and HEAD.
 
         Without `cache`, a temporary folder is used and removed when the Remote is
-        closed or garbage-collected.
+        closed or garbage-collected. With `tag_prefixes` (`churn@`, `churn#`: one
+        artifact's tags), only the tags whose names start with one of them are listed
+        (protocol v2 `ls-refs` with `ref-prefix` arguments) and brought up to date; the
+        cache's other tags stay as they are.
 
         Raises:
             RemoteError: the URL is not supported, or the remote cannot be reached or read.
@@ -99,11 +115,11 @@ class Remote:
         try:
             folder.prepare()
             try:
-                remote._update()
+                remote._update(tag_prefixes)
             except ObjectFormatChanged:  # the remote was made again in another object format
                 remote._mirror.close()
                 folder.remake()
-                remote._update()
+                remote._update(tag_prefixes)
         except BaseException:
             remote.close()
             raise
@@ -185,15 +201,17 @@ class Remote:
         if formats and formats != {self._mirror.object_format()} and not self._mirror.is_empty():
             raise ObjectFormatChanged
 
-    def _update(self) -> None:
-        """Fetch the tags and HEAD the cache lacks, then mirror the remote's refs exactly."""
+    def _update(self, tag_prefixes: Sequence[str] | None = None) -> None:
+        """Fetch the tags and HEAD the cache lacks, then mirror the remote's refs exactly
+        (with `tag_prefixes`, the remote's refs under those prefixes)."""
         advertised: dict[str, str] = {}
+        listed = [TAGS] if tag_prefixes is None else [f"{TAGS}{p}" for p in tag_prefixes]
 
         def choose(refs: Mapping[str, str]) -> list[str]:
             advertised.clear()
             self.skipped.clear()
             for ref, oid in refs.items():
-                if not is_tag(ref):
+                if not is_tag(ref) or not (ref == "HEAD" or ref.startswith(tuple(listed))):
                     continue
                 if acceptable(ref) and len(oid) in _FORMAT_OF and _HEX.issuperset(oid):
                     advertised[ref] = oid
@@ -203,8 +221,12 @@ class Remote:
             values = set(advertised.values())
             return sorted(values - self._mirror.present(values))
 
+        scope = None if tag_prefixes is None else listed
+        fresh = not Path(self.path, "packed-refs").is_file()
+        if fresh and self._first_fetch(listed, choose, advertised, scope):
+            return
         # A cache that holds the whole history keeps it whole; otherwise one commit deep.
-        complete = Path(self.path, "packed-refs").is_file() and not self._mirror.shallow()
+        complete = not fresh and not self._mirror.shallow()
         symrefs: dict[str, str] = {}
 
         def fetch(connection: Connection, report: Callable[[str], None] | None) -> None:
@@ -212,14 +234,72 @@ class Remote:
                 connection,
                 choose,
                 depth=None if complete else 1,
-                ref_prefix=["HEAD", "refs/tags/"],
+                ref_prefix=["HEAD", *listed],
                 progress=report,
             )
             symrefs.update(found)
 
         self._transfer(fetch)
+        self._finish(advertised, symrefs, scope)
+
+    def _first_fetch(
+        self,
+        listed: list[str],
+        choose: Callable[[Mapping[str, str]], list[str]],
+        advertised: Mapping[str, str],
+        scope: list[str] | None,
+    ) -> bool:
+        """Fill a new cache in one pack: the tagged commits (one deep, no blobs) and, through
+        `include-tag`, their tags (gto.git.upload_pack); False if the server cannot (no
+        protocol v2), and dulwich's fetch does it.
+
+        A cold read so moves less than a clone: a want per commit, not per tag.
+        """
+        with self._transport.translating():
+            channel = self._transport.open_v2()
+        if channel is None:
+            return False
+        if not _sha1_only(channel.capabilities) or self._mirror.object_format() != "sha1":
+            channel.close()  # dulwich's fetch takes a SHA-256 remote's format (gto.remote.cache)
+            return False
+        try:
+            with self._transport.translating(), self._transport.reporting() as report:
+                listing = ls_refs(channel, ["HEAD", *listed])
+                missing = set(choose(listing.refs))
+                wanted = {listing.peeled.get(ref, oid) for ref, oid in advertised.items()}
+                shown = None if report is None else (lambda b: report(b.decode("utf-8", "replace")))
+
+                def fill(write: Callable[[bytes], object]) -> set[str]:
+                    return fetch_with_tags(
+                        channel,
+                        wanted,
+                        depth=1,
+                        filter_spec=b"blob:none",
+                        write_pack=write,
+                        progress=shown,
+                    )
+
+                self._mirror.receive(fill)
+        finally:
+            channel.close()
+        left = sorted(missing - self._mirror.present(missing))
+        if left:  # tags that point at no commit the pack holds (a tag of a tree, say)
+
+            def fetch(connection: Connection, report: Callable[[str], None] | None) -> None:
+                self._mirror.fetch(
+                    connection, lambda refs: left, depth=1, ref_prefix=["HEAD"], progress=report
+                )
+
+            self._transfer(fetch)
+        self._finish(advertised, listing.symrefs, scope)
+        return True
+
+    def _finish(
+        self, advertised: Mapping[str, str], symrefs: Mapping[str, str], listed: list[str] | None
+    ) -> None:
+        """Mirror what was advertised; warn about refused names; keep the packs few."""
         self._cache.settle_format(self._mirror.object_format())
-        self._cache.mirror(advertised, symrefs)
+        self._cache.mirror(advertised, symrefs, listed)
         if self.skipped:
             names = ", ".join(self.skipped[:5]) + (", ..." if len(self.skipped) > 5 else "")
             _LOG.warning(

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from gto.git.config import Stack
     from gto.git.mirror import Connection
     from gto.git.repo import GitRepo
+    from gto.git.upload_pack import V2Channel
 
 __all__ = ["Progress", "Transfer", "Transport", "push_to_origin"]
 
@@ -119,6 +120,20 @@ class Transport:
                 thin_packs=thin_packs,
             )
 
+    def open_v2(self) -> V2Channel | None:
+        """A protocol v2 channel to the URL's upload-pack (gto.git.upload_pack), or None."""
+        if self._config is None:
+            self._config = git_config.stack(self._environ)
+        from gto.git.channels import open_upload_pack_v2
+
+        return open_upload_pack_v2(
+            self.credentials.transport_url,
+            config=self._config,
+            limits=self._limits,
+            meter=self._meter,
+            environ=self._environ,
+        )
+
     @contextmanager
     def reporting(self) -> Iterator[Callable[[str], None] | None]:
         """A progress callback for one transfer (redacted lines), and its end."""
@@ -146,7 +161,8 @@ class Transport:
         for logger in loggers:
             logger.addFilter(quiet)
         try:
-            yield
+            with git_client.timed_sockets(self._limits):
+                yield
         except GTOException:
             raise
         except errors as e:
@@ -193,13 +209,14 @@ class Transport:
         """Push refs of `git` to the URL (see gto.git.push), credentials included."""
         from gto.git.push import push
 
-        push(
-            git,
-            refspecs,
-            url=self.credentials.transport_url,
-            connect=lambda _: self.connect(operation="push"),
-            redact=self.credentials.redact,
-        )
+        with git_client.timed_sockets(self._limits):
+            push(
+                git,
+                refspecs,
+                url=self.credentials.transport_url,
+                connect=lambda _: self.connect(operation="push"),
+                redact=self.credentials.redact,
+            )
 
 
 def push_to_origin(
@@ -225,4 +242,5 @@ def push_to_origin(
             operation="push",
         )
 
-    push(git, refspecs, url=remote_url(git), connect=connect, redact=redact)
+    with git_client.timed_sockets(limits):
+        push(git, refspecs, url=remote_url(git), connect=connect, redact=redact)

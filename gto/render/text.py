@@ -48,7 +48,9 @@ def column_lines(columns: Mapping[str, Sequence[Any]], *, plain: bool = False) -
     """A table given by columns (header -> cells, all of one length), one line at a time.
 
     The same text as `render_table` of the rows the columns hold; a table without
-    rows is `NOTHING_FOUND`.
+    rows is `NOTHING_FOUND`. The lines are safe for a terminal (`terminal_safe`): a
+    table of simple cells has no control character to escape, and tabulate's text is
+    escaped here.
     """
     headers = list(columns)
     if not headers or not columns[headers[0]]:
@@ -57,7 +59,7 @@ def column_lines(columns: Mapping[str, Sequence[Any]], *, plain: bool = False) -
     cells = [[str(v) if isinstance(v, datetime) else v for v in columns[key]] for key in headers]
     simple = _simple_columns(headers, cells)
     if simple is None:
-        yield from _tabulate(headers, cells, plain).split("\n")
+        yield from terminal_safe(_tabulate(headers, cells, plain)).split("\n")
         return
     pairs = zip(headers, simple, strict=True)
     widths = [max(len(h) + _HEADER_PADDING, *map(len, c)) for h, c in pairs]

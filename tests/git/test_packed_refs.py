@@ -106,3 +106,41 @@ def test_bisected_prefix_is_the_filtered_whole(seed: int) -> None:
         start, end = packed_refs.prefix_range(text, prefix)
         found = packed_refs.parse(text[start:end], object_id, 40)
         assert found == {r: o for r, o in whole.items() if r.startswith(prefix)}, prefix
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_names_under_are_the_parsed_names(seed: int) -> None:
+    """Tag names read straight into text: the same as parsing, then decoding."""
+    rng = random.Random(seed)
+    artifacts = ["m", "dir=m", "ü"]
+    names = {
+        f"refs/tags/{rng.choice(artifacts)}{rng.choice('@#')}{rng.randint(0, 99)}".encode()
+        for _ in range(rng.randint(1, 200))
+    }
+    text = packed(sorted(names | {b"refs/heads/main"}), peel_every=rng.randint(1, 3))
+    whole = packed_refs.parse(text, object_id, 40)
+    for prefix in (b"", b"m@", b"m#", b"dir=m@", b"nothing"):
+        found = packed_refs.names_under(text, b"refs/tags/", prefix, 40)
+        expected = {
+            ref[10:].decode("utf-8", "replace"): oid
+            for ref, oid in whole.items()
+            if ref.startswith(b"refs/tags/" + prefix)
+        }
+        assert found == expected, prefix
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param(b"refs/tags/a b", id="space"),
+        pytest.param(b"refs/tags/x..y", id="dotdot"),
+        pytest.param(b"refs/tags/x.lock", id="lock"),
+        pytest.param(b"refs/tags/\x1b[2J", id="escape"),
+        pytest.param(b"refs/tags/x^{}", id="caret"),
+    ],
+)
+def test_names_under_leave_odd_lines_to_the_rule(line: bytes) -> None:
+    text = HEADER + oid(1) + b" refs/tags/a\n" + oid(2) + b" " + line + b"\n"
+    assert packed_refs.names_under(text, b"refs/tags/", b"", 40) is None
+    bad = HEADER + b"123 refs/tags/short\n"
+    assert packed_refs.names_under(bad, b"refs/tags/", b"", 40) is None

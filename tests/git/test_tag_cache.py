@@ -370,8 +370,8 @@ def test_concurrent_writers_leave_a_whole_file(small: Path, cache_home: Path) ->
 
 def test_save_merges_and_prunes(tmp_path: Path) -> None:
     file = tmp_path / "gto" / "tags" / "x.v1"
-    one = Parsed("a" * 40, "T", "t@x", EPOCH, 3600, "one")
-    two = Parsed("b" * 40, "T", "t@x", EPOCH + 1, -1800, "two\nlines")
+    one: Parsed = ("a" * 40, "T", "t@x", EPOCH, 3600, "one")
+    two: Parsed = ("b" * 40, "T", "t@x", EPOCH + 1, -1800, "two\nlines")
     cache = TagCache(file, 40)
     cache.add("1" * 40, one)
     cache.save()

@@ -423,6 +423,31 @@ def test_blobs_come_in_one_batched_request(
             proxy.close()
 
 
+@pytest.mark.parametrize("kind", GIT_SERVERS)
+def test_a_cold_read_moves_less_than_a_clone(kind: str, tmp_path: Path) -> None:
+    """Many tags on few commits: the first read wants the tagged commits and lets
+    `include-tag` bring the tags, not a want (and a shallow line) per tag."""
+    steps: list[Commit | Tag] = [
+        Commit(f"c{i}", {"artifacts.yaml": f"m{i}: {{}}\n"}, at=i) for i in range(4)
+    ]
+    steps += [Tag(f"m{n % 7}#dev#{n}", f"c{n % 4}", at=100 + n) for n in range(1, 400)]
+    steps += [Tag(f"m{n}@v1.0.{n}", f"c{n}", at=50 + n) for n in range(4)]
+    path = tmp_path / "many.git"
+    build_registry(path, steps, bare=True, packed=True).close()
+    allow_filters(path)
+    with serve(kind, path) as url:
+        proxy = CountingProxy(url)
+        try:
+            assert run(["show", "-r", proxy.url])[0] == 0
+            cold, _ = proxy.take()
+            clone(proxy.url, tmp_path / "clone")
+            full, _ = proxy.take()
+        finally:
+            proxy.close()
+    assert cold < full
+    assert tags_of(cache_of(proxy.url)) == tags_of(path)
+
+
 @pytest.mark.parametrize("kind", SERVERS)
 def test_walking_all_commits_fetches_the_history(
     kind: str, history_repo: tuple[Path, dict[str, str]], tmp_path: Path
@@ -572,6 +597,43 @@ def test_a_second_call_fetches_only_what_changed(demo: Path, demo_clone: Path) -
         finally:
             proxy.close()
     assert tags_of(cache_of(proxy.url)) == tags_of(demo)  # refs/tags mirrored exactly
+
+
+@pytest.mark.parametrize("kind", [*GIT_SERVERS, "http"])
+def test_a_call_about_one_artifact_lists_and_mirrors_its_tags_only(
+    kind: str, demo: Path, demo_clone: Path
+) -> None:
+    """`check-ref` and `show NAME` ask for `refs/tags/NAME@` and `NAME#` only (protocol v2
+    `ref-prefix`; dulwich filters v0/v1 listings itself), and update those tags alone."""
+    allow_filters(demo)
+    with serve(kind, demo) as url:
+        proxy = CountingProxy(url)
+        try:
+            assert run(["show", "-r", proxy.url])[0] == 0
+            proxy.take()
+            assert run(["show", "-r", proxy.url])[0] == 0
+            everything, _ = proxy.take()
+            assert run(["check-ref", "churn#prod#3", "-r", proxy.url])[0] == 0
+            one, _ = proxy.take()
+            if kind != "http":  # dulwich's own server lists every ref (protocol v0/v1)
+                assert one < everything / 2
+            with Repo(str(demo)) as origin, Repo(str(demo_clone)) as local:
+                head = origin.refs[Ref(b"HEAD")].decode()
+                for repo in (origin, local):
+                    make_tag(repo, "churn#prod#9", head, time=EPOCH + 10**6)
+                    make_tag(repo, "segment#prod#9", head, time=EPOCH + 10**6)
+                    del repo.refs[Ref(b"refs/tags/churn#dev#1")]
+                    del repo.refs[Ref(b"refs/tags/segment#staging")]
+            for command in ("show churn", "history churn", "check-ref churn#prod#9"):
+                argv = command.split()
+                assert run([*argv, "-r", proxy.url]) == run([*argv, "-r", str(demo_clone)])
+            cached = tags_of(cache_of(proxy.url))
+            assert "churn#prod#9" in cached and "churn#dev#1" not in cached
+            assert "segment#prod#9" not in cached and "segment#staging" in cached
+            assert run(["show", "-r", proxy.url]) == run(["show", "-r", str(demo_clone)])
+        finally:
+            proxy.close()
+    assert tags_of(cache_of(proxy.url)) == tags_of(demo)
 
 
 def test_a_moved_tag_is_mirrored(demo: Path) -> None:

@@ -9,24 +9,26 @@ from typing import Any
 import pytest
 from tabulate import tabulate
 
-from gto.render.text import render_table, table_lines
+from gto.render.text import render_table, table_lines, terminal_safe
 
 WHEN = datetime(2024, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
 
 
 def tabulated(rows: list[dict[str, Any]], plain: bool) -> str:
-    """What gto printed before it wrote simple tables itself."""
+    """What gto printed before it wrote simple tables itself (escaped for the terminal)."""
     headers = list(rows[0])
     body = [
         [str(v) if isinstance(v, datetime) else v for v in (row.get(h) for h in headers)]
         for row in rows
     ]
-    return tabulate(
-        body,
-        headers=headers,
-        tablefmt="plain" if plain else "fancy_outline",
-        missingval="-",
-        disable_numparse=True,
+    return terminal_safe(
+        tabulate(
+            body,
+            headers=headers,
+            tablefmt="plain" if plain else "fancy_outline",
+            missingval="-",
+            disable_numparse=True,
+        )
     )
 
 
