@@ -72,8 +72,7 @@ class Session:
         A URL-like location that is not an existing path is remote: its cache is
         brought up to date first. `for_writing` keeps the cache locked until `close()`,
         so that no other call changes its refs between this command's reads and push.
-        `tags`: the beginnings of the only tag names the call reads (one artifact's,
-        gto.core.tags.tag_prefixes): a remote is asked for those refs alone.
+        `tags` (gto.core.tags.tag_prefixes): a remote is asked for those tag refs alone.
         """
         if isinstance(repo, Session):
             return repo
@@ -81,26 +80,23 @@ class Session:
             return cls(repo)
         spec = repo if isinstance(repo, RepoSpec) else RepoSpec(_folder(repo))
         settings = current()
-        cached = spec.cache and not settings.no_cache
-        cache_home = settings.cache_home if cached else None
+        home = settings.cache_home if spec.cache and not settings.no_cache else None
         if not is_remote(spec.location):
-            git_dir, work_tree = settings.git_dirs
-            git = GitRepo.open(
-                spec.location, git_dir=git_dir, work_tree=work_tree, cache_home=cache_home
-            )
+            git_dir, tree = settings.git_dirs
+            git = GitRepo.open(spec.location, git_dir=git_dir, work_tree=tree, cache_home=home)
             return cls(git, settings, owns_git=True)
         from gto.remote.source import Remote  # only remote repositories need it
 
         remote = Remote.open(
             spec.location,
             settings=settings,
-            cache=cached,
+            cache=home is not None,
             hold_lock=for_writing,
             tag_prefixes=None if for_writing else tags,
             progress=spec.progress,
         )
         try:
-            git = GitRepo.open(remote.path, source=remote, cache_home=cache_home)
+            git = GitRepo.open(remote.path, source=remote, cache_home=home)
         except BaseException:
             remote.close()
             raise
@@ -299,20 +295,16 @@ class Session:
 
     def tag_events(self, names: Iterable[str] | None = None) -> list[TagEvent]:
         """The events of the GTO tags among `names` (every tag by default)."""
-        if names is None:
-            names = self.git.tag_names()
-        events = (event_from_tag(r) for r in self.git.read_tags(names))
+        records = self.git.read_tags(self.git.tag_names() if names is None else names)
+        events = (event_from_tag(r) for r in records)
         found = [e for e in events if e is not None]
         self.git.release_tags()  # the events hold what the registry needs
         return found
 
     def registry_events(self, artifact: str | None = None) -> list[TagEvent]:
         """The events of every tag, or of `artifact`'s only (no other tag object is read)."""
-        return self.tag_events(None if artifact is None else self.artifact_tag_names(artifact))
-
-    def artifact_tag_names(self, artifact: str) -> list[str]:
-        """The tags whose names say they belong to `artifact`: only those refs are read."""
-        return self.git.tag_names(tag_prefixes(artifact))
+        names = None if artifact is None else self.git.tag_names(tag_prefixes(artifact))
+        return self.tag_events(names)  # one artifact's: a bisection of packed-refs
 
     def registry(
         self,
@@ -394,10 +386,8 @@ def _folder(repo: str | os.PathLike[str] | HasRootDir | HasPath) -> str:
 def opened(
     repo: RepoLike, *, for_writing: bool = False, tags: Sequence[str] | None = None
 ) -> Iterator[Session]:
-    """A Session for one call, closed at the end unless the caller passed a Session in.
-
-    `tags`: the beginnings of the only tag names the call reads (see `Session.open`).
-    """
+    """A Session for one call (`tags` as for `Session.open`), closed at the end unless the
+    caller passed a Session in."""
     if isinstance(repo, Session):
         yield repo
         return

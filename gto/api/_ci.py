@@ -75,7 +75,7 @@ def _previous_holder(session: Session, event: Assignment | Unassignment) -> str 
             )
         )
 
-    names = [tag for tag in session.artifact_tag_names(event.artifact) if keep(tag)]
+    names = [tag for tag in session.git.tag_names(tag_prefixes(event.artifact)) if keep(tag)]
     earlier = [e for e in session.tag_events(names) if _came_before(e, event)]
     commits = {sha: session.git.read_commit(sha) for sha in {e.commit_hexsha for e in earlier}}
     artifact = replay(earlier, commits, {}).find_artifact(event.artifact)

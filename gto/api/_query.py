@@ -107,9 +107,8 @@ def _check_ref(
             and other.action in (Action.REGISTER, Action.DEREGISTER)
         )
 
-    events = session.tag_events(
-        [tag for tag in sorted({name, *session.artifact_tag_names(artifact)}) if keep(tag)]
-    )
+    names = sorted({name, *session.git.tag_names(tag_prefixes(artifact))})
+    events = session.tag_events([tag for tag in names if keep(tag)])
     if when is not None:
         events = list(events_until(events, when))
     if not any(e.tag == name for e in events):

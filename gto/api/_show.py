@@ -6,7 +6,7 @@ from typing import Any, Literal, overload
 
 from gto.api._audit import AsOf, registry_then
 from gto.api._options import Verify
-from gto.core import views
+from gto.core import history_view, views
 from gto.core.rows import (
     HistoryEntry,
     HistoryRow,
@@ -267,9 +267,9 @@ def history(
             session, as_of, artifact, all_branches=all_branches, all_commits=all_commits
         )
         signatures = _signatures(session, registry, verify)
-    view = views.history_view(registry, artifact, ascending=ascending, signatures=signatures)
+    view = history_view.history_view(registry, artifact, ascending=ascending, signatures=signatures)
     if table:
-        return views.history_rows(view, truncate=truncate_hexsha), "keys"
+        return history_view.history_rows(view, truncate=truncate_hexsha), "keys"
     return view
 
 
@@ -292,5 +292,5 @@ def history_columns(
             session, as_of, artifact, all_branches=all_branches, all_commits=all_commits
         )
         signatures = _signatures(session, registry, verify)
-    events = views.history_events(registry, artifact, ascending=ascending)
-    return views.history_columns(events, signatures=signatures)
+    events = history_view.history_events(registry, artifact, ascending=ascending)
+    return history_view.history_columns(events, signatures=signatures)

@@ -21,10 +21,12 @@ import contextlib
 import errno
 import os
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TypeVar
 
-__all__ = ["LockFile", "RefLocked", "naming", "write_atomically", "write_object"]
+__all__ = ["LockFile", "RefLocked", "lock_files", "naming", "write_atomically", "write_object"]
 
 _T = TypeVar("_T")
 # Not every system has these flags (Windows has only O_BINARY): 0 leaves them out.
@@ -223,3 +225,23 @@ def write_object(objects_dir: str, oid: str, compressed: bytes) -> bool:
                 os.rmdir(folder)  # only if nothing else arrived meanwhile
         raise
     return True
+
+
+def lock_files(root: Path, gitdirs: Iterable[str], commondir: str) -> list[tuple[str, float]]:
+    """The `.lock` files in `gitdirs`, their reftable folders and `commondir`'s refs: (path
+    relative to `root`, age in seconds), sorted."""
+    found: set[str] = set()
+    folders = set(gitdirs)
+    folders |= {os.path.join(folder, "reftable") for folder in folders}  # tables.list.lock
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            found.update(e.path for e in os.scandir(folder) if e.name.endswith(".lock"))
+    for top, _, names in os.walk(os.path.join(commondir, "refs")):
+        found.update(os.path.join(top, name) for name in names if name.endswith(".lock"))
+    now = time.time()
+    locks = []
+    for path in sorted(found):
+        with contextlib.suppress(OSError):
+            age = max(0.0, now - os.lstat(path).st_mtime)
+            locks.append((os.path.relpath(path, root), age))
+    return locks

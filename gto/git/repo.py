@@ -13,11 +13,9 @@ the parts gto.git's own modules work with.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import stat
-import time
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
@@ -25,7 +23,7 @@ from pathlib import Path
 
 from gto.core.tags import CommitRecord, GitTag, TagRecord
 from gto.exceptions import RefNotFound, RepoError
-from gto.git import discover, links, objects, revparse
+from gto.git import discover, files, links, objects, revparse
 from gto.git.errors import PARSE_ERRORS, read_error
 from gto.git.refs import RefStore, open_refs
 from gto.git.signature import SignedObject
@@ -110,8 +108,7 @@ class GitRepo:
         """
         if failed:
             self.store.close()  # what can be released now; dulwich's packs wait
-            return
-        if self._finalizer.alive and _close(self.dulwich, self.store):
+        elif self._finalizer.alive and _close(self.dulwich, self.store):
             self._finalizer.detach()
 
     def __enter__(self) -> GitRepo:
@@ -124,29 +121,13 @@ class GitRepo:
         """Lock files of refs, packed-refs, a reftable stack, HEAD, the index...: (path
         relative to the repository, age in seconds). Each is a writer at work, or one
         that was killed."""
-        found: set[str] = set()
-        folders = {self.controldir, self.commondir}
-        folders |= {os.path.join(folder, "reftable") for folder in folders}  # tables.list.lock
-        for folder in folders:
-            with contextlib.suppress(OSError):
-                found.update(e.path for e in os.scandir(folder) if e.name.endswith(".lock"))
-        for root, _, files in os.walk(os.path.join(self.commondir, "refs")):
-            found.update(os.path.join(root, name) for name in files if name.endswith(".lock"))
-        now = time.time()
-        locks = []
-        for path in sorted(found):
-            with contextlib.suppress(OSError):
-                age = max(0.0, now - os.lstat(path).st_mtime)
-                locks.append((os.path.relpath(path, self.root), age))
-        return locks
+        return files.lock_files(self.root, {self.controldir, self.commondir}, self.commondir)
 
     # Tags (gto.git.tags)
 
     def tag_names(self, prefixes: Sequence[str] | None = None) -> list[str]:
-        """Names under refs/tags/ (packed and loose), sorted; reads no objects.
-
-        With `prefixes`, only the names that start with one of them.
-        """
+        """Names under refs/tags/ (packed and loose; with `prefixes`, those starting with
+        one of them), sorted; reads no objects."""
         return self.tags.names(prefixes)
 
     def read_tags(self, names: Iterable[str]) -> list[TagRecord]:
