@@ -3,10 +3,11 @@
 A tag object's id names its bytes, so what gto parses from them (the object it tags,
 the tagger, the time, the message) can never change under the id: an entry can only
 be missing, never stale. Refs are not cached (they are read every time), nor whether
-the tagged commit is present, nor anything about a tag that could not be read.
+the tagged commit is present, nor anything about a tag that could not be read, nor a
+signed tag (`--verify` needs its signature, which is read from the object itself).
 
 One file per repository in `$XDG_CACHE_HOME/gto/tags/` (named by a hash of the
-repository's folder); nothing is written inside the repository. The file is columns
+repository's folder and object format); nothing is written inside the repository. The file is columns
 of fixed-size values and NUL-separated text behind a header (magic, format version,
 id size, entry count, payload length, CRC-32), so loading 50,000 entries takes a few
 milliseconds and nothing in it is ever run (no pickle, no marshal). A file that is
@@ -36,7 +37,7 @@ from gto.git.discover import Layout
 __all__ = ["FORMAT_VERSION", "MAGIC", "Parsed", "TagCache", "cache_file"]
 
 MAGIC = b"GTOTAGS\0"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: a signed tag is never stored (its message was stored whole)
 # magic, format version, id size in bytes, entries, payload bytes, CRC-32 of the payload
 _HEADER = struct.Struct("<8sIIIQI")
 _SECTION = struct.Struct("<Q")
@@ -48,9 +49,11 @@ _SECTION = struct.Struct("<Q")
 Parsed = tuple[str, str, str, int, int, str]
 
 
-def cache_file(cache_home: Path, commondir: str, id_length: int) -> Path:
-    """Where the tag cache of the repository whose common folder is `commondir` lives."""
-    where = f"{os.path.realpath(commondir)}\0{id_length}".encode("utf-8", "surrogateescape")
+def cache_file(cache_home: Path, commondir: str, object_format: str) -> Path:
+    """Where the tag cache of the repository whose common folder is `commondir` lives; its
+    object format (`sha1`, `sha256`) is part of the name, so a repository made again in the
+    other format never meets the first one's entries (the header's id size says it too)."""
+    where = f"{os.path.realpath(commondir)}\0{object_format}".encode("utf-8", "surrogateescape")
     return cache_home / "tags" / f"{hashlib.sha256(where).hexdigest()[:32]}.v{FORMAT_VERSION}"
 
 
@@ -192,7 +195,8 @@ class TagCache:
     @classmethod
     def of(cls, cache_home: Path, layout: Layout) -> TagCache:
         """The tag cache of a repository, under gto's cache folder `cache_home`."""
-        return cls(cache_file(cache_home, layout.commondir, layout.id_length), layout.id_length)
+        path = cache_file(cache_home, layout.commondir, layout.format.object_format)
+        return cls(path, layout.id_length)
 
     def _entries(self) -> _Table | None:
         if not self._loaded:

@@ -48,6 +48,12 @@ COMMANDS = [
     ("check-ref", "m#prod#5", "--format", "json"),
     ("print-state",),
     ("doctor",),
+    ("describe", "m"),
+    ("describe", "m@v1.1.0", "--path"),
+    ("show", "--as-of", "@1660000250", "--json"),
+    ("history", "m", "--as-of", "@1660000300", "--json"),
+    ("check-ref", "m#prod#3", "--as-of", "@1660000350", "--json"),
+    ("history", "signed", "--json"),
 ]
 
 
@@ -66,7 +72,8 @@ def cache_home() -> Path:
 @pytest.fixture
 def registry(tmp_path: Path) -> Repo:
     """Ties in one second, tags of tags, a lightweight tag, a tag of a tree, two refs on
-    one tag object, a message with NUL, non-UTF-8 text, a malformed tagger time."""
+    one tag object, a message with NUL, non-UTF-8 text, a malformed tagger time, a signed
+    tag."""
     repo = init_repo(tmp_path / "repo")
     c1 = make_commit(repo, {"artifacts.yaml": "m: {type: model}\n"}, message="c1", time=EPOCH)
     c2 = make_commit(repo, {"f": "x"}, message="c2", time=EPOCH + 10)
@@ -86,6 +93,13 @@ def registry(tmp_path: Path) -> Repo:
     repo.object_store.add_object(outer)
     repo.refs[Ref(b"refs/tags/other@v0.2.0")] = outer.id
     repo.refs[Ref(b"refs/tags/copy@v9.0.0")] = repo.refs[Ref(b"refs/tags/m@v1.1.0")]
+    make_tag(
+        repo,
+        "signed@v1.0.0",
+        c2,
+        message=b"signed\n-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n",
+        time=EPOCH + 450,
+    )  # its message is shown cut at the signature, as git shows it; never cached
     make_lightweight_tag(repo, "light@v1.0.0", c1)
     tree = repo.object_store[ObjectID(c1.encode())].tree  # type: ignore[attr-defined]
     make_tag(repo, "tree@v1.0.0", tree.decode(), time=EPOCH + 700)
@@ -128,6 +142,8 @@ def test_cached_and_uncached_answer_alike(
         assert warm == expected, stage
 
     compare("loose")
+    assert main(["history", "signed", "--json", "-r", str(path)]) == 0
+    assert '"message": "signed"' in capsys.readouterr().out  # cut at the signature, warm too
     # Deleted, and re-created under the same name as another object (another commit,
     # time and message): the cache holds the old object's entry, under the old id.
     del registry.refs[Ref(b"refs/tags/m#prod#2")]
@@ -171,7 +187,7 @@ def the_file(path: Path, cache_home: Path) -> Path:
 
     layout, dulwich = find(path)
     dulwich.close()
-    return cache_file(cache_home / "gto", layout.commondir, 40)
+    return cache_file(cache_home / "gto", layout.commondir, "sha1")
 
 
 def header(payload: bytes) -> bytes:
