@@ -131,11 +131,14 @@ def test_reads_give_the_baselines_answers(folder: Path, name: str) -> None:
     repo = materialise(name, folder / "reads")
     env = fixture_env(name, folder / "reads")
     wrong = {}
-    for filename, args in COMMANDS.items():
-        code, out, err = gto(args, repo, env)
-        expected = (EXPECTED / filename).read_text()
-        if (code, err, normalise(out, name)) != (0, "", expected):
-            wrong[filename] = (code, err, normalise(out, name))
+    # Twice: the second pass reads the tag cache the first one wrote (SHA-256 ids and
+    # reftable stacks go through the same fast paths: one artifact's refs, cached tags).
+    for attempt in ("first", "cached"):
+        for filename, args in COMMANDS.items():
+            code, out, err = gto(args, repo, env)
+            expected = (EXPECTED / filename).read_text()
+            if (code, err, normalise(out, name)) != (0, "", expected):
+                wrong[attempt, filename] = (code, err, normalise(out, name))
     assert wrong == {}
 
 
