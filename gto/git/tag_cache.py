@@ -7,8 +7,8 @@ the tagged commit is present, nor anything about a tag that could not be read, n
 signed tag (`--verify` needs its signature, which is read from the object itself).
 
 One file per repository in `$XDG_CACHE_HOME/gto/tags/` (named by a hash of the
-repository's folder and object format); nothing is written inside the repository. The file is columns
-of fixed-size values and NUL-separated text behind a header (magic, format version,
+repository's folder and object format); nothing is written inside the repository. The file
+is columns of fixed-size values and NUL-separated text behind a header (magic, format version,
 id size, entry count, payload length, CRC-32), so loading 50,000 entries takes a few
 milliseconds and nothing in it is ever run (no pickle, no marshal). A file that is
 missing, foreign, of another version, truncated, corrupt or of someone else is
