@@ -4,6 +4,9 @@ Refs come from the last `names()` (one scan of the refs); names that are not in 
 looked up one by one. Each tag object is read once per repository opened, and peeled
 through tags of tags to its commit; what cannot be read that way (a lightweight tag,
 a tag of a tree, a missing object) is a reason, for `gto doctor` and `check-ref`.
+So is a ref whose name is not the name inside its tag object (its `tag` header): the event
+is in the name, and a signature covers the object's name, not the ref's, so a ref re-pointed
+at another tag (`m#prod#2` at the object of `m#staging#1`) is no event at all.
 A signed tag's message is shown without its signature, as git shows it; the object cut
 where git cuts it (gto.git.signature) is kept, so verifying it reads nothing again.
 """
@@ -11,9 +14,8 @@ where git cuts it (gto.git.signature) is kept, so verifying it reads nothing aga
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 
-from gto.core.tags import GitTag, TagRecord
+from gto.core.tags import GitTag, TagRecord, renamed
 from gto.core.values import build
 from gto.git import objects
 from gto.git.errors import PARSE_ERRORS
@@ -80,9 +82,9 @@ class Tags:
                 continue
             tag = self._tags.get(oid)
             if tag is None:
-                tag = self._tags[oid] = self._peel_tag(name, oid)
-            elif isinstance(tag, TagRecord) and tag.name != name:
-                tag = replace(tag, name=name)  # two refs on one tag object
+                tag = self._tags[oid] = self._peel_tag(oid)
+            if isinstance(tag, TagRecord) and tag.name != name:
+                tag = renamed(tag.name, name)
             result.append((name, tag))
         return result
 
@@ -132,8 +134,12 @@ class Tags:
             )
         return found
 
-    def _peel_tag(self, name: str, oid: str) -> TagRecord | str:
-        """The tag object `oid`, peeled through tags of tags to a commit, or a reason to skip."""
+    def _peel_tag(self, oid: str) -> TagRecord | str:
+        """The tag object `oid`, peeled through tags of tags to a commit, or a reason to skip.
+
+        The record is named by the object's own `tag` header; `_classify` compares it with
+        the ref's name.
+        """
         raw = self._store.raw(oid)
         if raw is None:
             return _MISSING
@@ -146,6 +152,7 @@ class Tags:
         try:
             tagger, email, created_at = objects.tagger_of(fields)
             target, kind = fields[b"object"].decode("ascii"), fields[b"type"]
+            name = fields[b"tag"].decode("utf-8", "replace")
         except PARSE_ERRORS:
             return "malformed tag object"
         while kind == b"tag":
