@@ -200,16 +200,23 @@ class GitRepo:
 
     def first_parents(self, head: str) -> Iterator[tuple[str, datetime]]:
         """`head` and its first parents with committer times, newest first, read lazily; a partial
-        store fetches the history it lacks, a shallow clone's boundary ends the walk."""
-        commit = self._commit(head)
-        while commit is not None:
+        store fetches the history it lacks.
+
+        Raises (when the walk gets there):
+            RepoError: `head` or a parent is missing, so the history cannot be followed.
+        """
+        commit = self._existing_commit(head)
+        while True:
             yield commit.record.hexsha, commit.record.created_at
             if not commit.parents:
                 return
             parent = commit.parents[0]
-            commit = self._commit(parent)
-            if commit is None and self.store.deepen():
-                commit = self._commit(parent)
+            found = self._commit(parent)
+            if found is None and self.store.deepen():
+                found = self._commit(parent)
+            if found is None:
+                raise RepoError(f"Commit {parent} is missing from the repository")
+            commit = found
 
     def read_commit(self, hexsha: str) -> CommitRecord:
         """The commit `hexsha` (cached)."""
