@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from gto.core.tags import CommitRecord, GitTag, TagRecord
-from gto.exceptions import RefNotFound, RepoError
+from gto.exceptions import RefNotFound, RepoError, ShallowHistory
 from gto.git import discover, links, objects, revparse
 from gto.git.errors import PARSE_ERRORS, read_error
 from gto.git.refs import RefStore, open_refs
@@ -140,11 +140,8 @@ class GitRepo:
         return self.tags.names()
 
     def read_tags(self, names: Iterable[str]) -> list[TagRecord]:
-        """Annotated tags peeled to commits, in the order of `names`; the rest is skipped.
-
-        Refs come from the last `tag_names()` (one scan if none yet); names that are not
-        in it are looked up one by one. Each tag object is read once per GitRepo.
-        """
+        """Annotated tags peeled to commits, in the order of `names`; the rest is skipped
+        (gto.git.tags: each tag object is read once per GitRepo)."""
         return self.tags.read(names)
 
     def problem_tags(self, names: Iterable[str]) -> dict[str, str]:
@@ -200,23 +197,18 @@ class GitRepo:
 
     def first_parents(self, head: str) -> Iterator[tuple[str, datetime]]:
         """`head` and its first parents with committer times, newest first, read lazily; a partial
-        store fetches the history it lacks.
-
-        Raises (when the walk gets there):
-            RepoError: `head` or a parent is missing, so the history cannot be followed.
-        """
+        store fetches the history it lacks. A commit that is not here fails the walk when it gets
+        there: ShallowHistory at a shallow clone's boundary, else RepoError."""
         commit = self._existing_commit(head)
         while True:
-            yield commit.record.hexsha, commit.record.created_at
+            yield (child := commit.record).hexsha, child.created_at
             if not commit.parents:
                 return
             parent = commit.parents[0]
-            found = self._commit(parent)
-            if found is None and self.store.deepen():
-                found = self._commit(parent)
-            if found is None:
-                raise RepoError(f"Commit {parent} is missing from the repository")
-            commit = found
+            lost = not self.contains(parent) and not self.store.deepen()
+            if lost and child.hexsha in discover.shallow_commits(self.layout):
+                raise ShallowHistory(child.hexsha, child.created_at.isoformat())
+            commit = self._existing_commit(parent)
 
     def read_commit(self, hexsha: str) -> CommitRecord:
         """The commit `hexsha` (cached)."""

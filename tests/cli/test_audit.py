@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from audit_scenario import scenario_repos, when
 from builders import EPOCH, Commit, Tag, build_registry
+from dulwich.refs import Ref
+from dulwich.repo import Repo
 
 from gto.cli import main
 from gto.git.repo import GitRepo
@@ -223,3 +225,30 @@ def test_as_of_fails_where_the_history_cannot_be_read(
     for command in (["show"], ["history"], ["describe", "m"]):
         assert gto(*command, "--as-of", "now", "-r", path) == missing
     assert gto("diff", f"@{EPOCH + 50}", "-r", path) == missing
+
+
+def test_as_of_before_a_shallow_clone_boundary_says_so(
+    gto: Run, two_commits: tuple[Path, dict[str, str]]
+) -> None:
+    """A depth-1 clone (as actions/checkout makes): c1 and its tags are not there."""
+    path, commits = two_commits
+    _lose(path, commits["c1"])
+    for tag in ("m@v1.0.0", "m#prod#1"):
+        with Repo(str(path)) as repo:
+            _lose(path, repo.refs[Ref(f"refs/tags/{tag}".encode())].decode())
+            del repo.refs[Ref(f"refs/tags/{tag}".encode())]
+    (path / ".git" / "shallow").write_text(commits["c2"] + "\n")
+    cut = (
+        1,
+        "",
+        f"❌ The history is cut at the shallow clone's boundary (commit {commits['c2'][:7]}, "
+        "2022-08-08T23:08:20+00:00): what came before is not in this clone; fetch it with "
+        "`git fetch --unshallow`\n",
+    )
+    before = f"@{EPOCH + 50}"
+    for command in (["show"], ["history"], ["describe", "m"]):
+        assert gto(*command, "--as-of", before, "-r", path) == cut
+    assert gto("diff", before, "-r", path) == cut
+    # From the boundary on, the clone knows the answer (c2 still lists m, without tags).
+    code, out, _ = gto("show", "--as-of", f"@{EPOCH + 100}", "-r", path)
+    assert (code, out.splitlines()[3]) == (0, "│ *m     │ -        │")
