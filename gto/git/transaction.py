@@ -2,9 +2,9 @@
 
 A `Transaction` creates the plan's tags (a ref only if absent, under its lock file;
 a counted name moves on to the next `#N` when another writer took it), deletes tags
-(the plan orders them: version tags last), makes `annotate`'s commit, and remembers
-each step, so `rollback` puts every ref back when a later step fails (another tag,
-a check, a push). `refspecs` says what a push must send.
+(in one table with reftable; else one by one, the plan ordering version tags last),
+makes `annotate`'s commit, and remembers each step, so `rollback` puts every ref back
+when a later step fails (another tag, a check, a push). `refspecs` says what a push must send.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 
 from gto.core.events import TagEvent
@@ -126,8 +126,14 @@ class Transaction:
             counter = max(counter + 1, next_counter(git.tag_names(), artifact))
         raise TagExists(tag.tag_name(counter))
 
-    def delete(self, name: str) -> None:
-        self._deleted.append((name, write.delete_tag(self.git, name)))
+    def delete(self, names: Sequence[str]) -> None:
+        """Delete tags in the order given, or all at once where the ref store can (reftable)."""
+        together = write.delete_tags_at_once(self.git, names)
+        if together is not None:
+            self._deleted += together
+            return
+        for name in names:
+            self._deleted.append((name, write.delete_tag(self.git, name)))
 
     # A commit (annotate, remove)
 
