@@ -238,6 +238,17 @@ class RepoError(GTOException):
     """The repository could not be read (broken objects, locks, I/O)."""
 
 
+class ShallowHistory(RepoError):
+    """A walk back in time reached a shallow clone's boundary: the answer would be a guess."""
+
+    def __init__(self, commit: str, committed: str) -> None:
+        super().__init__(
+            f"The history is cut at the shallow clone's boundary (commit {commit[:7]}, "
+            f"{committed}): what came before is not in this clone; fetch it with "
+            "`git fetch --unshallow`"
+        )
+
+
 class IdentityNotFound(GTOException):
     """No tagger identity can be found for writing tags."""
 

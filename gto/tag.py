@@ -165,19 +165,20 @@ def find(
 ) -> list[_T] | list[GitTag]:
     """The annotated GTO tags that match every filter given, oldest first.
 
-        `name` is the artifact name (`dir/sub:name`); `version` matches registrations
-        and deregistrations, `stage` assignments and unassignments; `action` is an Action
-        or a set of them. Tags made in one second come in replay's order (counters as numbers,
-    see README "Events in the same second"), so `find(...)[-1]` is the tag `gto show` takes
-    for a stage. `scm` is
-        the repository: a path, a scmrepo `Git` (its `root_dir`) or a dulwich `Repo` (its
-        `path`). Non-empty `tags` are filtered instead of the repository's; `scm` is still
-        required, as upstream requires it. Whatever is opened is closed before returning.
+    `name` is the artifact name (`dir/sub:name`); `version` matches registrations and
+    deregistrations, `stage` assignments and unassignments; `action` is an Action or a set
+    of them. Tags made in one second come in replay's order (counters as numbers, see
+    README "Events in the same second"), so `find(...)[-1]` is the tag `gto show` takes for
+    a stage; a ref whose name is not its tag object's own is skipped, as `gto show` skips
+    it. `scm` is the repository: a path, a scmrepo `Git` (its `root_dir`) or a dulwich
+    `Repo` (its `path`). Non-empty `tags` are filtered instead of the repository's; `scm`
+    is still required, as upstream requires it. Whatever is opened is closed before
+    returning.
 
-        Raises:
-            MissingArg: no `scm`.
-            UnknownAction: an `action` string that is no Action.
-            NotImplementedError: a `sort` other than "by_time".
+    Raises:
+        MissingArg: no `scm`.
+        UnknownAction: an `action` string that is no Action.
+        NotImplementedError: a `sort` other than "by_time".
     """
     if scm is None:
         raise MissingArg("scm")

@@ -35,9 +35,15 @@ def moment(session: Session, as_of: AsOf) -> When:
 
     Raises:
         WrongDate: text that is neither (one line, with examples), or an invalid date.
-        WrongArgs: a datetime without a time zone.
+        WrongArgs: a datetime without a time zone, or neither a string nor a datetime.
     """
     from gto.core.when import When, resolve_when
+
+    if not isinstance(as_of, (str, datetime)):  # the typed API's callers may not run mypy
+        raise WrongArgs(
+            f"as_of must be a string or an aware datetime, not {type(as_of).__name__} "
+            f"({as_of!r:.40})"
+        )
 
     if isinstance(as_of, datetime):
         if as_of.utcoffset() is None:

@@ -14,7 +14,7 @@ from gto.core.events import (
 )
 from gto.core.replay import replay
 from gto.core.state import Artifact, Registry, Version, VersionSort, VStage
-from gto.core.tags import Action, parse_shortcut, tag_prefixes, try_parse_tag
+from gto.core.tags import RENAMED, Action, parse_shortcut, tag_prefixes, try_parse_tag
 from gto.exceptions import ArtifactNotFound, RepoError, WrongArgs
 from gto.session import RepoLike as Repo
 from gto.session import Session, is_local, opened
@@ -93,6 +93,8 @@ def _check_ref(
     # must not skip its deployment silently. Lightweight tags and tags of trees or
     # blobs are simply not GTO events (behaviour reference, Q24).
     problem = session.git.problem_tags([name]).get(name)
+    if problem is not None and problem.startswith(RENAMED):
+        raise RepoError(f"Tag '{name}' is ignored: {problem}")
     if problem is not None and problem != "lightweight" and not problem.startswith("not a"):
         raise RepoError(f"Tag '{name}' cannot be read: {problem}")
     if action not in (Action.ASSIGN, Action.UNASSIGN):

@@ -49,9 +49,12 @@ def _key_path(session: Session, given: str | None) -> str:
         )
     if configured.startswith("key::"):
         return configured  # a literal key: load_signing_key says why it cannot be used
-    path = str(user_path(session, configured))
-    # git lets user.signingkey name the public key when ssh-agent holds the private one;
-    # gto signs with the private key beside it.
+    return str(user_path(session, configured))
+
+
+def _private(path: str) -> str:
+    """git takes a public key (`.pub`) as the signing key when ssh-agent holds the private
+    one; gto signs with the private key beside it, wherever the path came from."""
     if path.endswith(".pub") and os.path.isfile(path[: -len(".pub")]):
         return path[: -len(".pub")]
     return path
@@ -77,7 +80,7 @@ def signing_key(session: Session, options: WriteOptions, request: Request) -> Si
         wanted = session.config.sign
     if not wanted:
         return None
-    path = _key_path(session, options.signing_key)
+    path = _private(_key_path(session, options.signing_key))
     from gto.trust.sshcrypto import load_signing_key  # the optional extra, only now
 
     return load_signing_key(path)

@@ -205,7 +205,7 @@ def check_signatures(
     signed = session.git.tag_signatures(names)
     moment = int(now().timestamp())  # for tags without a tagger only, as git does
     return {
-        name: verify_signed(signed[name], trust, moment) if name in signed else UNSIGNED
+        name: verify_signed(signed[name], trust, moment, name) if name in signed else UNSIGNED
         for name in names
     }
 

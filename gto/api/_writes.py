@@ -151,8 +151,7 @@ def _apply(
             if tag is None or not tag.rebump or attempt == COUNTER_TRIES - 1:
                 raise
             continue
-        for name in decided.delete:
-            transaction.delete(name)
+        transaction.delete(decided.delete)
         outcome.deleted.extend(decided.deleted)
         return
 

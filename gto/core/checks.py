@@ -15,7 +15,7 @@ from itertools import pairwise
 
 from gto.core.events import Assignment, Deregistration, Registration, TagEvent, Unassignment
 from gto.core.state import Registry
-from gto.core.tags import Action, check_artifact_name, tag_artifact, try_parse_tag
+from gto.core.tags import RENAMED, Action, check_artifact_name, tag_artifact, try_parse_tag
 from gto.exceptions import ValidationError
 
 
@@ -56,7 +56,8 @@ def _looks_like_gto(name: str) -> bool:
 
 
 def unreadable_tags(names: Sequence[str], skipped: Mapping[str, str]) -> list[Problem]:
-    """GTO-looking tags that do not parse, are lightweight, or point at no commit."""
+    """GTO-looking tags that do not parse, are lightweight, point at no commit, or whose
+    tag object bears another name."""
     problems = []
     for name in names:
         parsed = try_parse_tag(name)
@@ -81,6 +82,15 @@ def unreadable_tags(names: Sequence[str], skipped: Mapping[str, str]) -> list[Pr
                     "lightweight-tag",
                     f"Tag '{name}' is a lightweight tag: GTO ignores it (but it still takes "
                     "its name and counter); recreate it as an annotated tag",
+                    (name,),
+                )
+            )
+        elif reason is not None and reason.startswith(RENAMED):
+            problems.append(
+                Problem(
+                    "renamed-tag",
+                    f"Tag '{name}' is ignored: {reason} (a signature covers the object's "
+                    "name, not the ref's); delete the ref",
                     (name,),
                 )
             )

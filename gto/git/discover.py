@@ -22,7 +22,7 @@ from gto.git.repoformat import RepoFormat, UnsupportedRepo, read_config, repo_fo
 if TYPE_CHECKING:
     from dulwich.repo import Repo
 
-__all__ = ["Dulwich", "Layout", "find"]
+__all__ = ["Dulwich", "Layout", "find", "shallow_commits"]
 
 _SHA1_FILES = RepoFormat()  # an ordinary repository: SHA-1 objects, loose and packed refs
 
@@ -46,6 +46,16 @@ class Layout:
     def id_length(self) -> int:
         """Hex characters of an object id (40 for SHA-1, 64 for SHA-256)."""
         return self.format.id_length
+
+
+def shallow_commits(layout: Layout) -> set[str]:
+    """The commits whose parents a shallow clone left out (its `shallow` file), read when
+    a walk meets a missing parent: only then does it matter."""
+    try:
+        with open(os.path.join(layout.commondir, "shallow"), encoding="ascii") as f:
+            return set(f.read().split())
+    except (OSError, UnicodeDecodeError):
+        return set()
 
 
 class Dulwich:

@@ -126,14 +126,17 @@ def tagger_of(fields: dict[bytes, bytes]) -> tuple[str, str, datetime]:
     return "", "", datetime.fromtimestamp(0, timezone.utc)
 
 
-def tag_header(body: bytes) -> tuple[bytes | None, bytes | None, bytes | None, bytes]:
-    """A tag object's `object`, `type` and `tagger` values (None if absent) and its message.
+def tag_header(
+    body: bytes,
+) -> tuple[bytes | None, bytes | None, bytes | None, bytes | None, bytes]:
+    """A tag object's `object`, `type`, `tag` and `tagger` values (None if absent) and its
+    message.
 
     Tags as git writes them (`object`, `type`, `tag`, `tagger`, in that order) are cut
     apart directly; anything else goes through `split_object`, with the same result.
 
     >>> tag_header(b"object c\\ntype commit\\ntag t\\ntagger A <a> 0 +0000\\n\\nhi\\n")
-    (b'c', b'commit', b'A <a> 0 +0000', b'hi\\n')
+    (b'c', b'commit', b't', b'A <a> 0 +0000', b'hi\\n')
     """
     head, _, message = body.partition(b"\n\n")
     lines = head.split(b"\n")
@@ -144,9 +147,10 @@ def tag_header(body: bytes) -> tuple[bytes | None, bytes | None, bytes | None, b
         and lines[2][:4] == b"tag "
         and lines[3][:7] == b"tagger "
     ):
-        return lines[0][7:], lines[1][5:], lines[3][7:], message
+        return lines[0][7:], lines[1][5:], lines[2][4:], lines[3][7:], message
     fields, _, message = split_object(body)
-    return fields.get(b"object"), fields.get(b"type"), fields.get(b"tagger"), message
+    found = fields.get
+    return found(b"object"), found(b"type"), found(b"tag"), found(b"tagger"), message
 
 
 def split_object(body: bytes) -> tuple[dict[bytes, bytes], list[bytes], bytes]:

@@ -14,7 +14,7 @@ value, as git writes them.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from gto.git.discover import Layout
@@ -136,18 +136,20 @@ class ReftableRefs:
 
     # Updating
 
-    def _apply(self, update: RefUpdate) -> bool:
-        """Apply one update; False when its precondition fails (the ref exists, or moved).
+    def _apply(self, *updates: RefUpdate) -> bool:
+        """Apply the updates as one table, all or none; False when a precondition fails (a
+        ref exists, or moved). Every update goes to the first one's stack.
 
         Raises:
             RefLocked: tables.list stayed locked past LOCK_TIMEOUT.
             ReftableConflictError: the name clashes with a folder of refs.
             OSError: the table or the list cannot be written; nothing changed.
         """
+        name = updates[0].name
         try:
-            self._stack(update.name).apply([update])
+            self._stack(name).apply(updates)
         except ReftableLockError as e:
-            raise RefLocked(e.path or self.path(update.name), e.lock_path, shared=True) from e
+            raise RefLocked(e.path or self.path(name), e.lock_path, shared=True) from e
         except ReftableConflictError as e:
             if e.clash:
                 raise
@@ -162,3 +164,7 @@ class ReftableRefs:
 
     def delete(self, ref: str, old: str) -> bool:
         return self._apply(RefUpdate.delete(ref, expect=old))
+
+    def delete_all(self, refs: Mapping[str, str]) -> bool:
+        """Delete tags (ref -> the value it must hold) in one table: all, or none (False)."""
+        return self._apply(*(RefUpdate.delete(ref, expect=old) for ref, old in refs.items()))

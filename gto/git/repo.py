@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from gto.core.tags import CommitRecord, GitTag, TagRecord
-from gto.exceptions import RefNotFound, RepoError
+from gto.exceptions import RefNotFound, RepoError, ShallowHistory
 from gto.git import discover, files, links, objects, revparse
 from gto.git.errors import PARSE_ERRORS, read_error
 from gto.git.refs import RefStore, open_refs
@@ -196,16 +196,18 @@ class GitRepo:
 
     def first_parents(self, head: str) -> Iterator[tuple[str, datetime]]:
         """`head` and its first parents with committer times, newest first, read lazily; a partial
-        store fetches the history it lacks, a shallow clone's boundary ends the walk."""
-        commit = self._commit(head)
-        while commit is not None:
-            yield commit.record.hexsha, commit.record.created_at
+        store fetches the history it lacks. A commit that is not here fails the walk when it gets
+        there: ShallowHistory at a shallow clone's boundary, else RepoError."""
+        commit = self._existing_commit(head)
+        while True:
+            yield (child := commit.record).hexsha, child.created_at
             if not commit.parents:
                 return
             parent = commit.parents[0]
-            commit = self._commit(parent)
-            if commit is None and self.store.deepen():
-                commit = self._commit(parent)
+            lost = not self.contains(parent) and not self.store.deepen()
+            if lost and child.hexsha in discover.shallow_commits(self.layout):
+                raise ShallowHistory(child.hexsha, child.created_at.isoformat())
+            commit = self._existing_commit(parent)
 
     def read_commit(self, hexsha: str) -> CommitRecord:
         """The commit `hexsha` (cached)."""

@@ -37,16 +37,18 @@ from gto.git.discover import Layout
 __all__ = ["FORMAT_VERSION", "MAGIC", "Parsed", "TagCache", "cache_file"]
 
 MAGIC = b"GTOTAGS\0"
-FORMAT_VERSION = 2  # 2: a signed tag is never stored (its message was stored whole)
+# 2: a signed tag is never stored (its message was stored whole); 3: the tag's own name
+FORMAT_VERSION = 3
 # magic, format version, id size in bytes, entries, payload bytes, CRC-32 of the payload
 _HEADER = struct.Struct("<8sIIIQI")
 _SECTION = struct.Struct("<Q")
 
 
-# What a tag object of a commit says: (the commit, the tagger's name, their email, unix
-# seconds, offset in seconds east of UTC, the message decoded without its trailing line
-# breaks). A plain tuple: one is made per tag of a registry.
-Parsed = tuple[str, str, str, int, int, str]
+# What a tag object of a commit says: (its own name (the `tag` header, which may differ
+# from a ref's name), the commit, the tagger's name, their email, unix seconds, offset in
+# seconds east of UTC, the message decoded without its trailing line breaks). A plain
+# tuple: one is made per tag of a registry.
+Parsed = tuple[str, str, str, str, int, int, str]
 
 
 def cache_file(cache_home: Path, commondir: str, object_format: str) -> Path:
@@ -59,8 +61,8 @@ def cache_file(cache_home: Path, commondir: str, object_format: str) -> Path:
 
 def _storable(parsed: Parsed) -> bool:
     """Text with NUL cannot be stored (NUL separates the strings); such tags are parsed again."""
-    _, tagger, email, _, _, message = parsed
-    return "\0" not in tagger + email + message
+    name, _, tagger, email, _, _, message = parsed
+    return "\0" not in name + tagger + email + message
 
 
 class _Table:
@@ -69,25 +71,26 @@ class _Table:
     def __init__(self, payload: memoryview, count: int, id_size: int) -> None:
         sections = []
         pos = 0
-        for _ in range(8):
+        for _ in range(9):
             (size,) = _SECTION.unpack_from(payload, pos)
             pos += _SECTION.size
             sections.append(payload[pos : pos + size])  # views of the file: no copies
             pos += size
         if pos != len(payload):
             raise ValueError("trailing bytes")
-        ids, targets, seconds, offsets, taggers, emails, people, messages = sections
+        ids, targets, seconds, offsets, taggers, emails, people, names, messages = sections
         if len(ids) != count * id_size or len(targets) != count * id_size:
             raise ValueError("id columns")
         self.seconds = _ints("q", seconds, count)
         self.offsets = _ints("i", offsets, count)
-        names = str(people, "utf-8").split("\0") if people else []
+        known = str(people, "utf-8").split("\0") if people else []
         # Per row, the strings themselves: one str per distinct tagger, email and commit.
-        self.taggers = [names[i] for i in _ints("I", taggers, count)]
-        self.emails = [names[i] for i in _ints("I", emails, count)]
+        self.taggers = [known[i] for i in _ints("I", taggers, count)]
+        self.emails = [known[i] for i in _ints("I", emails, count)]
+        self.names = str(names, "utf-8").split("\0") if count else []
         self.messages = str(messages, "utf-8").split("\0") if count else []
-        if len(self.messages) != count:
-            raise ValueError("messages")
+        if len(self.names) != count or len(self.messages) != count:
+            raise ValueError("names or messages")
         distinct: dict[str, str] = {}
         cut = (targets[i * id_size : (i + 1) * id_size].hex() for i in range(count))
         self.targets = [distinct.setdefault(t, t) for t in cut]
@@ -98,6 +101,7 @@ class _Table:
         if row is None:
             return None
         return (
+            self.names[row],
             self.targets[row],
             self.taggers[row],
             self.emails[row],
@@ -157,7 +161,9 @@ def _load(path: Path, id_size: int) -> _Table | None:
 def _dump(entries: Mapping[str, Parsed], id_size: int) -> list[bytes]:
     """The file holding `entries`: its header, then its sections (never joined in memory)."""
     oids = list(entries)
-    targets, tagger_names, emails_text, times, zones, messages = zip(*entries.values(), strict=True)
+    names, targets, tagger_names, emails_text, times, zones, messages = zip(
+        *entries.values(), strict=True
+    )
     people: dict[str, int] = {}
     taggers = array("I", (people.setdefault(t, len(people)) for t in tagger_names))
     emails = array("I", (people.setdefault(e, len(people)) for e in emails_text))
@@ -172,6 +178,7 @@ def _dump(entries: Mapping[str, Parsed], id_size: int) -> list[bytes]:
         bytes.fromhex("".join(targets)),
         *(column.tobytes() for column in numbers),
         "\0".join(people).encode("utf-8"),
+        "\0".join(names).encode("utf-8"),
         "\0".join(messages).encode("utf-8"),
     ]
     framed = [part for s in sections for part in (_SECTION.pack(len(s)), s)]

@@ -4,6 +4,9 @@ Refs come from the last `names()` (one scan of the refs); names that are not in 
 looked up one by one. Each tag object is read once per repository opened, and peeled
 through tags of tags to its commit; what cannot be read that way (a lightweight tag,
 a tag of a tree, a missing object) is a reason, for `gto doctor` and `check-ref`.
+So is a ref whose name is not the name inside its tag object (its `tag` header): the event
+is in the name, and a signature covers the object's name, not the ref's, so a ref re-pointed
+at another tag (`m#prod#2` at the object of `m#staging#1`) is no event at all.
 A signed tag's message is shown without its signature, as git shows it; the object cut
 where git cuts it (gto.git.signature) is kept, so verifying it reads nothing again.
 """
@@ -11,9 +14,8 @@ where git cuts it (gto.git.signature) is kept, so verifying it reads nothing aga
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 
-from gto.core.tags import GitTag, TagRecord
+from gto.core.tags import GitTag, TagRecord, renamed
 from gto.git import objects
 from gto.git.errors import PARSE_ERRORS
 from gto.git.refs import TAGS, RefStore
@@ -128,9 +130,9 @@ class Tags:
                 continue
             tag = self._tags.get(oid)
             if tag is None:
-                tag = self._tags[oid] = self._peel_tag(name, oid)
-            elif isinstance(tag, TagRecord) and tag.name != name:
-                tag = replace(tag, name=name)  # two refs on one tag object
+                tag = self._tags[oid] = self._peel_tag(oid)
+            if isinstance(tag, TagRecord) and tag.name != name:
+                tag = renamed(tag.name, name)
             result.append((name, tag))
         self._settle_cache()
         return result
@@ -152,7 +154,8 @@ class Tags:
     def unpeeled(self, names: Iterable[str]) -> list[GitTag]:
         """The annotated tags among `names` as git stores them (unpeeled), in the order given.
 
-        Lightweight tags, broken refs and malformed tag objects are skipped.
+        Lightweight tags, broken refs, malformed tag objects and refs whose name is not
+        their object's own are skipped, as the registry skips them.
         """
         refs = self._known_tag_refs()
         found = []
@@ -166,6 +169,8 @@ class Tags:
             try:
                 tagger, email, created_at = objects.tagger_of(fields)
                 target = fields[b"object"].decode("ascii")
+                if fields[b"tag"].decode("utf-8", "replace") != name:
+                    continue
             except PARSE_ERRORS:
                 continue
             offset = created_at.utcoffset()
@@ -183,26 +188,27 @@ class Tags:
             )
         return found
 
-    def _peel_tag(self, name: str, oid: str) -> TagRecord | str:
+    def _peel_tag(self, oid: str) -> TagRecord | str:
         """The tag object `oid`, peeled through tags of tags to a commit, or a reason to skip.
 
-        A tag of a commit comes from the tag cache when a command parsed it before; only
-        whether the commit is here is asked again (a partial store may lack it).
+        The record is named by the object's own `tag` header; `_classify` compares it with
+        the ref's name. A tag of a commit comes from the tag cache when a command parsed it
+        before; only whether the commit is here is asked again (a partial store may lack it).
         """
         parsed = None if self._cache is None else self._cache.get(oid)
         if parsed is None:
             found = self._parse(oid)
             if isinstance(found, str):
                 return found
-            (commit, tagger, email, seconds, offset, message), cacheable = found
+            (name, commit, tagger, email, seconds, offset, message), cacheable = found
             ids = self._ids  # many tags share a commit, a tagger, an email: one str each
             commit = ids.setdefault(commit, commit)
             tagger = ids.setdefault(tagger, tagger)
             email = ids.setdefault(email, email)
             if cacheable and self._cache is not None:
-                self._cache.add(oid, (commit, tagger, email, seconds, offset, message))
+                self._cache.add(oid, (name, commit, tagger, email, seconds, offset, message))
         else:
-            commit, tagger, email, seconds, offset, message = parsed
+            name, commit, tagger, email, seconds, offset, message = parsed
         if commit not in self._known_commits:
             if not self._store.contains(commit):
                 return _MISSING
@@ -220,15 +226,16 @@ class Tags:
         signed = split_signature(raw[1])
         if signed.format is not None:
             self._signed[oid] = signed
-        target, kind, tagger, message = objects.tag_header(signed.payload)
+        target, kind, own_name, tagger, message = objects.tag_header(signed.payload)
         try:
-            if target is None or kind is None:
+            if target is None or kind is None or own_name is None:
                 raise KeyError("object")
-            name, email, seconds, offset = (
+            tagger_name, email, seconds, offset = (
                 ("", "", 0, 0) if tagger is None else (objects.signature_parts(tagger))
             )
             objects.moment(seconds, offset)  # a time no datetime can hold is malformed
             commit = target.decode("ascii")
+            name = own_name.decode("utf-8", "replace")
         except PARSE_ERRORS:
             return "malformed tag object"
         direct = kind == b"commit"
@@ -245,4 +252,5 @@ class Tags:
             return f"not a commit: {kind.decode('ascii', 'replace')}"
         text = message.decode("utf-8", "replace").rstrip("\n")
         # A signed tag is not cached: verifying it needs its signature, read from the object.
-        return (commit, name, email, seconds, offset, text), direct and signed.format is None
+        parsed = (name, commit, tagger_name, email, seconds, offset, text)
+        return parsed, direct and signed.format is None

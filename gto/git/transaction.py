@@ -2,9 +2,9 @@
 
 A `Transaction` creates the plan's tags (a ref only if absent, under its lock file;
 a counted name moves on to the next `#N` when another writer took it), deletes tags
-(the plan orders them: version tags last), makes `annotate`'s commit, and remembers
-each step, so `rollback` puts every ref back when a later step fails (another tag,
-a check, a push). `refspecs` says what a push must send.
+(in one table with reftable; else one by one, the plan ordering version tags last),
+makes `annotate`'s commit, and remembers each step, so `rollback` puts every ref back
+when a later step fails (another tag, a check, a push). `refspecs` says what a push must send.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 
 from gto.core.events import TagEvent
@@ -29,6 +29,8 @@ __all__ = ["COUNTER_TRIES", "Transaction"]
 
 # Retries when concurrent writers take the counter we picked (each try re-reads the tags).
 COUNTER_TRIES = 64
+# How long a writer waits for a lower counter's lock (another writer at work) to go.
+SETTLE_SECONDS = 2.0
 
 
 class Transaction:
@@ -106,6 +108,7 @@ class Transaction:
         """
         git, artifact = self.git, tag.artifact
         counter = next_counter(git.tag_names(), artifact)
+        busy: list[str] = []  # lower counters another writer was creating
         for attempt in range(COUNTER_TRIES):
             name = tag.tag_name(counter)
             when = self._now()
@@ -114,10 +117,14 @@ class Transaction:
                     git, name, tag.commit, tag.message, who, when, wait=False, sign=self._sign
                 )
             except (TagExists, RefBusy) as e:
-                if isinstance(e, RefBusy) and e.shared:
-                    raise  # the whole ref store stayed locked: no other counter would do
+                if isinstance(e, RefBusy):
+                    if e.shared:
+                        raise  # the whole ref store stayed locked: no other counter would do
+                    busy.append(name)
                 counter = max(counter + 1, next_counter(git.tag_names(), artifact))
                 continue
+            # Their tags count for the checks that follow (rivals), so wait to see them.
+            write.wait_unlocked(git, busy, SETTLE_SECONDS)
             if not counter_taken(git.tag_names(), artifact, counter, name):
                 return name, when
             write.delete_tag(git, name)
@@ -126,8 +133,14 @@ class Transaction:
             counter = max(counter + 1, next_counter(git.tag_names(), artifact))
         raise TagExists(tag.tag_name(counter))
 
-    def delete(self, name: str) -> None:
-        self._deleted.append((name, write.delete_tag(self.git, name)))
+    def delete(self, names: Sequence[str]) -> None:
+        """Delete tags in the order given, or all at once where the ref store can (reftable)."""
+        together = write.delete_tags_at_once(self.git, names)
+        if together is not None:
+            self._deleted += together
+            return
+        for name in names:
+            self._deleted.append((name, write.delete_tag(self.git, name)))
 
     # A commit (annotate, remove)
 

@@ -10,7 +10,7 @@ failure a user can cause becomes a GTOException (gto.git.errors).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
@@ -28,8 +28,10 @@ __all__ = [
     "commit_files",
     "create_tag",
     "delete_tag",
+    "delete_tags_at_once",
     "restore_tag",
     "undo_commit",
+    "wait_unlocked",
     "write_worktree_file",
 ]
 
@@ -74,6 +76,23 @@ def _wait_for_lock(git: GitRepo, ref: str, *, wait: bool = True) -> None:
             raise RefLocked(git.refs.path(ref), lock, shared=git.refs.shared_lock)
 
     _locked(git, check, wait=wait)
+
+
+def wait_unlocked(git: GitRepo, names: Iterable[str], seconds: float) -> None:
+    """Wait, at most `seconds`, while another writer holds the lock of any tag of `names`.
+
+    A writer that found a counted name locked moved on to the next counter; the tag
+    being made under that lock has a lower counter, and a check of what concurrent
+    writers did must see how it ended. A lock left by a killed writer only delays.
+    """
+    refs = [check_tag_name(name) for name in names]
+    deadline = time.monotonic() + seconds
+    delay = 0.001
+    while any(git.refs.locked(ref) is not None for ref in refs):
+        if time.monotonic() > deadline:
+            return
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
 
 
 def store(git: GitRepo, oid: str, compressed: bytes) -> bool:
@@ -147,6 +166,36 @@ def delete_tag(git: GitRepo, name: str) -> str:
             raise TagNotFound(name)
         raise RepoError(f"Tag '{name}' changed while it was being deleted; try again")
     return old
+
+
+def delete_tags_at_once(git: GitRepo, names: Sequence[str]) -> list[tuple[str, str]] | None:
+    """Remove several tags in one update where the ref store makes one: reftable writes one
+    table, so even a kill leaves all of them or none. None: the store cannot (loose and
+    packed refs): delete them one by one. Returns (name, object id) per tag, as `delete_tag`.
+
+    Raises:
+        TagNotFound, RepoError: as `delete_tag`; then no tag is deleted.
+    """
+    from gto.git.refs_reftable import ReftableRefs
+
+    refs = git.refs
+    if not isinstance(refs, ReftableRefs) or not names:
+        return None
+    named = {check_tag_name(name): name for name in names}
+    held = {ref: oid for ref in named if (oid := _read(git, ref)) is not None}
+    if len(held) == len(named) and _locked(git, lambda: refs.delete_all(held)):
+        return [(named[ref], oid) for ref, oid in held.items()]
+    for ref, name in named.items():
+        now = _read(git, ref)
+        if now is None:
+            raise TagNotFound(name)
+        if now != held.get(ref):
+            raise RepoError(f"Tag '{name}' changed while it was being deleted; try again")
+    raise RepoError("The tags changed while they were being deleted; try again")
+
+
+def _read(git: GitRepo, ref: str) -> str | None:
+    return _locked(git, lambda: git.refs.read(ref))
 
 
 def restore_tag(git: GitRepo, name: str, object_id: str) -> None:

@@ -14,8 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from gto.core.tags import renamed
 from gto.exceptions import SignatureFormatError, UnsupportedSignature
-from gto.git.signature import SignatureFormat, SignedObject, split_signature, tagger_timestamp
+from gto.git.signature import (
+    SignatureFormat,
+    SignedObject,
+    header_value,
+    split_signature,
+    tagger_timestamp,
+)
 from gto.trust.allowed_signers import (
     AllowedSigners,
     authorize,
@@ -65,10 +72,21 @@ def verify_tag(raw: bytes, trust: Trust, now: int) -> SignatureCheck:
     return verify_signed(split_signature(raw), trust, now)
 
 
-def verify_signed(signed: SignedObject, trust: Trust, now: int) -> SignatureCheck:
-    """`verify_tag` for a tag object already cut at its signature (gto.git.tags keeps it cut)."""
+def verify_signed(
+    signed: SignedObject, trust: Trust, now: int, ref: str | None = None
+) -> SignatureCheck:
+    """`verify_tag` for a tag object already cut at its signature (gto.git.tags keeps it cut).
+
+    With `ref` (the tag's name under refs/tags/), a signature proves something about that
+    name only if the object names it too: git signs the object, whose `tag` header may
+    differ from the ref pointing at it, and the ref's name is what gto reads as the event.
+    """
     if signed.format is None:
         return UNSIGNED
+    if ref is not None:
+        named = (header_value(signed.payload, b"tag") or b"").decode("utf-8", "replace")
+        if named != ref:
+            return SignatureCheck(True, signed.format, None, None, None, "bad", renamed(named, ref))
     if signed.format == "openpgp":
         issuer = read_openpgp_issuer(signed.signature)
         return SignatureCheck(

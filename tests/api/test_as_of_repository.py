@@ -20,6 +20,7 @@ from builders import EPOCH, Commit, Tag, build_registry
 from servers import need_real_git
 
 from gto import api
+from gto.api import commands
 from gto.api._audit import registry_at
 from gto.core.asof import branch_commit_at
 from gto.core.replay import replay
@@ -97,6 +98,18 @@ def test_a_ref_is_its_commits_time(repos: Callable[[int | None], Path]) -> None:
             WrongArgs,
             "as_of needs a time zone: pass an aware datetime",
             id="naive-datetime",
+        ),
+        pytest.param(
+            lambda repo: api.show(repo, as_of=12345),  # type: ignore[call-overload]
+            WrongArgs,
+            "as_of must be a string or an aware datetime, not int (12345)",
+            id="wrong-type",
+        ),
+        pytest.param(
+            lambda repo: commands.registry_diff(repo, b"2024-03-03"),  # type: ignore[arg-type]
+            WrongArgs,
+            "as_of must be a string or an aware datetime, not bytes (b'2024-03-03')",
+            id="wrong-type-diff",
         ),
         pytest.param(
             lambda repo: api.show(repo, as_of="now", all_commits=True),

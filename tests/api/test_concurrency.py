@@ -295,3 +295,46 @@ def test_concurrent_writers_of_a_reftable_stack_lose_nothing(tmp_path: Path, nam
     assert len(set(counters)) == half and min(c or 0 for c in counters) >= 6
     assert len(stack.tables()) <= 6
     assert [p for p in diagnose(repo) if p.check == "counter-backwards"] == []
+
+
+def test_a_writer_waits_for_the_lower_counter_another_is_making(
+    repo_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer holds the lock of `m#prod!#2` (it is making that same unassignment):
+    this one moves on to #3, then waits for #2 to land before checking for rivals, so it
+    backs off instead of both succeeding."""
+    import os
+    import threading
+
+    from builders import make_tag
+
+    from gto.cli import main
+
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Tess Tagger")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "tess@example.com")
+    monkeypatch.setenv("GIT_COMMITTER_DATE", f"@{EPOCH + 900} +0000")
+    write(str(repo_path), Assign("m", "prod", version="v0.0.1"), WriteOptions())
+    ref = repo_path / ".git" / "refs" / "tags" / "m#prod!#2"
+    with Repo(str(repo_path)) as repo:
+        commit = repo.refs[Ref(b"refs/tags/m#prod#1")]
+        made = repo[commit]
+        assert isinstance(made, Tag)
+        make_tag(repo, "m#prod!#2", made.object[1].decode(), time=EPOCH + 901)
+    oid = ref.read_bytes()
+    ref.unlink()
+    lock = ref.with_name(ref.name + ".lock")
+    lock.write_bytes(b"")
+
+    def other_writer() -> None:
+        time.sleep(0.5)
+        lock.write_bytes(oid)
+        os.rename(lock, ref)
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    try:
+        code = main(["deprecate", "m", "v0.0.1", "prod", "-r", str(repo_path)])
+    finally:
+        thread.join()
+    assert (code, capsys.readouterr().err) == (1, REPEATED["deprecate"])
+    assert sorted(n for n in tags(repo_path) if "!" in n) == ["m#prod!#2"]

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 from audit_scenario import scenario_repos, when
+from builders import EPOCH, Commit, Tag, build_registry
+from dulwich.refs import Ref
+from dulwich.repo import Repo
 
 from gto.cli import main
 from gto.git.repo import GitRepo
@@ -183,3 +186,69 @@ def test_diff_counts_stage_holders_as_show_does(
     """With --vs -1 every version holding a stage is listed, as `show --vs -1` lists them."""
     out = gto("diff", when(45), when(260), "--vs", "-1", "--plain", "-r", repos(None))[1]
     assert "prod: v1.0.0 -> v1.1.0, v1.0.0" in out
+
+
+@pytest.fixture
+def two_commits(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """c1 (artifacts.yaml lists m; m@v1.0.0 and m#prod#1 on it) <- c2 = HEAD, 100 s later."""
+    path = tmp_path / "repo"
+    built = build_registry(
+        path,
+        [
+            Commit("c1", {"artifacts.yaml": "m: {type: model}\n"}, at=0),
+            Tag("m@v1.0.0", "c1", at=20),
+            Tag("m#prod#1", "c1", at=30),
+            Commit("c2", {"b.txt": "b"}, at=100),
+        ],
+    )
+    built.close()
+    return path, built.commits
+
+
+def _lose(path: Path, oid: str) -> None:
+    (path / ".git" / "objects" / oid[:2] / oid[2:]).unlink()
+
+
+def test_as_of_fails_where_the_history_cannot_be_read(
+    gto: Run, two_commits: tuple[Path, dict[str, str]]
+) -> None:
+    """HEAD's commit or one of its first parents missing: one line, as plain `show` gives,
+    never "Nothing found" (exit 0) for a walk that could not be made."""
+    path, commits = two_commits
+    _lose(path, commits["c1"])
+    missing = (1, "", f"❌ Commit {commits['c1']} is missing from the repository\n")
+    assert gto("describe", "m", "--as-of", f"@{EPOCH + 50}", "-r", path) == missing
+    assert gto("show", "--as-of", f"@{EPOCH + 50}", "-r", path) == missing
+    _lose(path, commits["c2"])
+    missing = (1, "", f"❌ Commit {commits['c2']} is missing from the repository\n")
+    assert gto("show", "-r", path) == missing
+    for command in (["show"], ["history"], ["describe", "m"]):
+        assert gto(*command, "--as-of", "now", "-r", path) == missing
+    assert gto("diff", f"@{EPOCH + 50}", "-r", path) == missing
+
+
+def test_as_of_before_a_shallow_clone_boundary_says_so(
+    gto: Run, two_commits: tuple[Path, dict[str, str]]
+) -> None:
+    """A depth-1 clone (as actions/checkout makes): c1 and its tags are not there."""
+    path, commits = two_commits
+    _lose(path, commits["c1"])
+    for tag in ("m@v1.0.0", "m#prod#1"):
+        with Repo(str(path)) as repo:
+            _lose(path, repo.refs[Ref(f"refs/tags/{tag}".encode())].decode())
+            del repo.refs[Ref(f"refs/tags/{tag}".encode())]
+    (path / ".git" / "shallow").write_text(commits["c2"] + "\n")
+    cut = (
+        1,
+        "",
+        f"❌ The history is cut at the shallow clone's boundary (commit {commits['c2'][:7]}, "
+        "2022-08-08T23:08:20+00:00): what came before is not in this clone; fetch it with "
+        "`git fetch --unshallow`\n",
+    )
+    before = f"@{EPOCH + 50}"
+    for command in (["show"], ["history"], ["describe", "m"]):
+        assert gto(*command, "--as-of", before, "-r", path) == cut
+    assert gto("diff", before, "-r", path) == cut
+    # From the boundary on, the clone knows the answer (c2 still lists m, without tags).
+    code, out, _ = gto("show", "--as-of", f"@{EPOCH + 100}", "-r", path)
+    assert (code, out.splitlines()[3]) == (0, "│ *m     │ -        │")

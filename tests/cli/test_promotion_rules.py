@@ -230,3 +230,77 @@ def test_a_typed_trailer_does_not_stand_in_for_a_signature(
         "❌ churn#prod#2: Stage 'prod' requires tags signed by a trusted key; the tag is not "
         "signed\n"
     )
+
+
+def _point(path: Path, ref: str, at: str) -> None:
+    """`git update-ref refs/tags/REF $(git rev-parse AT)`: no key, no new tag object."""
+    with Repo(str(path)) as repo:
+        repo.refs[Ref(f"refs/tags/{ref}".encode())] = repo.refs[Ref(f"refs/tags/{at}".encode())]
+
+
+def test_a_signed_tag_under_another_ref_name_is_no_promotion(
+    signed_path: Path, keys: dict[str, KeyPair], capsys: pytest.CaptureFixture[str],
+    clock: Callable[[int], None],
+) -> None:  # fmt: skip
+    """Alice signed `churn#staging#1`; a ref `churn#prod#2` at that object is no signed prod
+    promotion (the signature covers the object's name), nor any event at all."""
+
+    def gto(*args: str | Path) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main([*(str(a) for a in args), "-r", str(signed_path)])
+        return code, *capsys.readouterr()
+
+    alice: list[str | Path] = ["--sign", "--signing-key", keys["ed25519"].private]
+    staging = ["assign", "churn", "--version", "v1.0.0", "--stage", "staging"]
+    assert gto(*staging, *alice)[0] == 0
+    _point(signed_path, "churn#prod#2", "churn#staging#1")
+    ignored = (
+        "Tag 'churn#prod#2' is ignored: the tag object names 'churn#staging#1', not the ref "
+        "'churn#prod#2'"
+    )
+    assert gto("check-ref", "churn#prod#2", "--verify") == (1, "", f"❌ {ignored}\n")
+    assert gto("check-ref", "churn#prod#2") == (1, "", f"❌ {ignored}\n")
+    assert gto("show", "churn#prod", "--version") == (0, "", "")
+    code, out, _ = gto("doctor", "--json")
+    assert (code, json.loads(out)) == (
+        1,
+        {
+            "issues": [
+                {
+                    "check": "renamed-tag",
+                    "message": f"{ignored} (a signature covers the object's name, not the "
+                    "ref's); delete the ref",
+                    "tags": ["churn#prod#2"],
+                }
+            ]
+        },
+    )
+    code, out, _ = gto("history", "churn", "--verify", "--json")
+    assert {e["ref"]: e["signature"]["status"] for e in json.loads(out) if e["signature"]} == {
+        "churn#staging#1": "good",
+        "churn@v1.0.0": "unsigned",
+    }
+
+
+def test_an_old_signed_promotion_cannot_be_replayed_after_a_rollback(
+    signed_path: Path, keys: dict[str, KeyPair], capsys: pytest.CaptureFixture[str],
+    clock: Callable[[int], None],
+) -> None:  # fmt: skip
+    """Prod is taken back from v1.0.0 (signed); a new ref at the old signed `churn#prod#2`
+    object does not put v1.0.0 back: its counter is inside the signed name."""
+
+    def gto(*args: str | Path) -> tuple[int, str]:
+        capsys.readouterr()
+        code = main([*(str(a) for a in args), "-r", str(signed_path)])
+        return code, capsys.readouterr().out
+
+    alice: list[str | Path] = ["--sign", "--signing-key", keys["ed25519"].private]
+    assert gto("assign", "churn", "--version", "v1.0.0", "--stage", "staging", *alice)[0] == 0
+    assert gto("assign", "churn", "--version", "v1.0.0", "--stage", "prod", *alice)[0] == 0
+    assert gto("deprecate", "churn", "v1.0.0", "prod", *alice)[0] == 0  # churn#prod!#3
+    assert gto("show", "churn#prod", "--version") == (0, "")
+    _point(signed_path, "churn#prod#4", "churn#prod#2")
+    assert gto("show", "churn#prod", "--version") == (0, "")
+    assert gto("check-ref", "churn#prod#4", "--verify")[0] == 1
+    assert gto("check-ref", "churn#prod#2", "--verify")[0] == 0  # the original is still good
+    assert gto("doctor")[0] == 1

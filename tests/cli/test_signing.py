@@ -151,6 +151,8 @@ def test_a_signed_tag_is_the_very_object_git_makes(
         pytest.param("env", id="GTO_SIGN-and-GTO_SIGNING_KEY"),
         pytest.param("gto-file", id="dot-gto-sign-and-user.signingkey-with-tilde"),
         pytest.param("pub", id="user.signingkey-naming-the-public-key"),
+        pytest.param("flag-pub", id="signing-key-flag-naming-the-public-key"),
+        pytest.param("env-pub", id="GTO_SIGNING_KEY-naming-the-public-key"),
     ],
 )
 def test_where_signing_is_asked_for_and_the_key_found(
@@ -166,16 +168,22 @@ def test_where_signing_is_asked_for_and_the_key_found(
         target = home / ".ssh" / f"id_ed25519{suffix}"
         target.write_bytes(Path(f"{keys['ed25519'].private}{suffix}").read_bytes())
         target.chmod(0o600)
+    args: list[str] = []
     if setup == "env":
         monkeypatch.setenv("GTO_SIGN", "1")
         monkeypatch.setenv("GTO_SIGNING_KEY", str(keys["ed25519"].private))
+    elif setup == "env-pub":
+        monkeypatch.setenv("GTO_SIGN", "1")
+        monkeypatch.setenv("GTO_SIGNING_KEY", str(home / ".ssh" / "id_ed25519.pub"))
+    elif setup == "flag-pub":
+        args = ["--sign", "--signing-key", str(home / ".ssh" / "id_ed25519.pub")]
     else:
         (path / ".gto").write_text("sign: true\n")
         pub = ".pub" if setup == "pub" else ""
         config = f"[gpg]\n\tformat = ssh\n[user]\n\tsigningkey = ~/.ssh/id_ed25519{pub}\n"
         with open(path / ".git" / "config", "a") as f:
             f.write(config)
-    assert gto_run("register", "churn")[0] == 0
+    assert gto_run("register", "churn", *args)[0] == 0
     out = gto_run("history", "--verify", "--json")[1]
     signatures = {e["ref"]: e["signature"] for e in json.loads(out) if e["event"] != "commit"}
     public = load_signing_key(keys["ed25519"].private).public_key
@@ -326,6 +334,8 @@ def test_refusals_write_nothing(
 ) -> None:
     assert gto_run("register", "churn")[0] == 0
     encrypted = make_key(tmp_path, "locked", "-t", "ed25519", "-N", "secret")
+    lone = tmp_path / "agent_only.pub"  # no private key beside it: ssh-agent's case
+    lone.write_text(keys["ed25519"].public_line + "\n")
     before = snapshot(path)
     cases: list[tuple[list[str | Path], str]] = [
         (["register", "churn", "--sign"], "Signing needs a private key: pass --signing-key PATH, "
@@ -337,6 +347,9 @@ def test_refusals_write_nothing(
          f"Cannot read signing key '{tmp_path / 'nowhere'}': No such file or directory"),
         (["deprecate", "churn", "v0.0.1", "--delete", "--sign"],
          "Nothing to sign: --delete deletes tags and writes no tag object"),
+        (["register", "churn", "--sign", "--signing-key", lone],
+         f"'{lone}' is a public key; signing through ssh-agent is not supported, give the "
+         "private key file"),
     ]  # fmt: skip
     for args, message in cases:
         assert gto_run(*args) == (1, "", f"❌ {message}\n")

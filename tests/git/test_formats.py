@@ -371,6 +371,46 @@ def test_doctor_reports_a_stale_reftable_lock(tmp_path: Path) -> None:
     assert code == 1 and "reftable/tables.list.lock" in out
 
 
+@pytest.mark.parametrize("object_format", ["sha1", "sha256"])
+def test_a_reftable_delete_is_one_table(tmp_path: Path, object_format: str) -> None:
+    """`--delete` of a version and its stage tags adds one table at one update index, in one
+    tables.list update: a kill leaves every tag or none (one by one, four tables would)."""
+    repo = materialise(f"reftable-{object_format}", tmp_path)
+    stack = repo / "reftable" / "tables.list"
+    last = int(stack.read_text().split()[-1].split("-")[1], 16)
+    related = ["churn@v1.1.0", "churn#dev#3", "churn#staging#4", "churn#staging!#5"]
+    code, out, _ = gto(["deprecate", "churn", "v1.1.0", "--delete"], repo, WRITER)
+    assert (code, [line for line in out.splitlines() if line.startswith("Deleted")]) == (
+        0,
+        [f"Deleted git tag '{name}'" for name in related],
+    )
+    assert stack.read_text().split()[-1].startswith(f"0x{last + 1:012x}-0x{last + 1:012x}-")
+    with GitRepo.open(repo) as opened:
+        assert set(related) & set(opened.tag_names()) == set()
+
+
+def test_a_reftable_delete_that_cannot_be_whole_deletes_nothing(tmp_path: Path) -> None:
+    from gto.exceptions import TagNotFound
+    from gto.git.write import delete_tags_at_once
+
+    repo = materialise("reftable-sha1", tmp_path)
+    before = files_of(repo)
+    with GitRepo.open(repo) as opened, pytest.raises(TagNotFound, match="churn#nope#9"):
+        delete_tags_at_once(opened, ["churn@v1.1.0", "churn#dev#3", "churn#nope#9"])
+    assert files_of(repo) == before
+
+
+def test_doctor_reports_a_reftable_table_lock(tmp_path: Path) -> None:
+    """A compaction killed while it held a table's lock leaves `<table>.lock` behind."""
+    repo = materialise("reftable-sha1", tmp_path)
+    table = (repo / "reftable" / "tables.list").read_text().split()[0]
+    lock = repo / "reftable" / f"{table}.lock"
+    lock.write_bytes(b"")
+    os.utime(lock, (0, 0))
+    code, out, _ = gto(["doctor"], repo)
+    assert (code, f"rm reftable/{table}.lock" in out) == (1, True)
+
+
 def test_a_stale_reftable_lock_stops_writes_before_anything_is_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -439,11 +439,16 @@ def test_symbolic_and_broken_tag_refs(simple: BuiltRepo) -> None:
     (tags / "dangling").write_text("ref: refs/tags/nothing\n")
     (tags / "garbage").write_text("not an object id\n")
     with open_repo(simple) as repo:
-        names = ["alias", "dangling", "garbage"]
+        names = ["alias", "dangling", "garbage", "churn@v1.0.0"]
         assert repo.read_tags(names) == [
-            TagRecord("alias", simple.commits["c1"], *TAGGER, at(10), "Tag churn@v1.0.0")
+            TagRecord("churn@v1.0.0", simple.commits["c1"], *TAGGER, at(10), "Tag churn@v1.0.0")
         ]
-        assert repo.problem_tags(names) == {"dangling": "broken ref", "garbage": "broken ref"}
+        # The alias reaches a tag object named churn@v1.0.0: not an event of its own.
+        assert repo.problem_tags(names) == {
+            "alias": "the tag object names 'churn@v1.0.0', not the ref 'alias'",
+            "dangling": "broken ref",
+            "garbage": "broken ref",
+        }
 
 
 def test_detached_head(simple: BuiltRepo) -> None:

@@ -386,8 +386,8 @@ def test_concurrent_writers_leave_a_whole_file(small: Path, cache_home: Path) ->
 
 def test_save_merges_and_prunes(tmp_path: Path) -> None:
     file = tmp_path / "gto" / "tags" / "x.v1"
-    one: Parsed = ("a" * 40, "T", "t@x", EPOCH, 3600, "one")
-    two: Parsed = ("b" * 40, "T", "t@x", EPOCH + 1, -1800, "two\nlines")
+    one: Parsed = ("m@v0.0.1", "a" * 40, "T", "t@x", EPOCH, 3600, "one")
+    two: Parsed = ("m@v0.0.2", "b" * 40, "T", "t@x", EPOCH + 1, -1800, "two\nlines")
     cache = TagCache(file, 40)
     cache.add("1" * 40, one)
     cache.save()
@@ -416,3 +416,34 @@ def test_an_unwritable_cache_folder_is_no_error(
     (cache_home / "gto" / "tags").symlink_to(cache_home)
     assert run_show(small, capsys) == expected
     assert not list(cache_home.glob("*.v1"))
+
+
+def test_a_ref_re_pointed_at_a_cached_tag_object_is_no_event(
+    tmp_path: Path, cache_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The cache keeps a tag object's own name: a ref moved onto an object a command
+    cached before is skipped, as without a cache (and by gto.tag.find, as by show)."""
+    from gto.tag import find
+
+    repo = init_repo(tmp_path / "repo")
+    commit = make_commit(repo, {"artifacts.yaml": "m: {type: model}\n"}, time=EPOCH)
+    make_tag(repo, "m@v1.0.0", commit, time=EPOCH + 1)
+    make_tag(repo, "m#staging#1", commit, time=EPOCH + 2)
+    where = str(tmp_path / "repo")
+
+    def gto(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main([*args, "-r", where])
+        return code, *capsys.readouterr()
+
+    assert gto("history", "m", "--json")[0] == 0
+    assert tags_file(cache_home)  # the objects of both tags are cached now
+    repo.refs[Ref(b"refs/tags/m#prod#2")] = repo.refs[Ref(b"refs/tags/m#staging#1")]
+    assert gto("show", "m#prod", "--version") == (0, "", "")
+    assert gto("check-ref", "m#prod#2") == (
+        1,
+        "",
+        "❌ Tag 'm#prod#2' is ignored: the tag object names 'm#staging#1', not the ref "
+        "'m#prod#2'\n",
+    )
+    assert [t.name for t in find(name="m", scm=where)] == ["m@v1.0.0", "m#staging#1"]

@@ -13,7 +13,7 @@ from gto.trust.sshcrypto import load_signing_key, sign_message, sign_tag
 from gto.trust.sshkeys import parse_public_key
 from gto.trust.sshsig import armor, dearmor, encode_sshsig
 from gto.trust.sshwire import encode_u32
-from gto.trust.verify import UNSIGNED, SignatureCheck, Trust, verify_tag
+from gto.trust.verify import UNSIGNED, SignatureCheck, Trust, verify_signed, verify_tag
 
 COMMIT = b"1" * 40
 
@@ -50,6 +50,17 @@ def test_good(keys: dict[str, KeyPair]) -> None:
         "good signature by alice@example.com with ED25519 key FP",
         "alice@example.com",
     )
+
+
+def test_good_only_for_the_name_it_signed(keys: dict[str, KeyPair]) -> None:
+    """The signature covers the object's `tag v1` header: under another ref it proves nothing."""
+    trust = _trust(keys, "alice@example.com KEY")
+    signed = split_signature(_signed(keys))
+    assert verify_signed(signed, trust, EPOCH, "v1").status == "good"
+    assert verify_signed(signed, trust, EPOCH, "m#prod#2") == SignatureCheck(
+        True, "ssh", None, None, None, "bad",
+        "the tag object names 'v1', not the ref 'm#prod#2'",
+    )  # fmt: skip
 
 
 def test_good_through_a_wildcard_principal(keys: dict[str, KeyPair]) -> None:
