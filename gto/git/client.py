@@ -259,11 +259,22 @@ def connect(
                     self.proc.kill()
                     self.proc.wait()
 
+        opened: list[TimedConnection] = []
+
         class TimedVendor(SSHVendor):
             def run_command(self, *args: Any, **kwargs: Any) -> SubprocessWrapper:
-                return TimedConnection(vendor.run_command(*args, **kwargs))
+                connection = TimedConnection(vendor.run_command(*args, **kwargs))
+                opened.append(connection)
+                return connection
+
+        def close(untimed: Callable[[], None] = client.close) -> None:
+            """End the ssh processes too: dulwich leaves one running when a fetch fails."""
+            while opened:
+                opened.pop().close()
+            untimed()
 
         client.ssh_vendor = TimedVendor()
+        client.close = close  # type: ignore[method-assign]
     return client, path
 
 

@@ -50,7 +50,10 @@ def _from_store(scheme: str, host: str, paths: Iterable[str]) -> tuple[str, str]
         except FileNotFoundError:
             continue
         for line in lines:
-            parts = urlparse(line.strip().decode("utf-8"))
+            try:
+                parts = urlparse(line.strip().decode("utf-8"))
+            except ValueError:  # `https://[x`: git skips such a line, and so does gto
+                continue
             wanted = parts.scheme == scheme and parts.hostname == host
             if wanted and parts.username and parts.password:
                 return parts.username, parts.password

@@ -27,7 +27,7 @@ from gto.git.upload_pack import fetch_with_tags, ls_refs
 from gto.remote.cache import Cache, acceptable, is_tag, shown
 from gto.remote.credentials import Credentials, redact
 from gto.remote.transport import Progress, Transport
-from gto.remote.urls import SCHEMES, scheme
+from gto.remote.urls import SCHEMES, check, scheme
 from gto.settings import Settings
 
 if TYPE_CHECKING:
@@ -100,13 +100,15 @@ class Remote:
         cache's other tags stay as they are.
 
         Raises:
-            RemoteError: the URL is not supported, or the remote cannot be reached or read.
+            RemoteError: the URL is not supported or malformed, or the remote cannot be
+                reached or read.
         """
         if scheme(url) not in SCHEMES:
             raise RemoteError(
                 f"Unsupported URL '{redact(url)}': use http(s)://, git://, ssh://, file:// "
                 "or user@host:path"
             )
+        check(url)
         credentials = Credentials.find(url, settings.environ)
         folder = Cache.of(credentials.shown, settings.environ, cache=cache)
         transport = Transport(credentials, settings, cache=str(folder.path), progress=progress)

@@ -18,11 +18,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gto.exceptions import GTOException, RemoteError
+from gto.exceptions import GTOException, PushError, RemoteError
 from gto.git import client as git_client
 from gto.git import config as git_config
 from gto.git.errors import transfer_errors, transfer_kind
 from gto.remote.credentials import Credentials, redact
+from gto.remote.urls import InvalidURL, check
 from gto.settings import Settings
 
 if TYPE_CHECKING:
@@ -232,6 +233,10 @@ def push_to_origin(
     limits = settings.limits
 
     def connect(url: str) -> Connection:
+        try:
+            check(url)
+        except InvalidURL as e:
+            raise PushError(f"Cannot push to origin: invalid URL '{e.shown}': {e.reason}") from None
         meter = git_client.Meter(redact(url), limits)
         return git_client.connect(
             url,

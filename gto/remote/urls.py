@@ -1,15 +1,30 @@
-"""Which `-r` values name a remote repository, and by which scheme it is reached."""
+"""Which `-r` values name a remote repository, by which scheme it is reached, and
+whether a `scheme://` URL can be taken apart at all."""
 
 from __future__ import annotations
 
 import os
 import re
 
-__all__ = ["SCHEMES", "is_remote", "scheme"]
+from gto.exceptions import RemoteError
+
+__all__ = ["SCHEMES", "InvalidURL", "check", "is_remote", "scheme"]
 
 SCHEMES = frozenset({"http", "https", "git", "ssh", "git+ssh", "ssh+git", "file"})
 _URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 _SCP = re.compile(r"[^@/:\s]+@[^@/:\s]+:\S+")  # user@host:path, as git and ssh spell it
+# `[IPv6 address]` and an optional `:port`, nothing else, after the user info.
+_BRACKETED = re.compile(r"\[([^\[\]]*)\](?::(.*))?")
+
+
+class InvalidURL(RemoteError):
+    """A `scheme://` URL that cannot be taken apart (its host or its port)."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        from gto.remote.credentials import redact
+
+        self.shown, self.reason = redact(url), reason
+        super().__init__(f"Invalid URL '{self.shown}': {reason}")
 
 
 def is_remote(location: str) -> bool:
@@ -33,3 +48,49 @@ def scheme(url: str) -> str:
     """
     match = _URL.match(url)
     return match[1].lower() if match else "ssh"
+
+
+def _host_problem(host: str) -> str | None:
+    """What is wrong with the `host[:port]` of a URL (after any `user@`), or None."""
+    import ipaddress
+
+    bracketed = _BRACKETED.fullmatch(host)
+    if host.startswith("[") or "]" in host:
+        if bracketed is None:
+            return "an IPv6 host is written '[address]' or '[address]:port'"
+        try:
+            ipaddress.IPv6Address(bracketed[1])
+        except ValueError:
+            return f"'{bracketed[1]}' in brackets is not an IPv6 address"
+    return None
+
+
+def check(url: str) -> None:
+    """Refuse a `scheme://` URL whose host cannot be read (`http://[::1`): one line,
+    before anything connects.
+
+    >>> check("ssh://git@[::1]:2222/repo.git")
+    >>> try:
+    ...     check("http://[::1/repo")
+    ... except InvalidURL as e:
+    ...     print(e)
+    Invalid URL 'http://[::1/repo': an IPv6 host is written '[address]' or '[address]:port'
+
+    Raises:
+        InvalidURL: the URL, without credentials, and what is wrong with it.
+    """
+    from urllib.parse import urlsplit
+
+    if not _URL.match(url):
+        return
+    try:
+        parts = urlsplit(url)
+    except ValueError as e:
+        netloc = re.split(r"[/?#]", url.partition("://")[2], maxsplit=1)[0]
+        reason = _host_problem(netloc.rpartition("@")[2]) or str(e)
+        raise InvalidURL(url, reason) from None
+    problem = _host_problem(parts.netloc.rpartition("@")[2])
+    if problem is None and not parts.hostname and parts.scheme.lower() != "file":
+        problem = "it names no host"
+    if problem is not None:
+        raise InvalidURL(url, problem)

@@ -1,0 +1,114 @@
+"""`-r URL` values that cannot be taken apart: one line before anything connects, never a
+traceback, whatever the string."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from builders import Commit, build_registry
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from servers import set_remote
+from test_remote import TOKEN, auth_http_server, clone, run
+from test_remote import demo as demo  # fixtures
+from test_remote import identity as identity
+
+BRACKETS = "an IPv6 host is written '[address]' or '[address]:port'"
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://[::1", BRACKETS),
+        ("https://[x", BRACKETS),
+        ("ssh://[x/y", BRACKETS),
+        ("git://[::1/r.git", BRACKETS),
+        ("file://[x", BRACKETS),
+        ("http://[::1]x/r.git", BRACKETS),
+        ("http://x]/r.git", BRACKETS),
+        ("http://[1.2.3.4]/r.git", "'1.2.3.4' in brackets is not an IPv6 address"),
+        ("https://[nohost]:443/r.git", "'nohost' in brackets is not an IPv6 address"),
+        ("http:///r.git", "it names no host"),
+        ("git:///r.git", "it names no host"),
+    ],
+)
+@pytest.mark.parametrize("command", ["show", "describe m", "register m"])
+def test_a_url_that_cannot_be_taken_apart_is_one_line(url: str, reason: str, command: str) -> None:
+    code, out, err = run([*command.split(), "-r", url])
+    assert (code, out, err) == (1, "", f"❌ Invalid URL '{url}': {reason}\n")
+
+
+def test_credentials_in_an_invalid_url_never_show() -> None:
+    code, out, err = run(["show", "-r", "https://bob:s3cret@[x/r.git"])
+    assert (code, out, err) == (1, "", f"❌ Invalid URL 'https://[x/r.git': {BRACKETS}\n")
+
+
+@pytest.mark.usefixtures("identity")
+def test_an_invalid_origin_url_is_one_line_and_the_tag_taken_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"
+    build_registry(repo, [Commit("c1", {"artifacts.yaml": "m: {}\n"})]).close()
+    set_remote(repo, "http://[::1")
+    monkeypatch.chdir(repo)
+    code, out, err = run(["register", "m", "--push"])
+    assert (code, out) == (1, "")
+    assert err == f"❌ Cannot push to origin: invalid URL 'http://[::1': {BRACKETS}\n"
+    assert list((repo / ".git" / "refs" / "tags").iterdir()) == []
+
+
+def test_a_malformed_line_in_the_credential_store_is_skipped(demo: Path, tmp_path: Path) -> None:
+    with auth_http_server(demo) as port:
+        (Path(os.environ["HOME"]) / ".git-credentials").write_text(
+            f"https://[::1\nhttp://eve:x@[1.2.3.4]\nhttp://bob:{TOKEN}@127.0.0.1:{port}\n"
+        )
+        url = f"http://127.0.0.1:{port}/demo.git"
+        assert run(["show", "-r", url]) == run(["show", "-r", str(clone(demo, tmp_path / "c"))])
+
+
+@pytest.fixture(scope="module")
+def closed_port() -> Iterator[int]:
+    """A loopback port nothing listens on: a URL that parses is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        yield int(probe.getsockname()[1])
+
+
+# Pieces of a host part: brackets, colons, addresses, ports (good and bad), user info,
+# escapes, spaces, a character NFKC changes. Every host that parses is on loopback.
+_PIECES = [
+    "[", "]", ":", "@", "::1", "127.0.0.1", "localhost", "u:p@", "%", "%25", " ", "0",
+    "99999", "x", "\u2100", "v1.x", "..", "PORT",
+]  # fmt: skip
+_LINE = re.compile(r"❌ [^\n]+\n")
+
+
+# dulwich's fetch leaves its Protocol unclosed when ssh fails before the first line (its
+# process is ended all the same: gto.git.client).
+@pytest.mark.filterwarnings("ignore:unclosed Protocol:ResourceWarning")
+@given(
+    scheme=st.sampled_from(["http", "https", "git", "ssh", "file", "HTTP", "git+ssh"]),
+    pieces=st.lists(st.sampled_from(_PIECES), max_size=6),
+    tail=st.sampled_from(["", "/", "/r.git", "?q=[", "#[", "/[x", "/%zz"]),
+)
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_no_url_gives_a_traceback(
+    scheme: str, pieces: list[str], tail: str, closed_port: int, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    ssh = tmp_path / "refusing-ssh"
+    ssh.write_text("#!/bin/sh\necho 'ssh: connect to host: Connection refused' >&2\nexit 255\n")
+    ssh.chmod(0o755)
+    monkeypatch.setenv("GIT_SSH", str(ssh))
+    monkeypatch.setenv("GTO_REMOTE_TIMEOUT", "2")
+    url = f"{scheme}://{''.join(pieces)}{tail}".replace("PORT", str(closed_port))
+    code, out, err = run(["show", "-r", url])
+    assert (code, out) == (1, ""), url
+    assert _LINE.fullmatch(err), (url, err)
