@@ -62,12 +62,18 @@ def _host_problem(host: str) -> str | None:
             ipaddress.IPv6Address(bracketed[1])
         except ValueError:
             return f"'{bracketed[1]}' in brackets is not an IPv6 address"
+        port = bracketed[2]
+    else:
+        port = host.rpartition(":")[2] if ":" in host else None
+    # git and dulwich would read `ssh://host:x/y` as `user@host:path` to a host `ssh`.
+    if port and not (re.fullmatch(r"[0-9]{1,5}", port) and 0 < int(port) < 65536):
+        return f"the port '{port}' is not a number from 1 to 65535"
     return None
 
 
 def check(url: str) -> None:
-    """Refuse a `scheme://` URL whose host cannot be read (`http://[::1`): one line,
-    before anything connects.
+    """Refuse a `scheme://` URL whose host or port cannot be read (`http://[::1`,
+    `ssh://host:22x/repo`): one line, before anything connects. `user@host:path` has no port.
 
     >>> check("ssh://git@[::1]:2222/repo.git")
     >>> try:

@@ -35,6 +35,12 @@ BRACKETS = "an IPv6 host is written '[address]' or '[address]:port'"
         ("https://[nohost]:443/r.git", "'nohost' in brackets is not an IPv6 address"),
         ("http:///r.git", "it names no host"),
         ("git:///r.git", "it names no host"),
+        ("ssh://nohost.invalid:badport/x", "the port 'badport' is not a number from 1 to 65535"),
+        ("git+ssh://h:22x/r.git", "the port '22x' is not a number from 1 to 65535"),
+        ("http://h:99999/r.git", "the port '99999' is not a number from 1 to 65535"),
+        ("https://h:0/r.git", "the port '0' is not a number from 1 to 65535"),
+        ("git://h:+80/r.git", "the port '+80' is not a number from 1 to 65535"),
+        ("ssh://[::1]:x/r.git", "the port 'x' is not a number from 1 to 65535"),
     ],
 )
 @pytest.mark.parametrize("command", ["show", "describe m", "register m"])
