@@ -26,6 +26,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse, urlsplit
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from dulwich.config import StackedConfig
     from dulwich.refs import Ref
     from dulwich.repo import BaseRepo, Repo
+    from typing_extensions import Self  # typing's own from Python 3.11
     from urllib3 import PoolManager
 
 __all__ = [
@@ -135,7 +137,10 @@ def metered_pools(meter: Meter) -> tuple[type[Any], type[Any]]:
     """urllib3's pool managers, counting what every response of a request gives."""
     import urllib3
 
+    retries = _timeouts_not_retried()
+
     def urlopen(manager: Any, method: str, url: str, redirect: bool = True, **kw: Any) -> Any:
+        kw.setdefault("retries", retries)
         response = super(type(manager), manager).urlopen(method, url, redirect=redirect, **kw)
         if not getattr(response, "gto_metered", False):  # a redirect is followed inside
             # The class's read through a weak reference: a bound method kept on the
@@ -148,6 +153,31 @@ def metered_pools(meter: Meter) -> tuple[type[Any], type[Any]]:
     pool = type("MeteredPoolManager", (urllib3.PoolManager,), {"urlopen": urlopen})
     proxy = type("MeteredProxyManager", (urllib3.ProxyManager,), {"urlopen": urlopen})
     return pool, proxy
+
+
+def _timeouts_not_retried() -> Any:
+    """urllib3's retries (3, and redirects), except after a timeout: a stalled server is
+    given up on after one GTO_REMOTE_TIMEOUT, not after four, each on a new connection."""
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
+    from urllib3.util.retry import Retry
+
+    class TimeoutsNotRetried(Retry):
+        def increment(
+            self,
+            method: str | None = None,
+            url: str | None = None,
+            response: Any = None,
+            error: Exception | None = None,
+            _pool: Any = None,
+            _stacktrace: TracebackType | None = None,
+        ) -> Self:
+            stalled = isinstance(error, (ReadTimeoutError, ConnectTimeoutError))
+            if stalled and not isinstance(error, NewConnectionError):  # (refused is not)
+                assert error is not None
+                raise error
+            return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    return TimeoutsNotRetried(total=Retry.DEFAULT.total)
 
 
 def _ssh_command(environ: Mapping[str, str]) -> str | None:
@@ -166,6 +196,7 @@ class _TimedPipe(io.RawIOBase):
         super().__init__()
         self._fd = fd
         self._timeout = timeout
+        self.stalled = False  # the timeout has passed once: the other end is not answering
 
     def readable(self) -> bool:
         return True
@@ -173,6 +204,7 @@ class _TimedPipe(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         ready, _, _ = select.select([self._fd], [], [], self._timeout)
         if not ready:
+            self.stalled = True
             raise TimeoutError(f"timed out: no data for {self._timeout:g} s")
         data = os.read(self._fd, len(buffer))
         buffer[: len(data)] = data
@@ -243,16 +275,18 @@ def connect(
                 self._untimed = connection  # its own reader keeps the pipe open
                 stdout = connection.proc.stdout
                 assert stdout is not None
-                pipe = io.BufferedReader(_TimedPipe(stdout.fileno(), limits.timeout))
-                self.read = meter.wrap(pipe.read)
+                self._pipe = _TimedPipe(stdout.fileno(), limits.timeout)
+                self.read = meter.wrap(io.BufferedReader(self._pipe).read)
 
             def close(self, timeout: int | None = None) -> None:
-                """Close the pipes; an ssh that does not end then (a stalled server) is killed."""
+                """Close the pipes; an ssh that does not end then is killed, at once if it
+                has stalled already (the whole wait stays one timeout)."""
                 for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
                     if stream is not None:
                         with contextlib.suppress(OSError):
                             stream.close()
-                deadline = time.monotonic() + limits.timeout
+                wait = 0 if self._pipe.stalled else limits.timeout
+                deadline = time.monotonic() + wait
                 while self.proc.poll() is None and time.monotonic() < deadline:
                     time.sleep(0.01)
                 if self.proc.poll() is None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from dulwich.client import LocalGitClient
 
 from gto.exceptions import GTOException, PushError
+from gto.git.client import TransferTimeout
 from gto.git.config import repo_config
 from gto.git.errors import transfer_errors
 from gto.git.refs import TAGS
@@ -56,13 +57,14 @@ def push(
     url: str,
     connect: Connect,
     redact: Callable[[str], str],
+    timeout: float,
 ) -> None:
     """Push `(local ref, remote ref)` pairs to `url`; a None local ref deletes.
 
-    `connect` makes the client for the URL (gto.git.client: with timeouts and a size
-    limit); every message goes through `redact` (gto.remote.credentials), so none shows
-    credentials. A repository on this machine is pushed to by gto itself
-    (gto.git.push_local), a server through dulwich's client.
+    `connect` makes the client for the URL (gto.git.client: waiting at most `timeout`
+    seconds for data, with a size limit); every message goes through `redact`
+    (gto.remote.credentials), so none shows credentials. A repository on this machine
+    is pushed to by gto itself (gto.git.push_local), a server through dulwich's client.
 
     Like `git push` without --force: an existing remote tag is never moved and a branch
     only fast-forwards. Those checks happen before anything is sent, and if one fails
@@ -71,6 +73,7 @@ def push(
     Raises:
         PushError: no such remote, a local ref is missing, the push was refused or
             the remote cannot be reached (the message never shows credentials).
+        TransferTimeout: the server sent nothing for `timeout` seconds.
     """
 
     def safe(text: str) -> str:
@@ -97,6 +100,8 @@ def push(
     except GTOException:  # PushError, or a transport's limit
         raise
     except transfer_errors() as e:
+        if isinstance(e, TimeoutError) or "timed out" in str(e).lower():
+            raise TransferTimeout(safe(url), timeout) from e
         raise PushError(safe(f"Cannot push to {url}: {e}")) from e
     if refused:
         reasons = "; ".join(f"{ref}: {error}" for ref, error in refused.items())

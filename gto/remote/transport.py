@@ -217,6 +217,7 @@ class Transport:
                 url=self.credentials.transport_url,
                 connect=lambda _: self.connect(operation="push"),
                 redact=self.credentials.redact,
+                timeout=self._limits.timeout,
             )
 
 
@@ -248,4 +249,11 @@ def push_to_origin(
         )
 
     with git_client.timed_sockets(limits):
-        push(git, refspecs, url=remote_url(git), connect=connect, redact=redact)
+        push(
+            git,
+            refspecs,
+            url=remote_url(git),
+            connect=connect,
+            redact=redact,
+            timeout=limits.timeout,
+        )
