@@ -5,10 +5,10 @@
     with git_daemon(folder_of_bare_repos) as base:     # git://127.0.0.1:PORT
         url = f"{base}/remote.git"
 
-Both bind an ephemeral port on 127.0.0.1, accept pushes, and stop when the `with`
-block ends. git daemon is git's own server: it needs the real git binary, which CI
-names in GTO_TEST_REAL_GIT (a poisoned `git` comes first on PATH); without it the
-test is skipped. gto itself never runs git.
+Both bind an ephemeral port on 127.0.0.1 (or `host=`, `::1` for IPv6), accept pushes,
+and stop when the `with` block ends. git daemon is git's own server: it needs the real
+git binary, which CI names in GTO_TEST_REAL_GIT (a poisoned `git` comes first on PATH);
+without it the test is skipped. gto itself never runs git.
 """
 
 from __future__ import annotations
@@ -82,48 +82,60 @@ class _RequestHandler(WSGIRequestHandlerLogger):
     timeout = IO_TIMEOUT
 
 
+class _IPv6ServerLogger(WSGIServerLogger):
+    address_family = socket.AF_INET6
+
+
+def _netloc(host: str, port: int) -> str:
+    """`host:port`, an IPv6 host in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 @contextlib.contextmanager
-def dulwich_http_server(repo_path: str | os.PathLike[str]) -> Iterator[str]:
+def dulwich_http_server(
+    repo_path: str | os.PathLike[str], host: str = "127.0.0.1"
+) -> Iterator[str]:
     """Serve one repository with dulwich's smart HTTP server (protocol v0/v1, push on).
 
     Yields its URL, `http://127.0.0.1:PORT/<folder name>`.
     """
     name = "/" + Path(repo_path).name
+    server_class = _IPv6ServerLogger if ":" in host else WSGIServerLogger
     with Repo(os.fspath(repo_path)) as repo:
         app = make_wsgi_chain(DictBackend({name: cast(BackendRepo, repo)}))
-        server = make_server(
-            "127.0.0.1", 0, app, server_class=WSGIServerLogger, handler_class=_RequestHandler
-        )
+        server = make_server(host, 0, app, server_class=server_class, handler_class=_RequestHandler)
         thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         thread.start()
         try:
-            yield f"http://127.0.0.1:{server.server_port}{name}"
+            yield f"http://{_netloc(host, server.server_port)}{name}"
         finally:
             server.shutdown()
             server.server_close()
             thread.join(STOP_TIMEOUT)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+def _free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
         return int(probe.getsockname()[1])
 
 
-def _accepts(port: int) -> bool:
+def _accepts(port: int, host: str = "127.0.0.1") -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+        with socket.create_connection((host, port), timeout=0.2):
             return True
     except OSError:
         return False
 
 
-def _wait_until_accepting(process: subprocess.Popen[bytes], port: int) -> bool:
+def _wait_until_accepting(
+    process: subprocess.Popen[bytes], port: int, host: str = "127.0.0.1"
+) -> bool:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while process.poll() is None and time.monotonic() < deadline:
-        if _accepts(port):
+        if _accepts(port, host):
             return True
         time.sleep(0.05)
     return False
@@ -148,7 +160,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def git_daemon(base_path: str | os.PathLike[str]) -> Iterator[str]:
+def git_daemon(base_path: str | os.PathLike[str], host: str = "127.0.0.1") -> Iterator[str]:
     """Run `git daemon` over the repositories under `base_path`, receive-pack enabled.
 
     Yields `git://127.0.0.1:PORT`; a repository `base_path/x.git` is at `URL/x.git`.
@@ -161,7 +173,7 @@ def git_daemon(base_path: str | os.PathLike[str]) -> Iterator[str]:
     env["PATH"] = os.path.dirname(REAL_GIT) + os.pathsep + env.get("PATH", "")
     env["GIT_CONFIG_NOSYSTEM"] = "1"
     for _ in range(3):  # another process may take the free port before the daemon does
-        port = _free_port()
+        port = _free_port(host)
         command = [
             REAL_GIT,
             "daemon",
@@ -172,7 +184,7 @@ def git_daemon(base_path: str | os.PathLike[str]) -> Iterator[str]:
             "--informative-errors",
             f"--timeout={IO_TIMEOUT}",
             f"--init-timeout={IO_TIMEOUT}",
-            "--listen=127.0.0.1",
+            f"--listen={host}",
             f"--port={port}",
             base,
         ]
@@ -187,8 +199,8 @@ def git_daemon(base_path: str | os.PathLike[str]) -> Iterator[str]:
                 preexec_fn=_die_with_parent,
             )
             try:
-                if _wait_until_accepting(process, port):
-                    yield f"git://127.0.0.1:{port}"
+                if _wait_until_accepting(process, port, host):
+                    yield f"git://{_netloc(host, port)}"
                     return
                 exited = process.poll() is not None
             finally:

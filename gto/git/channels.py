@@ -72,7 +72,9 @@ def _git_channel(url: str, limits: Limits, meter: Meter) -> V2Channel | None:
         rfile.close()
         sock.close()
 
-    request = b"git-upload-pack %s\0host=%s\0\0version=2\0" % (path.encode(), host.encode())
+    # `host=` as git sends it: the URL's host and port, an IPv6 host in its brackets.
+    hostport = parts.netloc.rpartition("@")[2].encode()
+    request = b"git-upload-pack %s\0host=%s\0\0version=2\0" % (path.encode(), hostport)
     try:
         sock.sendall(pkt(request))
     except BaseException:

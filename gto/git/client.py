@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import select
 import shlex
 import socket
@@ -28,7 +29,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse, urlsplit
+from urllib.parse import unquote, urlparse, urlsplit
 
 from gto.exceptions import RemoteError
 from gto.git.errors import ObjectFormatChanged, dulwich_errors, open_error
@@ -155,6 +156,9 @@ def metered_pools(meter: Meter) -> tuple[type[Any], type[Any]]:
     return pool, proxy
 
 
+_SCP_IPV6 = re.compile(r"([^@/\[\]:]+@)?\[([0-9A-Fa-f:.]+(?:%[^\]]+)?)\]:(.+)")
+
+
 def _timeouts_not_retried() -> Any:
     """urllib3's retries (3, and redirects), except after a timeout: a stalled server is
     given up on after one GTO_REMOTE_TIMEOUT, not after four, each on a new connection."""
@@ -234,12 +238,16 @@ def connect(
 
     scheme = urlsplit(url).scheme.lower()
     if scheme in ("http", "https"):
+        # Not dulwich's from_parsedurl: it drops the brackets of an IPv6 host
+        # (`http://[::1]:8080/r` became `http://::1:8080/r`, which urllib3 refuses).
         parts = urlparse(url)
-        pool = metered_pool(url, config, limits, meter)
-        return Urllib3HttpGitClient.from_parsedurl(
-            parts,
+        user, password = parts.username, parts.password
+        return Urllib3HttpGitClient(
+            parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl(),
             config=config,
-            pool_manager=pool,
+            pool_manager=metered_pool(url, config, limits, meter),
+            username=unquote(user) if user else None,
+            password=unquote(password) if password else None,
             thin_packs=thin_packs,
             quiet=True,
         ), parts.path
@@ -253,14 +261,19 @@ def connect(
             quiet=True,
             report_activity=meter.activity,
         ), parts.path
+    # `user@[::1]:path`, as git spells an IPv6 host in scp-like syntax: dulwich would split
+    # it at its first colon, so it gets the same host as an `ssh://` URL, and the path.
+    bracketed = _SCP_IPV6.fullmatch(url)
     client, path = get_transport_and_path(
-        url,
+        url if bracketed is None else f"ssh://{bracketed[1]}[{bracketed[2]}]/",
         config=config,
         operation=operation,
         thin_packs=thin_packs,
         quiet=True,
         ssh_command=_ssh_command(environ),
     )
+    if bracketed is not None:
+        path = bracketed[3]
     if isinstance(client, LocalGitClient):
         return _local_client_class()(thin_packs=thin_packs), path
     if isinstance(client, SSHGitClient):

@@ -13,9 +13,11 @@ import pytest
 from builders import Commit, build_registry
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from servers import set_remote
-from test_remote import TOKEN, auth_http_server, clone, run
+from servers import dulwich_http_server, git_daemon, set_remote
+from test_remote import TOKEN, auth_http_server, clone, run, tags_of
 from test_remote import demo as demo  # fixtures
+from test_remote import demo_clone as demo_clone
+from test_remote import fake_ssh as fake_ssh
 from test_remote import identity as identity
 
 BRACKETS = "an IPv6 host is written '[address]' or '[address]:port'"
@@ -118,3 +120,47 @@ def test_no_url_gives_a_traceback(
     code, out, err = run(["show", "-r", url])
     assert (code, out) == (1, ""), url
     assert _LINE.fullmatch(err), (url, err)
+
+
+def _has_ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+needs_ipv6 = pytest.mark.skipif(
+    not _has_ipv6_loopback(), reason="needs an IPv6 loopback (::1) to serve on"
+)
+
+
+@needs_ipv6
+@pytest.mark.usefixtures("identity")
+@pytest.mark.parametrize("kind", ["http", "git-daemon"])
+def test_an_ipv6_host_is_read_and_pushed_to(
+    kind: str, demo: Path, demo_clone: Path, tmp_path: Path
+) -> None:
+    # The defect: `http://[::1]:PORT/x` lost its brackets: `'::1:PORT' is not a valid host`.
+    if kind == "http":
+        server, name = dulwich_http_server(demo, host="::1"), ""
+    else:
+        server, name = git_daemon(demo.parent, host="::1"), f"/{demo.name}"
+    with server as base:
+        url = base + name
+        assert url.startswith(("http://[::1]:", "git://[::1]:"))
+        for command in ("show", "history churn", "describe churn"):
+            argv = command.split()
+            assert run([*argv, "-r", url]) == run([*argv, "-r", str(demo_clone)]), command
+        code, out, err = run(["register", "v6model", "-r", url.replace("://", "://bob:pw@")])
+    assert (code, err) == (0, "")
+    assert "Successfully pushed git tag v6model@v0.0.1 on remote." in out
+    assert "v6model@v0.0.1" in tags_of(demo)
+
+
+@pytest.mark.usefixtures("fake_ssh")
+def test_an_ipv6_host_over_ssh(demo: Path, demo_clone: Path) -> None:
+    # `me@[::1]:path` was split at its first colon: host `[`, path `:1]:path`.
+    for url in (f"me@[::1]:{demo}", f"ssh://me@[::1]:22{demo}", f"ssh://[::1]{demo}"):
+        assert run(["show", "-r", url]) == run(["show", "-r", str(demo_clone)]), url
