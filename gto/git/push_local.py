@@ -77,7 +77,14 @@ def _copy_missing(source: GitRepo, target: GitRepo, wants: list[str]) -> None:
         try:
             target.store.add(oid, objects.loose_object(kind, body))
         except OSError as e:
-            raise write_error(target.root, "objects", e) from e
+            raise _cannot_write(target, "objects", e) from e
+
+
+def _cannot_write(target: GitRepo, what: str, error: OSError) -> PushError:
+    """`Cannot push to '/srv/origin': cannot write objects to 'objects/72': ...`: the
+    path is the push target's, not the local repository's."""
+    written = write_error(target.root, what, error).message  # Cannot write ... to '...': ...
+    return PushError(f"Cannot push to '{target.root}': {written[:1].lower()}{written[1:]}")
 
 
 def _peeled(git: GitRepo, oid: str) -> str | None:
@@ -98,8 +105,8 @@ def push_local(
     refs the target refused to move (ref -> why): another writer moved them meanwhile.
 
     Raises:
-        PushError: the target is not a repository of the same object format, or a ref
-            of it is locked.
+        PushError: the target is not a repository of the same object format, a ref of
+            it is locked, or it cannot be written (its objects or refs).
     """
     try:
         target = GitRepo.open(path)
@@ -132,7 +139,7 @@ def push_local(
             except RefLocked as e:
                 raise PushError(f"Cannot push to '{path}': '{e.lock_path}' exists") from e
             except OSError as e:
-                raise write_error(target.root, "refs", e) from e
+                raise _cannot_write(target, "refs", e) from e
             if not moved:
                 refused[ref] = "changed while pushing"
         return refused

@@ -41,7 +41,7 @@ from dulwich.index import Index, IndexEntry
 from dulwich.objects import Commit as CommitObject
 from dulwich.objects import Tree
 from dulwich.repo import Repo
-from servers import REAL_GIT
+from servers import REAL_GIT, set_remote
 
 import gto
 
@@ -570,6 +570,42 @@ def test_a_folder_that_cannot_be_written_is_named_in_one_line(
     assert ref_state(path) == before
     assert debris(path) == []
     fsck(path)
+
+
+@pytest.mark.parametrize(
+    ("read_only", "expected"),
+    [
+        ("objects", "cannot write objects to 'objects/{}': Permission denied"),
+        ("refs/tags", "cannot write refs to 'refs/tags/m@v1.0.1': Permission denied"),
+    ],
+)
+def test_a_push_target_that_cannot_be_written_is_named_as_such(
+    read_only: str, expected: str, tmp_path: Path
+) -> None:
+    # The defect: `Cannot write objects to 'objects/72/...'`, as if the folder were local.
+    # (A full disk at the target goes the same way: `No space left on device`.)
+    small_repo(tmp_path / "work")
+    origin = tmp_path / "origin.git"
+    shutil.copytree(tmp_path / "work" / ".git", origin)
+    (origin / "config").write_text("[core]\n\trepositoryformatversion = 0\n\tbare = true\n")
+    set_remote(tmp_path / "work", str(origin))
+    before = ref_state(tmp_path / "work"), ref_state(origin)
+    folders = [origin / read_only]
+    if read_only == "objects":
+        folders += [p for p in folders[0].iterdir() if p.is_dir()]
+    for folder in folders:
+        folder.chmod(0o555)
+    try:
+        code, out, err = gto_run(
+            ["register", "m", "--push", "-r", str(tmp_path / "work")], prefix=unprivileged()
+        )
+    finally:
+        for folder in folders:
+            folder.chmod(0o755)
+    fanout = err.split("'objects/")[1][:2] if "'objects/" in err else "??"
+    assert (code, out, err) == (1, "", f"❌ Cannot push to '{origin}': {expected.format(fanout)}\n")
+    assert (ref_state(tmp_path / "work"), ref_state(origin)) == before
+    assert debris(origin) == []
 
 
 def test_an_artifacts_yaml_that_is_a_folder_is_one_line(tmp_path: Path) -> None:
