@@ -157,6 +157,27 @@ class PackFile:
         position = self._position(sha)
         return None if position is None else self._offset_at(position)
 
+    def absent(self, oids: set[str]) -> set[str]:
+        """Those of `oids` (hex ids) that are not in this pack.
+
+        Asked about many (every tag of a registry, known from the tag cache), the index's
+        ids are read whole into a set for this one question, and dropped after it: a
+        lookup each would cost more than the cache saves.
+        """
+        if len(oids) * _BISECT_SHARE <= self.fanout[255]:
+            return {oid for oid in oids if not self._has_hex(oid)}
+        entries = self.index[self._names : self._names + self.fanout[255] * self._stride]
+        text = entries.hex(" ", self._stride).split()  # one entry each: (offset,) id
+        skip = 2 * self._name_at
+        return oids.difference(text if not skip else (entry[skip:] for entry in text))
+
+    def _has_hex(self, oid: str) -> bool:
+        try:
+            sha = bytes.fromhex(oid)
+        except ValueError:
+            return False
+        return sha.hex() == oid and len(sha) == self.id_size and self._position(sha) is not None
+
     def _offset_at(self, position: int) -> int:
         if not self.offsets:  # version 1: the offset comes before the id
             pos = self._names + position * self._stride

@@ -206,6 +206,19 @@ class ObjectStore:
             self._present.add(oid)
         return found
 
+    def missing(self, oids: set[str]) -> set[str]:
+        """Those of `oids` that are not in the store, for many ids at once: each pack
+        answers for all of them together, then a loose file is looked for (a stat each)."""
+        left = oids
+        try:
+            for pack in self._open_packs():
+                if left:
+                    left = pack.absent(left)
+        except READ_ERRORS as e:
+            raise read_error("objects", e, verb="search") from e
+        here = {o for o in left if self._id.fullmatch(o) and os.path.exists(self._loose_path(o))}
+        return {oid for oid in left - here if not self.contains(oid)}
+
     def with_prefix(self, prefix: str) -> set[str]:
         """Ids of the objects whose hex id starts with `prefix` (lowercase hex, 4 or more)."""
         found: set[str] = set()

@@ -3,7 +3,8 @@
 A tag object's id names its bytes, so what gto parses from them (the object it tags,
 the tagger, the time, the message) can never change under the id: an entry can only
 be missing, never stale. Refs are not cached (they are read every time), nor whether
-the tagged commit is present, nor anything about a tag that could not be read, nor a
+the tag object and the tagged commit are still present (a pruned store, a lost alternate:
+both are asked every time, cheaply), nor anything about a tag that could not be read, nor a
 signed tag (`--verify` needs its signature, which is read from the object itself).
 
 One file per repository in `$XDG_CACHE_HOME/gto/tags/` (named by a hash of the
@@ -218,6 +219,12 @@ class TagCache:
             return found
         table = self._entries()
         return None if table is None else table.get(oid)
+
+    def known(self, oids: set[str]) -> set[str]:
+        """Those of `oids` that have an entry."""
+        found = oids.intersection(self._new)
+        table = self._entries()
+        return found if table is None else found.union(oids.intersection(table.rows))
 
     def add(self, oid: str, parsed: Parsed) -> None:
         """Remember a tag object just parsed (written by `save`)."""

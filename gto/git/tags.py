@@ -118,9 +118,10 @@ class Tags:
         """Each name with its tag, or why it has none; each object is read once (until
         `release`)."""
         refs = self._known_tag_refs()
+        located = [(name, self._lookup(refs, name)) for name in names]
+        gone = self._gone({oid for _, found in located if found for oid in found if oid})
         result: list[tuple[str, TagRecord | str]] = []
-        for name in names:
-            found = self._lookup(refs, name)
+        for name, found in located:
             if found is None:
                 result.append((name, "no such tag"))
                 continue
@@ -130,7 +131,7 @@ class Tags:
                 continue
             tag = self._tags.get(oid)
             if tag is None:
-                tag = self._tags[oid] = self._peel_tag(oid)
+                tag = self._tags[oid] = self._peel_tag(oid, oid in gone)
             if isinstance(tag, TagRecord) and tag.name != name:
                 tag = renamed(tag.name, name)
             result.append((name, tag))
@@ -188,14 +189,23 @@ class Tags:
             )
         return found
 
-    def _peel_tag(self, oid: str) -> TagRecord | str:
+    def _gone(self, oids: set[str]) -> set[str]:
+        """The tag objects among `oids` that the tag cache knows but the store lost (pruned,
+        or in an alternate that went away): the cache must not answer for them."""
+        if self._cache is None:
+            return set()
+        known = self._cache.known(oids).difference(self._tags)
+        return self._store.missing(known) if known else set()
+
+    def _peel_tag(self, oid: str, gone: bool) -> TagRecord | str:
         """The tag object `oid`, peeled through tags of tags to a commit, or a reason to skip.
 
         The record is named by the object's own `tag` header; `_classify` compares it with
         the ref's name. A tag of a commit comes from the tag cache when a command parsed it
-        before; only whether the commit is here is asked again (a partial store may lack it).
+        before and the object is still here (`gone` when it is not); only whether the commit
+        is here is asked again (a partial store may lack it).
         """
-        parsed = None if self._cache is None else self._cache.get(oid)
+        parsed = None if self._cache is None or gone else self._cache.get(oid)
         if parsed is None:
             found = self._parse(oid)
             if isinstance(found, str):

@@ -73,3 +73,22 @@ def test_a_pack_index_of_an_unknown_version_is_named(tmp_path: Path) -> None:
     with pytest.raises(Exception, match=r"pack index version 3 is unknown in '.*\.idx'"):
         store.raw(IDS["sha256"]["C6"])
     shutil.rmtree(repo)
+
+
+@pytest.mark.parametrize(
+    ("name", "form"),
+    [("pack-index-v1", "sha1"), ("many-packs", "sha1"), ("sha256-packed", "sha256")],
+)
+def test_missing_answers_for_many_ids_at_once(tmp_path: Path, name: str, form: str) -> None:
+    """What the tag cache asks about every tag: each pack answers for all the ids together
+    (its index read whole when they are many, looked up one by one when few)."""
+    repo = materialise(name, tmp_path)
+    objects = repo / ".git" / "objects" if (repo / ".git").is_dir() else repo / "objects"
+    store = ObjectStore(str(objects), id_length=64 if form == "sha256" else 40)
+    ids = set(IDS[form].values())
+    width = 64 if form == "sha256" else 40
+    absent = {"0" * width, "f" * width, IDS[form]["C1"].upper(), "zz", "../" + "0" * 37, ""}
+    assert store.missing(ids) == set()
+    assert store.missing(ids | absent) == absent
+    assert store.missing({IDS[form]["C6"], "0" * width, "C6"}) == {"0" * width, "C6"}
+    assert store.close()

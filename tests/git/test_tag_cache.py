@@ -447,3 +447,63 @@ def test_a_ref_re_pointed_at_a_cached_tag_object_is_no_event(
         "'m#prod#2'\n",
     )
     assert [t.name for t in find(name="m", scm=where)] == ["m@v1.0.0", "m#staging#1"]
+
+
+def test_a_tag_object_gone_from_the_store_is_not_served_from_the_cache(
+    tmp_path: Path,
+    cache_home: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cache keeps what an object said, not that it is still there: a loose tag object
+    pruned, and a pack's tags lost with the alternate that held them, read as without the
+    cache (the packed tags are many, so the pack is asked about them all at once)."""
+    origin = init_repo(tmp_path / "origin")
+    commit = make_commit(origin, {"artifacts.yaml": "m: {type: model}\n"}, time=EPOCH)
+    for n in range(1, 21):
+        make_tag(origin, f"n@v1.0.{n}", commit, time=EPOCH + n)
+    pack_everything(origin)
+    lost = make_tag(origin, "m@v2.0.0", commit, time=EPOCH + 100)  # loose
+    kept = make_tag(origin, "m@v1.0.0", commit, time=EPOCH + 50)
+    origin.close()
+    where = str(tmp_path / "origin")
+    commands = [("show",), ("show", "m"), ("check-ref", "m@v2.0.0"), ("doctor",)]
+
+    def answers() -> list[tuple[int, str, str]]:
+        found = []
+        for command in commands:
+            capsys.readouterr()
+            code = main([*command, "-r", where])
+            found.append((code, *capsys.readouterr()))
+        return found
+
+    before = answers()
+    assert before[2][0] == 0 and tags_file(cache_home)
+    os.unlink(tmp_path / "origin" / ".git" / "objects" / lost[:2] / lost[2:])
+    warm = answers()
+    monkeypatch.setenv("GTO_NO_CACHE", "1")
+    assert warm == answers()
+    assert "v2.0.0" in before[1][1] and "v2.0.0" not in warm[1][1]
+    assert warm[2] == (1, "", "❌ Tag 'm@v2.0.0' cannot be read: missing object\n")
+    line = "❌ Tag 'm@v2.0.0' cannot be read: missing object [m@v2.0.0]\n"
+    assert line not in before[3][1] and line in warm[3][1] and warm[3][0] == 1
+    monkeypatch.delenv("GTO_NO_CACHE")
+    # A repository borrowing every object through an alternate, which then goes away.
+    shared = init_repo(tmp_path / "shared")
+    shared.close()
+    objects = tmp_path / "shared" / ".git" / "objects"
+    alternates = objects / "info" / "alternates"
+    alternates.write_text(str(tmp_path / "origin" / ".git" / "objects") + "\n")
+    with open(tmp_path / "origin" / ".git" / "packed-refs", "rb") as f:
+        (tmp_path / "shared" / ".git" / "packed-refs").write_bytes(f.read())
+    (tmp_path / "shared" / ".git" / "refs" / "tags" / "m@v1.0.0").write_text(kept + "\n")
+    where = str(tmp_path / "shared")
+    commands = [("show",), ("check-ref", "n@v1.0.3"), ("doctor",)]
+    assert answers()[1][0] == 0
+    alternates.unlink()
+    warm = answers()
+    monkeypatch.setenv("GTO_NO_CACHE", "1")
+    assert warm == answers()
+    assert warm[1] == (1, "", "❌ Tag 'n@v1.0.3' cannot be read: missing object\n")
+    assert "v1.0.3" not in warm[0][1]
+    assert "❌ Tag 'n@v1.0.3' cannot be read: missing object [n@v1.0.3]\n" in warm[2][1]
