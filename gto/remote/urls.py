@@ -64,6 +64,8 @@ def _host_problem(host: str) -> str | None:
             return f"'{bracketed[1]}' in brackets is not an IPv6 address"
         port = bracketed[2]
     else:
+        if host.startswith("-"):  # git refuses it too: ssh would take it for an option
+            return f"the host '{host.partition(':')[0]}' starts with '-'"
         port = host.rpartition(":")[2] if ":" in host else None
     # git and dulwich would read `ssh://host:x/y` as `user@host:path` to a host `ssh`.
     if port and not (re.fullmatch(r"[0-9]{1,5}", port) and 0 < int(port) < 65536):

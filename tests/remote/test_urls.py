@@ -43,6 +43,11 @@ BRACKETS = "an IPv6 host is written '[address]' or '[address]:port'"
         ("https://h:0/r.git", "the port '0' is not a number from 1 to 65535"),
         ("git://h:+80/r.git", "the port '+80' is not a number from 1 to 65535"),
         ("ssh://[::1]:x/r.git", "the port 'x' is not a number from 1 to 65535"),
+        ("ssh://-x/y", "the host '-x' starts with '-'"),
+        ("ssh://-oProxyCommand=id/x", "the host '-oProxyCommand=id' starts with '-'"),
+        ("git+ssh://-x/y", "the host '-x' starts with '-'"),
+        ("ssh://-x:22/y", "the host '-x' starts with '-'"),
+        ("git://-x/y", "the host '-x' starts with '-'"),
     ],
 )
 @pytest.mark.parametrize("command", ["show", "describe m", "register m"])
@@ -70,6 +75,22 @@ def test_an_invalid_origin_url_is_one_line_and_the_tag_taken_back(
     assert list((repo / ".git" / "refs" / "tags").iterdir()) == []
 
 
+@pytest.mark.usefixtures("identity")
+def test_an_origin_whose_host_starts_with_a_dash_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"
+    build_registry(repo, [Commit("c1", {"artifacts.yaml": "m: {}\n"})]).close()
+    set_remote(repo, "ssh://-x/y")
+    monkeypatch.chdir(repo)
+    code, out, err = run(["register", "m", "--push"])
+    assert (code, out) == (1, "")
+    assert (
+        err == "❌ Cannot push to origin: invalid URL 'ssh://-x/y': the host '-x' starts with '-'\n"
+    )
+    assert list((repo / ".git" / "refs" / "tags").iterdir()) == []
+
+
 def test_a_malformed_line_in_the_credential_store_is_skipped(demo: Path, tmp_path: Path) -> None:
     with auth_http_server(demo) as port:
         (Path(os.environ["HOME"]) / ".git-credentials").write_text(
@@ -91,7 +112,7 @@ def closed_port() -> Iterator[int]:
 # escapes, spaces, a character NFKC changes. Every host that parses is on loopback.
 _PIECES = [
     "[", "]", ":", "@", "::1", "127.0.0.1", "localhost", "u:p@", "%", "%25", " ", "0",
-    "99999", "x", "\u2100", "v1.x", "..", "PORT",
+    "99999", "x", "\u2100", "v1.x", "..", "PORT", "-",
 ]  # fmt: skip
 _LINE = re.compile(r"❌ [^\n]+\n")
 
