@@ -12,8 +12,9 @@ repository's folder and object format); nothing is written inside the repository
 is columns of fixed-size values and NUL-separated text behind a header (magic, format version,
 id size, entry count, payload length, CRC-32), so loading 50,000 entries takes a few
 milliseconds and nothing in it is ever run (no pickle, no marshal). A file that is
-missing, foreign, of another version, truncated, corrupt or of someone else is
-ignored, and replaced at the next write; writing goes to a temporary file renamed
+missing, foreign, of another version, truncated, corrupt, of someone else or not a
+regular file (a link, a folder, a FIFO) is ignored, and replaced at the next write;
+writing goes to a temporary file renamed
 over the old one, so a reader sees a whole file, and of two concurrent writers the
 last wins (the other's entries are parsed again later). Any failure to read or
 write it is silent: the cache only ever saves time.
@@ -130,8 +131,11 @@ def _ints(code: str, data: memoryview, count: int) -> array[int]:
 
 def _load(path: Path, id_size: int) -> _Table | None:
     """The entries of the file at `path`, or None when it is not a whole cache file of ours."""
+    # O_NONBLOCK: opening a FIFO put at the path would wait for a writer; it is then no
+    # regular file, and is never read.
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0))
+        fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return None
     try:

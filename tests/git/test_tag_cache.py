@@ -296,6 +296,28 @@ def test_a_damaged_cache_is_ignored_and_rebuilt(
     assert run_show(small, capsys) == after
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_at_the_path_is_ignored_not_waited_on(
+    small: Path, cache_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Opening a FIFO for reading waits for a writer: a read that hung there forever."""
+    expected = run_show(small, capsys)
+    file = the_file(small, cache_home)
+    file.unlink()
+    os.mkfifo(file)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "gto", "history", "-r", str(small)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == expected
+    assert file.is_file() and not file.is_fifo()  # replaced by a whole file
+    assert run_show(small, capsys) == expected
+
+
 def test_a_file_of_another_user_is_not_read(
     small: Path, cache_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
