@@ -80,7 +80,7 @@ class Session:
             return cls(repo)
         spec = repo if isinstance(repo, RepoSpec) else RepoSpec(_folder(repo))
         settings = current()
-        home = settings.cache_home if spec.cache and not settings.no_cache else None
+        home = settings.cache_home if not settings.no_cache and spec.cache else None
         if not is_remote(spec.location):
             git_dir, tree = settings.git_dirs
             git = GitRepo.open(spec.location, git_dir=git_dir, work_tree=tree, cache_home=home)

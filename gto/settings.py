@@ -75,8 +75,29 @@ class Settings:
     @property
     def no_cache(self) -> bool:
         """GTO_NO_CACHE: no cache at all (as `--no-cache`): parsed tags are neither read from
-        nor written to the tag cache, and a remote is fetched into a temporary folder."""
-        return parse_flag(self.environ.get("GTO_NO_CACHE", "")) is True
+        nor written to the tag cache, and a remote is fetched into a temporary folder.
+
+        Raises:
+            ValidationError: a value that is neither yes nor no (as for GTO_EMOJIS).
+        """
+        return self._flag("GTO_NO_CACHE", self.environ.get("GTO_NO_CACHE", "")) is True
+
+    @staticmethod
+    def _flag(name: str, value: str) -> bool | None:
+        """A yes/no variable's value, None when empty.
+
+        Raises:
+            ValidationError: a value that is neither yes nor no.
+        """
+        if not value:
+            return None
+        flag = parse_flag(value)
+        if flag is None:
+            raise ValidationError(
+                f"Invalid value in environment variable {name}: expected true or false, "
+                f"got {value!r}"
+            )
+        return flag
 
     @property
     def cache_home(self) -> Path:
@@ -106,16 +127,7 @@ class Settings:
         Raises:
             ValidationError: a value that is neither yes nor no (signing is not guessed).
         """
-        value = self._gto("GTO_SIGN")
-        if not value:
-            return None
-        flag = parse_flag(value)
-        if flag is None:
-            raise ValidationError(
-                f"Invalid value in environment variable GTO_SIGN: expected true or false, "
-                f"got {value!r}"
-            )
-        return flag
+        return self._flag("GTO_SIGN", self._gto("GTO_SIGN") or "")
 
     @property
     def signing_key(self) -> str | None:

@@ -23,13 +23,23 @@ from gto.settings import Limits, LocalZone, Settings, now
         ("0", False, False),
         ("n", False, False),
         ("Off", False, False),
-        ("maybe", True, False),  # neither: each setting keeps its default
         ("", True, False),
     ],
 )
 def test_one_yes_no_rule(value: str, emojis: bool, no_cache: bool) -> None:
     assert Settings({"GTO_EMOJIS": value}).emojis is emojis
     assert Settings({"GTO_NO_CACHE": value}).no_cache is no_cache
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", "none"])
+def test_a_no_cache_value_that_is_neither_yes_nor_no_is_refused(value: str) -> None:
+    """As GTO_EMOJIS and GTO_SIGN are (a cache silently used was the old answer)."""
+    expected = (
+        f"Invalid value in environment variable GTO_NO_CACHE: expected true or false, got '{value}'"
+    )
+    with pytest.raises(ValidationError) as error:
+        Settings({"GTO_NO_CACHE": value}).no_cache  # noqa: B018
+    assert str(error.value) == expected
 
 
 def test_gto_variables_in_any_case() -> None:

@@ -143,6 +143,22 @@ def test_emojis_off(
     assert err == "Cannot find artifact 'nope'\n"
 
 
+@pytest.mark.parametrize("options", [[], ["--no-cache"]])
+def test_a_no_cache_value_that_is_neither_yes_nor_no_is_one_line(
+    demo: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    options: list[str],
+) -> None:
+    monkeypatch.setenv("GTO_NO_CACHE", "maybe")
+    assert main(["show", *options, "-r", str(demo)]) == 1
+    assert capsys.readouterr() == (
+        "",
+        "❌ Invalid value in environment variable GTO_NO_CACHE: expected true or false, "
+        "got 'maybe'\n",
+    )
+
+
 # --- usage and global options ------------------------------------------------------------
 
 
