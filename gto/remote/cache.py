@@ -143,8 +143,9 @@ class Cache:
         if self.temporary is not None:
             shutil.rmtree(self.temporary, ignore_errors=True)
 
-    def prepare(self) -> None:
-        """Check the cache is gto's own and tidy it, or make it (aside, then renamed in place).
+    def prepare(self) -> bool:
+        """Check the cache is gto's own and tidy it, or make it (aside, then renamed in place);
+        True when it was made.
 
         Under the lock, whatever a killed gto left in the cache goes: lock files and
         temporary files. The cache's git config is replaced, unread, by gto's own.
@@ -154,7 +155,7 @@ class Cache:
             whole = (self.path / "objects").is_dir() and (self.path / "HEAD").is_file()
             if exists and whole and self.object_format() is not None:
                 self.tidy()
-                return
+                return False
             if exists:  # gto's own, but damaged (or a config gto did not write): made again
                 shutil.rmtree(self.path)
             aside = Path(tempfile.mkdtemp(prefix=f"{self.path.name}.", dir=self.path.parent))
@@ -169,6 +170,7 @@ class Cache:
                 raise
         except OSError as e:
             raise RemoteError(f"Cannot create the cache '{self.path}': {e.strerror or e}") from e
+        return True
 
     def remake(self) -> None:
         """Make the cache again from nothing (the remote changed its object format)."""
@@ -177,6 +179,21 @@ class Cache:
         except OSError as e:
             raise RemoteError(f"Cannot remove the cache '{self.path}': {e.strerror}") from e
         self.prepare()
+
+    def discard_unfilled(self) -> None:
+        """Remove a cache this call made when its first fetch failed (a remote that never
+        answered): unless something was fetched into it, it is only the 56 KB of an empty
+        repository. Called under the lock; a failure to remove it is no error."""
+        try:
+            fetched = (self.path / "packed-refs").exists() or any(
+                next(folder.iterdir(), None) is not None
+                for folder in (self.path / "objects").iterdir()
+                if folder.name != "info"
+            )
+        except OSError:
+            return
+        if not fetched:
+            shutil.rmtree(self.path, ignore_errors=True)
 
     def object_format(self) -> str | None:
         """The object format of the cache's config, if gto wrote it (else None)."""

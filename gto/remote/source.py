@@ -114,15 +114,20 @@ class Remote:
         transport = Transport(credentials, settings, cache=str(folder.path), progress=progress)
         remote = cls(credentials, folder, transport)
         folder.lock.acquire()
+        made = False
         try:
-            folder.prepare()
+            made = folder.prepare()
             try:
                 remote._update(tag_prefixes)
             except ObjectFormatChanged:  # the remote was made again in another object format
                 remote._mirror.close()
                 folder.remake()
+                made = True
                 remote._update(tag_prefixes)
         except BaseException:
+            remote._mirror.close()
+            if made and folder.temporary is None:
+                folder.discard_unfilled()  # a remote that never answered leaves no folder
             remote.close()
             raise
         if not hold_lock:

@@ -409,6 +409,32 @@ def test_a_push_to_a_server_that_never_answers_times_out(
     assert list((repo / ".git" / "refs" / "tags").iterdir()) == []
 
 
+def test_a_remote_that_never_answered_leaves_no_cache_folder(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each URL that never answered left a 56 KB empty repository behind; a cache that
+    holds what an earlier call fetched is kept when a later call fails."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        refused = f"git://127.0.0.1:{probe.getsockname()[1]}/repo.git"
+    code, out, err = run(["show", "-r", refused])
+    assert (code, out, err) == (1, "", f"❌ Cannot reach {refused}: Connection refused\n")
+    monkeypatch.setenv("GTO_REMOTE_TIMEOUT", "1")
+    with raw_server(_silent) as port:
+        silent = f"http://127.0.0.1:{port}/repo.git"
+        assert run(["show", "-r", silent])[0] == 1
+    remotes = Path(os.environ["XDG_CACHE_HOME"], "gto", "remotes")
+    assert sorted(p.name for p in remotes.iterdir()) == sorted(
+        f"{cache_of(url).name}.lock" for url in (refused, silent)
+    )  # the lock files stay: another gto may be waiting on them
+    with dulwich_http_server(demo) as url:
+        assert run(["show", "-r", url])[0] == 0
+    kept = sorted(p.relative_to(cache_of(url)) for p in cache_of(url).rglob("*"))
+    code, out, err = run(["show", "-r", url])
+    assert (code, out) == (1, "") and err.startswith(f"❌ Cannot reach {url}: ")
+    assert sorted(p.relative_to(cache_of(url)) for p in cache_of(url).rglob("*")) == kept
+
+
 FLOODED = (
     "❌ {} sent more than 102,400 bytes; stopped reading (set GTO_REMOTE_MAX_SIZE to allow more)\n"
 )
