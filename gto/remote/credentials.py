@@ -3,8 +3,10 @@
 gto finds what git's `store` credential helper and curl read (the URL itself,
 ~/.git-credentials, ~/.netrc); helpers that are programs (a keychain, a manager)
 would have to be run, which gto never does. Whatever holds a secret (a URL's
-`user:password@`, a password, a token given as the user name) is removed from every
-message gto shows, by `redact` or by a `Credentials` value's `redact`.
+`user:password@`, a password, a token given as an http(s) URL's user name) is removed from
+every message gto shows, by `redact` or by a `Credentials` value's `redact`. A user name
+alone (`ssh://deploy@host`) is no secret: it goes with the URL's user info, and is never
+cut out of other words (`deployment`).
 """
 
 from __future__ import annotations
@@ -29,16 +31,17 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     'Cannot reach https://example.com/repo'
     """
     text = _USERINFO.sub("", text)
-    for secret in secrets:
+    for secret in sorted(secrets, key=len, reverse=True):  # `u:pw` before the `pw` in it
         if secret:
             text = text.replace(secret, "***")
     return text
 
 
 def _userinfo(url: str) -> str | None:
-    """The `user:password` of a URL, redacted from messages even where a library quotes it."""
+    """The `user:password` of a URL, redacted from messages even where a library quotes it
+    (a user name alone is none: it would be cut out of any word that holds it)."""
     match = _USERINFO.search(url)
-    return match[0][:-1] if match and len(match[0]) > 4 else None
+    return match[0][:-1] if match and ":" in match[0] else None
 
 
 def _from_store(scheme: str, host: str, paths: Iterable[str]) -> tuple[str, str] | None:
@@ -100,8 +103,10 @@ class Credentials:
 
     @property
     def secrets(self) -> list[str]:
-        # A token may come as the user name, without a password.
-        token = None if self.password else self.user
+        # A token may come as an http(s) URL's user name, without a password; an ssh or
+        # git:// user name is a login, shown wherever the URL is.
+        http = urlsplit(self.url).scheme.lower() in ("http", "https")
+        token = None if self.password or not http else self.user
         return [s for s in (self.password, token, _userinfo(self.url)) if s]
 
     @property

@@ -45,3 +45,19 @@ def test_no_credentials_for_other_schemes(tmp_path: Path) -> None:
     found = Credentials.find("ssh://example.com/r", {"HOME": str(tmp_path)})
     assert (found.user, found.password) == (None, None)
     assert found.transport_url == "ssh://example.com/r"
+
+
+def test_a_user_name_alone_is_no_secret_to_cut_out_of_words(tmp_path: Path) -> None:
+    """`ssh://u@host`: the user name was cut out of every word (`***nexpectedly`)."""
+    home = {"HOME": str(tmp_path)}
+    for url in ("ssh://u@example.com/r", "git+ssh://deploy@example.com/r", "git://u@h/r"):
+        found = Credentials.find(url, home)
+        assert found.secrets == []
+        text = f"deployment at {url}: the remote server unexpectedly closed the connection"
+        assert found.redact(text) == text.replace(found.url, found.shown)
+    # Whatever holds a secret is still cut out anywhere.
+    found = Credentials.find("ssh://u:pw@example.com/r", home)
+    assert found.secrets == ["pw", "u:pw"]
+    assert found.redact("u:pw@x said pw; unexpectedly") == "***@x said ***; unexpectedly"
+    token = Credentials.find("https://ghp_abc@example.com/r", home)
+    assert token.redact("ghp_abc, unexpectedly") == "***, unexpectedly"

@@ -91,6 +91,23 @@ def test_an_origin_whose_host_starts_with_a_dash_is_one_line(
     assert list((repo / ".git" / "refs" / "tags").iterdir()) == []
 
 
+# dulwich leaves its Protocol unclosed when ssh fails before the first line (gto.git.client).
+@pytest.mark.filterwarnings("ignore:unclosed Protocol:ResourceWarning")
+def test_an_ssh_user_name_is_not_cut_out_of_the_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ssh = tmp_path / "closing-ssh"
+    ssh.write_text("#!/bin/sh\necho 'Connection closed unexpectedly by the server' >&2\nexit 255\n")
+    ssh.chmod(0o755)
+    monkeypatch.setenv("GIT_SSH", str(ssh))
+    code, out, err = run(["show", "-r", "ssh://u@example.invalid/x"])
+    assert (code, out) == (1, "")
+    assert err == (
+        "❌ ssh://example.invalid/x does not answer like a Git server "
+        "(Connection closed unexpectedly by the server)\n"
+    )
+
+
 def test_a_malformed_line_in_the_credential_store_is_skipped(demo: Path, tmp_path: Path) -> None:
     with auth_http_server(demo) as port:
         (Path(os.environ["HOME"]) / ".git-credentials").write_text(
