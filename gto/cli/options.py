@@ -44,7 +44,28 @@ Output = Text | tuple[Text, int]
 
 
 class Parser(argparse.ArgumentParser):
-    """Usage errors exit 2 with one line, as argparse does, but never a traceback."""
+    """Usage errors exit 2 with one line, as argparse does, but never a traceback.
+
+    A command's positionals may come after its options (`gto register m --version v1.0.0
+    HEAD~1`), as upstream takes them: argparse's intermixed parsing, for every parser but
+    the top-level one (whose subcommand is a positional that takes all the words after it).
+    Words after `--` are positionals, parsed the plain way (Python 3.11's intermixed
+    parsing loses them: `register -- -a`).
+    """
+
+    _intermixing = False
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        plain = self._subparsers is not None or args is None or "--" in args
+        if self._intermixing or plain:
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True  # the intermixed parse calls back in here (Python < 3.12)
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
 
 
 # What `add_subparsers` returns: each command module adds its commands to it.

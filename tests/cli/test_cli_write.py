@@ -494,3 +494,41 @@ def test_rejected_push(run: Run, path: Path, origin: Path, commits: dict[str, st
     )
     assert err.count("\n") == 1
     assert refs(path) == before
+
+
+def test_positionals_after_options(staged: Run, path: Path, commits: dict[str, str]) -> None:
+    """Upstream takes a command's positionals after its options: `register m --version
+    v1.0.0 HEAD~1` was refused ('unrecognized arguments: HEAD~1')."""
+    reads = [
+        (("show", "--json", "m"), ("show", "m", "--json")),
+        (("show", "--ref", "m#prod"), ("show", "m#prod", "--ref")),
+        (("history", "--asc", "m"), ("history", "m", "--asc")),
+        (("check-ref", "--json", "m#prod#1"), ("check-ref", "m#prod#1", "--json")),
+        (("describe", "--path", "m"), ("describe", "m", "--path")),
+    ]
+    for late, early in reads:
+        assert staged(*late) == staged(*early) and staged(*late)[0] == 0, late
+    assert staged("register", "n", "--version", "v1.0.0", "HEAD~1") == (
+        0,
+        "Created git tag 'n@v1.0.0' that registers version\n" + hint("n@v1.0.0"),
+        "",
+    )
+    assert staged("assign", "m", "--stage", "dev", "--version", "v0.0.2", "HEAD~1") == (
+        0,
+        "Created git tag 'm#dev#2' that assigns stage to version 'v0.0.2'\n" + hint("'m#dev#2'"),
+        "",
+    )
+    assert staged("deprecate", "--delete", "m", "v0.0.2", "dev") == (
+        0,
+        "Deleted git tag 'm#dev#2'\n" + delete_hint("'m#dev#2'"),
+        "",
+    )
+    assert staged("annotate", "--type", "dataset", "n") == (0, "Updated `artifacts.yaml`\n", "")
+    assert staged("register", "--bump-minor", "m") == (
+        0,
+        "Created git tag 'm@v0.1.0' that registers version\n" + hint("m@v0.1.0"),
+        "",
+    )
+    with Repo(str(path)) as repo:
+        tag = repo[repo.refs[Ref(b"refs/tags/n@v1.0.0")]]
+    assert isinstance(tag, Tag) and tag.object[1].decode() == commits["c2"]
