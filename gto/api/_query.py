@@ -60,11 +60,30 @@ def parse_tag_name(name: str, raise_on_fail: bool = True) -> TagFields:
 
 
 def check_ref(repo: Repo, ref: str, *, as_of: AsOf | None = None) -> list[TagEvent]:
-    """The events a tag created; empty for refs that are not annotated GTO tags.
+    """The events a tag created; empty for refs that are not annotated GTO tags, as
+    upstream gives: a lightweight tag, a tag of a tree, a ref re-pointed at another
+    tag's object (`gto.api.commands.ref_events` says why such a ref is skipped).
 
     Only the tags needed are read: the tag itself, plus the artifact's version
     tags when an assignment has to be resolved to a version. With `as_of`, what the
     tag meant then: nothing for a tag made later.
+
+    Raises:
+        RepoError: `ref` is a GTO tag whose object cannot be read (missing, malformed):
+            damage, which a CI job must not take for "not ours".
+    """
+    return ref_events(repo, ref, as_of=as_of, skipped_ok=True)
+
+
+def ref_events(
+    repo: Repo, ref: str, *, as_of: AsOf | None = None, skipped_ok: bool = False
+) -> list[TagEvent]:
+    """`check_ref`, but a ref gto skips because its tag object names another tag is an
+    error saying so (what `gto check-ref` prints), unless `skipped_ok`.
+
+    Raises:
+        RepoError: `ref` is a GTO tag that cannot be read, or (without `skipped_ok`) a
+            ref re-pointed at another tag's object.
     """
     name = ref.removeprefix("refs/tags/")
     parsed = try_parse_tag(name)
@@ -75,17 +94,22 @@ def check_ref(repo: Repo, ref: str, *, as_of: AsOf | None = None) -> list[TagEve
         return []
     with opened(repo, tags=tag_prefixes(parsed.artifact)) as session:
         when = None if as_of is None else moment(session, as_of).at
-        return _check_ref(session, name, parsed.artifact, parsed.action, when)
+        return _check_ref(session, name, parsed.artifact, parsed.action, when, skipped_ok)
 
 
 def ref_event(session: Session, ref: str, *, as_of: AsOf | None = None) -> TagEvent | None:
-    """The event of the tag `ref` (`check_ref`'s first), or None when it is not GTO's."""
-    events = check_ref(session, ref, as_of=as_of)
+    """The event of the tag `ref` (`ref_events`' first), or None when it is not GTO's."""
+    events = ref_events(session, ref, as_of=as_of)
     return events[0] if events else None
 
 
 def _check_ref(
-    session: Session, name: str, artifact: str, action: Action, when: datetime | None = None
+    session: Session,
+    name: str,
+    artifact: str,
+    action: Action,
+    when: datetime | None,
+    skipped_ok: bool,
 ) -> list[TagEvent]:
     if name not in session.git.tag_names([name]):
         return []
@@ -94,6 +118,8 @@ def _check_ref(
     # blobs are simply not GTO events (behaviour reference, Q24).
     problem = session.git.problem_tags([name]).get(name)
     if problem is not None and problem.startswith(RENAMED):
+        if skipped_ok:
+            return []
         raise RepoError(f"Tag '{name}' is ignored: {problem}")
     if problem is not None and problem != "lightweight" and not problem.startswith("not a"):
         raise RepoError(f"Tag '{name}' cannot be read: {problem}")

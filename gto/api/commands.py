@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from gto.api._annotate import AnnotationChange, IndexChange, annotate, remove
     from gto.api._ci import RefReport, ref_report
     from gto.api._doctor import DoctorReport, Problem, diagnose, doctor, failing
+    from gto.api._query import ref_events
     from gto.api._verify import RefVerification
     from gto.api._words import registry_words
     from gto.api._writes import write
@@ -52,6 +53,7 @@ _LAZY = {
     **dict.fromkeys(
         ["DoctorReport", "Problem", "diagnose", "doctor", "failing"], "gto.api._doctor"
     ),
+    "ref_events": "gto.api._query",
     "registry_words": "gto.api._words",
     "write": "gto.api._writes",
     **dict.fromkeys(
@@ -115,6 +117,7 @@ __all__ = [
     "failing",
     "history_columns",
     "parse_tag",
+    "ref_events",
     "ref_report",
     "registry_diff",
     "registry_words",

@@ -162,7 +162,7 @@ def add_history(sub: Subcommands) -> None:
 
 
 def _run_check_ref(args: argparse.Namespace) -> str | None:
-    from gto.api import check_ref, commands
+    from gto.api import commands
     from gto.render.text import render_json
 
     output = one_of(
@@ -183,7 +183,7 @@ def _run_check_ref(args: argparse.Namespace) -> str | None:
     if verified is not None:
         events = [] if verified.event is None else [verified.event]
     else:
-        events = check_ref(args.repo, args.ref, as_of=args.as_of)
+        events = commands.ref_events(args.repo, args.ref, as_of=args.as_of)
     if not events:
         return None
     event = events[0]

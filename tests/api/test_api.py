@@ -9,6 +9,7 @@ upstream's users do, and check the values and errors upstream gives.
 from __future__ import annotations
 
 import inspect
+import os
 import re
 import typing
 from collections.abc import Callable
@@ -17,9 +18,11 @@ from enum import Enum
 from pathlib import Path
 
 import pytest
-from builders import EPOCH, build_registry
+from builders import EPOCH, build_registry, init_repo, make_commit, make_lightweight_tag, make_tag
+from dulwich.refs import Ref
 
 import gto.api as api
+from gto.api import commands
 from gto.base import VersionSort, sort_versions
 from gto.constants import Action
 from gto.core.annotations import Annotation
@@ -36,6 +39,7 @@ from gto.exceptions import (
     ArtifactNotFound,
     InvalidVersion,
     MissingArg,
+    RepoError,
     UnknownStage,
     VersionAlreadyRegistered,
     VersionExistsForCommit,
@@ -490,3 +494,30 @@ def test_mypy_checks_a_caller(tmp_path: Path) -> None:
         [word for word in ('"registerd_only"', '"versoin"', "[call-overload]") if word in error]
         for error in sorted(errors)
     ] == [["[call-overload]"], ['"versoin"'], ['"registerd_only"', "[call-overload]"]]
+
+
+def test_check_ref_gives_nothing_for_a_ref_gto_skips_and_refuses_damage(tmp_path: Path) -> None:
+    """As upstream: [] for a ref re-pointed at another tag's object (as for a lightweight
+    tag); `commands.ref_events` (what `gto check-ref` runs) says why. A missing tag
+    object is damage, refused by both."""
+    repo = init_repo(tmp_path / "repo")
+    commit = make_commit(repo, {"artifacts.yaml": "m: {type: model}\n"}, time=EPOCH)
+    make_tag(repo, "m@v1.0.0", commit, time=EPOCH + 1)
+    make_tag(repo, "m#staging#1", commit, time=EPOCH + 2)
+    lost = make_tag(repo, "m@v2.0.0", commit, time=EPOCH + 3)
+    make_lightweight_tag(repo, "m@v3.0.0", commit)
+    repo.refs[Ref(b"refs/tags/m#prod#2")] = repo.refs[Ref(b"refs/tags/m#staging#1")]
+    repo.close()
+    os.unlink(tmp_path / "repo" / ".git" / "objects" / lost[:2] / lost[2:])
+    where = str(tmp_path / "repo")
+    assert api.check_ref(where, "m#prod#2") == []
+    assert api.check_ref(where, "m@v3.0.0") == commands.ref_events(where, "m@v3.0.0") == []
+    renamed = (
+        "Tag 'm#prod#2' is ignored: the tag object names 'm#staging#1', not the ref 'm#prod#2'"
+    )
+    with pytest.raises(RepoError, match=f"^{re.escape(renamed)}$"):
+        commands.ref_events(where, "m#prod#2")
+    for check in (api.check_ref, commands.ref_events):
+        with pytest.raises(RepoError, match=r"^Tag 'm@v2.0.0' cannot be read: missing object$"):
+            check(where, "m@v2.0.0")
+        assert [e.tag for e in check(where, "m#staging#1")] == ["m#staging#1"]
