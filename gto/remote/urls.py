@@ -15,6 +15,8 @@ _URL = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*)://")
 _SCP = re.compile(r"[^@/:\s]+@[^@/:\s]+:\S+")  # user@host:path, as git and ssh spell it
 # `[IPv6 address]` and an optional `:port`, nothing else, after the user info.
 _BRACKETED = re.compile(r"\[([^\[\]]*)\](?::(.*))?")
+# ssh would read `-user@host` as an option, as it would `-host`; git refuses both.
+_DASHED_USER = "the user name starts with '-'"
 
 
 class InvalidURL(RemoteError):
@@ -75,7 +77,8 @@ def _host_problem(host: str) -> str | None:
 
 def check(url: str) -> None:
     """Refuse a `scheme://` URL whose host or port cannot be read (`http://[::1`,
-    `ssh://host:22x/repo`): one line, before anything connects. `user@host:path` has no port.
+    `ssh://host:22x/repo`), or whose host or ssh user name starts with `-` (an option to
+    ssh): one line, before anything connects. `user@host:path` has no port.
 
     >>> check("ssh://git@[::1]:2222/repo.git")
     >>> try:
@@ -90,6 +93,8 @@ def check(url: str) -> None:
     from urllib.parse import urlsplit
 
     if not _URL.match(url):
+        if _SCP.fullmatch(url) and url.startswith("-"):  # `-u@host:path`
+            raise InvalidURL(url, _DASHED_USER)
         return
     try:
         parts = urlsplit(url)
@@ -97,8 +102,11 @@ def check(url: str) -> None:
         netloc = re.split(r"[/?#]", url.partition("://")[2], maxsplit=1)[0]
         reason = _host_problem(netloc.rpartition("@")[2]) or str(e)
         raise InvalidURL(url, reason) from None
-    problem = _host_problem(parts.netloc.rpartition("@")[2])
+    userinfo, _, host = parts.netloc.rpartition("@")
+    problem = _host_problem(host)
     if problem is None and not parts.hostname and parts.scheme.lower() != "file":
         problem = "it names no host"
+    if problem is None and userinfo.startswith("-") and "ssh" in parts.scheme.lower():
+        problem = _DASHED_USER
     if problem is not None:
         raise InvalidURL(url, problem)

@@ -56,39 +56,53 @@ def test_a_url_that_cannot_be_taken_apart_is_one_line(url: str, reason: str, com
     assert (code, out, err) == (1, "", f"❌ Invalid URL '{url}': {reason}\n")
 
 
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("ssh://-@127.0.0.1/x", "ssh://127.0.0.1/x"),
+        ("git+ssh://-u:pw@h/x", "git+ssh://h/x"),
+        ("-u@h:x", "-u@h:x"),
+    ],
+)
+def test_a_user_name_that_starts_with_a_dash_is_one_line(url: str, shown: str) -> None:
+    """ssh would read it as an option, as it would such a host (the URL fuzz found it)."""
+    code, out, err = run(["show", f"--repo={url}"])
+    assert (code, out, err) == (
+        1,
+        "",
+        f"❌ Invalid URL '{shown}': the user name starts with '-'\n",
+    )
+
+
 def test_credentials_in_an_invalid_url_never_show() -> None:
     code, out, err = run(["show", "-r", "https://bob:s3cret@[x/r.git"])
     assert (code, out, err) == (1, "", f"❌ Invalid URL 'https://[x/r.git': {BRACKETS}\n")
 
 
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [("http://[::1", BRACKETS), ("ssh://-x/y", "the host '-x' starts with '-'")],
+)
 @pytest.mark.usefixtures("identity")
 def test_an_invalid_origin_url_is_one_line_and_the_tag_taken_back(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, reason: str
 ) -> None:
     repo = tmp_path / "repo"
     build_registry(repo, [Commit("c1", {"artifacts.yaml": "m: {}\n"})]).close()
-    set_remote(repo, "http://[::1")
+    set_remote(repo, url)
     monkeypatch.chdir(repo)
     code, out, err = run(["register", "m", "--push"])
     assert (code, out) == (1, "")
-    assert err == f"❌ Cannot push to origin: invalid URL 'http://[::1': {BRACKETS}\n"
+    assert err == f"❌ Cannot push to origin: invalid URL '{url}': {reason}\n"
     assert list((repo / ".git" / "refs" / "tags").iterdir()) == []
 
 
-@pytest.mark.usefixtures("identity")
-def test_an_origin_whose_host_starts_with_a_dash_is_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    repo = tmp_path / "repo"
-    build_registry(repo, [Commit("c1", {"artifacts.yaml": "m: {}\n"})]).close()
-    set_remote(repo, "ssh://-x/y")
-    monkeypatch.chdir(repo)
-    code, out, err = run(["register", "m", "--push"])
-    assert (code, out) == (1, "")
-    assert (
-        err == "❌ Cannot push to origin: invalid URL 'ssh://-x/y': the host '-x' starts with '-'\n"
-    )
-    assert list((repo / ".git" / "refs" / "tags").iterdir()) == []
+def ssh_that_says(line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GIT_SSH: a client that prints `line` on stderr and fails, as ssh does."""
+    ssh = tmp_path / "failing-ssh"
+    ssh.write_text(f"#!/bin/sh\necho '{line}' >&2\nexit 255\n")
+    ssh.chmod(0o755)
+    monkeypatch.setenv("GIT_SSH", str(ssh))
 
 
 # dulwich leaves its Protocol unclosed when ssh fails before the first line (gto.git.client).
@@ -96,10 +110,7 @@ def test_an_origin_whose_host_starts_with_a_dash_is_one_line(
 def test_an_ssh_user_name_is_not_cut_out_of_the_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ssh = tmp_path / "closing-ssh"
-    ssh.write_text("#!/bin/sh\necho 'Connection closed unexpectedly by the server' >&2\nexit 255\n")
-    ssh.chmod(0o755)
-    monkeypatch.setenv("GIT_SSH", str(ssh))
+    ssh_that_says("Connection closed unexpectedly by the server", tmp_path, monkeypatch)
     code, out, err = run(["show", "-r", "ssh://u@example.invalid/x"])
     assert (code, out) == (1, "")
     assert err == (
@@ -149,10 +160,7 @@ def test_no_url_gives_a_traceback(
     scheme: str, pieces: list[str], tail: str, closed_port: int, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    ssh = tmp_path / "refusing-ssh"
-    ssh.write_text("#!/bin/sh\necho 'ssh: connect to host: Connection refused' >&2\nexit 255\n")
-    ssh.chmod(0o755)
-    monkeypatch.setenv("GIT_SSH", str(ssh))
+    ssh_that_says("ssh: connect to host: Connection refused", tmp_path, monkeypatch)
     monkeypatch.setenv("GTO_REMOTE_TIMEOUT", "2")
     url = f"{scheme}://{''.join(pieces)}{tail}".replace("PORT", str(closed_port))
     code, out, err = run(["show", "-r", url])
