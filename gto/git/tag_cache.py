@@ -23,17 +23,14 @@ write it is silent: the cache only ever saves time.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import os
-import stat
 import struct
 import sys
-import tempfile
 import zlib
 from array import array
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from gto.git.cache_files import read_owned, repository_file, write_whole
 from gto.git.discover import Layout
 
 __all__ = ["FORMAT_VERSION", "MAGIC", "Parsed", "TagCache", "cache_file"]
@@ -54,11 +51,10 @@ Parsed = tuple[str, str, str, str, int, int, str]
 
 
 def cache_file(cache_home: Path, commondir: str, object_format: str) -> Path:
-    """Where the tag cache of the repository whose common folder is `commondir` lives; its
-    object format (`sha1`, `sha256`) is part of the name, so a repository made again in the
-    other format never meets the first one's entries (the header's id size says it too)."""
-    where = f"{os.path.realpath(commondir)}\0{object_format}".encode("utf-8", "surrogateescape")
-    return cache_home / "tags" / f"{hashlib.sha256(where).hexdigest()[:32]}.v{FORMAT_VERSION}"
+    """Where the tag cache of the repository whose common folder is `commondir` lives
+    (gto.git.cache_files.repository_file; the header's id size also says the format)."""
+    base = repository_file(cache_home, "tags", commondir, object_format)
+    return base.with_name(f"{base.name}.v{FORMAT_VERSION}")
 
 
 def _storable(parsed: Parsed) -> bool:
@@ -131,24 +127,9 @@ def _ints(code: str, data: memoryview, count: int) -> array[int]:
 
 def _load(path: Path, id_size: int) -> _Table | None:
     """The entries of the file at `path`, or None when it is not a whole cache file of ours."""
-    # O_NONBLOCK: opening a FIFO put at the path would wait for a writer; it is then no
-    # regular file, and is never read.
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
-    try:
-        fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
+    data = read_owned(path)
+    if data is None:
         return None
-    try:
-        st = os.fstat(fd)
-        owner = getattr(os, "geteuid", None)
-        if not stat.S_ISREG(st.st_mode) or (owner is not None and st.st_uid != owner()):
-            return None
-        with open(fd, "rb", closefd=False) as f:
-            data = f.read()
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
     if len(data) < _HEADER.size:
         return None
     magic, version, size, count, length, checksum = _HEADER.unpack_from(data)
@@ -254,29 +235,4 @@ class TagCache:
             entries = {oid: parsed for oid, parsed in entries.items() if oid in keep}
         self._new = {}
         with contextlib.suppress(OSError, ValueError, OverflowError):
-            _write(self.path, _dump(entries, self._id_size))
-
-
-def _write(path: Path, content: list[bytes]) -> None:
-    """Replace the file at `path` whole: a temporary file beside it, renamed over it.
-
-    The folder is made if needed; one that is a symbolic link or someone else's is
-    not written into. No fsync: a file a crash cut short fails its checksum, and is
-    ignored.
-    """
-    folder = path.parent
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    owner = getattr(os, "geteuid", None)
-    for level in (folder.parent, folder):  # gto/ and gto/tags/: real folders of ours
-        st = os.lstat(level)
-        if not stat.S_ISDIR(st.st_mode) or (owner is not None and st.st_uid != owner()):
-            return
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    try:
-        with open(fd, "wb") as f:
-            f.writelines(content)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+            write_whole(self.path, _dump(entries, self._id_size))

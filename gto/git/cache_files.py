@@ -1,0 +1,76 @@
+"""Files in gto's own cache folder: read only if they are ours, replaced whole.
+
+Both caches of parsed objects (gto.git.tag_cache, gto.git.blob_cache) live in
+`$XDG_CACHE_HOME/gto/<kind>/`, one file per repository, named by a hash of the
+repository's folder and object format. A file is read only if it is a regular file (not
+a symbolic link) owned by the user; it is written to a temporary file beside it and
+renamed over it, so a reader sees a whole old or a whole new file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import stat
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+__all__ = ["read_owned", "repository_file", "write_whole"]
+
+
+def repository_file(cache_home: Path, kind: str, commondir: str, object_format: str) -> Path:
+    """The file (without its `.vN` suffix) of the repository whose common folder is
+    `commondir` in the cache folder `kind`; its object format (`sha1`, `sha256`) is part of
+    the name, so a repository made again in the other format never meets the first one's."""
+    where = f"{os.path.realpath(commondir)}\0{object_format}".encode("utf-8", "surrogateescape")
+    return cache_home / kind / hashlib.sha256(where).hexdigest()[:32]
+
+
+def read_owned(path: Path) -> bytes | None:
+    """The bytes of the file at `path`, or None if it is missing, unreadable, not a regular
+    file (a link, a folder, a FIFO) or not the user's."""
+    # O_NONBLOCK: opening a FIFO put at the path would wait for a writer; it is then no
+    # regular file, and is never read.
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        owner = getattr(os, "geteuid", None)
+        if not stat.S_ISREG(st.st_mode) or (owner is not None and st.st_uid != owner()):
+            return None
+        with open(fd, "rb", closefd=False) as f:
+            return f.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def write_whole(path: Path, content: Iterable[bytes]) -> None:
+    """Replace the file at `path` whole: a temporary file beside it, renamed over it.
+
+    The folder is made if needed; one that is a symbolic link or someone else's is
+    not written into. No fsync: a file a crash cut short fails its checksum, and is
+    ignored.
+    """
+    folder = path.parent
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    owner = getattr(os, "geteuid", None)
+    for level in (folder.parent, folder):  # gto/ and gto/<kind>/: real folders of ours
+        st = os.lstat(level)
+        if not stat.S_ISDIR(st.st_mode) or (owner is not None and st.st_uid != owner()):
+            return
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    try:
+        with open(fd, "wb") as f:
+            f.writelines(content)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
