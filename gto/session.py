@@ -23,6 +23,7 @@ from gto.core.annotations import Annotation, parse_index
 from gto.core.config import Config, load_config
 from gto.core.dvcyaml import DVC_YAML, Annotations, dvc_yaml_path, parse_dvc_yaml
 from gto.core.events import Deprecation, TagEvent, event_from_tag
+from gto.core.index_json import cached_index
 from gto.core.replay import replay
 from gto.core.state import Registry
 from gto.core.tags import tag_prefixes
@@ -180,14 +181,13 @@ class Session:
             yield from (blob for _, blob in self._dvc_yaml_files(commit))
 
     def index_at(self, commit: str) -> dict[str, Annotation]:
-        """artifacts.yaml at a commit, parsed once per distinct blob."""
+        """artifacts.yaml at a commit, parsed once per blob (and kept: gto.git.blob_cache)."""
         blob = self.git.blob_id_at(commit, self.config.index)
         if blob is None:
             return {}
         if blob not in self._indexes:
-            text = self.git.read_blob(blob)
-            self._indexes[blob] = parse_index(
-                text, index_name=self.config.index, where=f"commit {commit[:7]}"
+            self._indexes[blob] = cached_index(
+                self.git.blob_cache, blob, self.git.read_blob, self.config.index, commit
             )
         return self._indexes[blob]
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from gto.core.tags import CommitRecord, GitTag, TagRecord
 from gto.exceptions import RefNotFound, RepoError, ShallowHistory
 from gto.git import discover, files, links, objects, revparse
+from gto.git.blob_cache import BlobCache
 from gto.git.errors import PARSE_ERRORS, read_error
 from gto.git.refs import RefStore, open_refs
 from gto.git.signature import SignedObject
@@ -72,6 +73,8 @@ class GitRepo:
         self.store = ObjectStore(layout.objects_dir, id_length=layout.id_length, source=source)
         cache = None if cache_home is None else TagCache.of(cache_home, layout)
         self.tags = Tags(self.refs, self.store, cache)
+        # Values parsed from blobs (artifacts.yaml), kept between commands; None: not kept.
+        self.blob_cache = None if cache_home is None else BlobCache.of(cache_home, layout)
         self._commits: dict[str, objects.ParsedCommit] = {}
         self._trees: dict[str, dict[bytes, tuple[int, str]]] = {}
         self._paths: dict[tuple[str, str], tuple[int, str] | None] = {}
@@ -93,8 +96,9 @@ class GitRepo:
 
         `source` is where missing objects come from (a remote's cache has one);
         `git_dir` and `work_tree` are GIT_DIR and GIT_WORK_TREE (gto.settings);
-        `cache_home` is gto's cache folder, where parsed tag objects are kept between
-        commands (gto.git.tag_cache); without it nothing is cached.
+        `cache_home` is gto's cache folder, where parsed tag objects and blobs are kept
+        between commands (gto.git.tag_cache, gto.git.blob_cache); without it nothing is
+        cached.
         """
         layout, dulwich = discover.find(path, git_dir=git_dir, work_tree=work_tree)
         return cls(layout, dulwich, source, cache_home)
@@ -106,6 +110,8 @@ class GitRepo:
         that is still alive: after a failure (`failed`), and for any pack that cannot be
         released yet, the files are released when the GitRepo is collected.
         """
+        if self.blob_cache is not None and not failed:
+            self.blob_cache.save()
         if failed:
             self.store.close()  # what can be released now; dulwich's packs wait
         elif self._finalizer.alive and _close(self.dulwich, self.store):

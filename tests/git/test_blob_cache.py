@@ -1,0 +1,271 @@
+"""The blob cache: artifacts.yaml read back by blob id answers exactly as parsed; never an error.
+
+Entries are keyed by blob id, so an index can only be missing, never stale; only an
+index that JSON gives back exactly is kept (a `custom` date or set is parsed every
+time), and a file that is missing, damaged, foreign, of another version, a link or
+someone else's is ignored and rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from builders import EPOCH, init_repo, make_commit, make_tag
+from dulwich.repo import Repo
+
+from gto.cli import main
+from gto.core.annotations import Annotation, parse_index
+from gto.core.index_json import index_from_json, index_to_json
+from gto.git.blob_cache import FORMAT_VERSION, MAGIC, BlobCache
+
+COMMANDS = [
+    ("show", "--json"),
+    ("show", "m", "--json"),
+    ("history", "--json"),
+    ("describe", "m"),
+    ("describe", "m@v1.0.0"),
+    ("describe", "odd@v1.0.0"),
+    ("describe", "dated@v1.0.0"),
+    ("doctor",),
+]
+
+PLAIN = """\
+m:
+  type: model
+  path: m.pkl
+  virtual: false
+  labels: [a, b-2]
+  description: "first\\nsecond ü"
+  custom: {n: 1, f: 0.1, z: -0.0, t: true, list: [null, "x", {k: v}], big: 123456789012345678901}
+odd: {}
+"""
+DATED = "m: {type: model}\ndated:\n  custom: {when: 2024-01-02 10:00:00, keys: {1: one}}\n"
+BROKEN = "m: {type: model}\nbad name!: {}\n"
+
+
+@pytest.fixture
+def cache_home() -> Path:
+    return Path(os.environ["XDG_CACHE_HOME"])
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Path:
+    """Versions on commits with an index JSON keeps, one it does not (a date, an int key),
+    and one that does not parse (its error is the same every time)."""
+    repo = init_repo(tmp_path / "repo")
+    c1 = make_commit(repo, {"artifacts.yaml": PLAIN}, message="c1", time=EPOCH)
+    c2 = make_commit(repo, {"artifacts.yaml": DATED}, message="c2", time=EPOCH + 10)
+    c3 = make_commit(repo, {"artifacts.yaml": PLAIN + "other: {}\n"}, time=EPOCH + 20)
+    make_tag(repo, "m@v1.0.0", c1, time=EPOCH + 100)
+    make_tag(repo, "odd@v1.0.0", c1, time=EPOCH + 110)
+    make_tag(repo, "dated@v1.0.0", c2, time=EPOCH + 200)
+    make_tag(repo, "m@v1.1.0", c3, time=EPOCH + 300)
+    repo.close()
+    return tmp_path / "repo"
+
+
+def outputs(path: Path, capsys: pytest.CaptureFixture[str]) -> list[tuple[int, str, str]]:
+    found = []
+    for command in COMMANDS:
+        capsys.readouterr()
+        code = main([*command, "-r", str(path)])
+        out, err = capsys.readouterr()
+        found.append((code, out, err))
+    return found
+
+
+def blob_files(home: Path) -> list[Path]:
+    folder = home / "gto" / "blobs"
+    if not folder.exists():
+        return []
+    return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def entries(file: Path) -> dict[str, object]:
+    data = file.read_bytes()
+    magic, version, length, checksum = struct.unpack_from("<8sIQI", data)
+    assert (magic, version, length, checksum) == (
+        MAGIC,
+        FORMAT_VERSION,
+        len(data) - 24,
+        zlib.crc32(data[24:]),
+    )
+    found = json.loads(data[24:])
+    assert isinstance(found, dict)
+    return found
+
+
+def test_cached_and_uncached_answer_alike(
+    registry: Path,
+    cache_home: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GTO_NO_CACHE", "1")
+    expected = outputs(registry, capsys)
+    assert not blob_files(cache_home)
+    monkeypatch.delenv("GTO_NO_CACHE")
+    assert outputs(registry, capsys) == expected  # cold: parses and fills the cache
+    (file,) = blob_files(cache_home)
+    # The two plain indexes are kept; the one with a date and an int key is not.
+    assert len(entries(file)) == 2
+    assert all(key.startswith("index:") for key in entries(file))
+    before = file.read_bytes()
+    assert outputs(registry, capsys) == expected  # warm: read back
+    assert file.read_bytes() == before  # nothing new learnt: nothing written
+    # A version on a commit whose index does not parse fails alike, cold and warm.
+    repo = Repo(str(registry))
+    make_tag(repo, "m@v2.0.0", make_commit(repo, {"artifacts.yaml": BROKEN}), time=EPOCH + 400)
+    repo.close()
+    monkeypatch.setenv("GTO_NO_CACHE", "1")
+    broken = outputs(registry, capsys)
+    assert broken[0][0] == 1 and "bad name!" in broken[0][2]
+    monkeypatch.delenv("GTO_NO_CACHE")
+    assert outputs(registry, capsys) == broken
+    assert outputs(registry, capsys) == broken
+    assert len(entries(file)) == 2
+
+
+def test_json_keeps_only_what_it_gives_back() -> None:
+    index = parse_index(PLAIN)
+    rows = index_to_json(index)
+    assert rows is not None
+    again = index_from_json(json.loads(json.dumps(rows)))
+    assert again == index
+    assert again is not None and repr(again) == repr(index)
+    assert index_to_json(parse_index(DATED)) is None
+    for custom in ({1: "x"}, {"s"}, (1,), float("nan"), b"x", "\udc80"):
+        assert index_to_json({"m": Annotation(custom=custom)}) is None
+    damaged: object
+    for damaged in (None, {}, [["m"]], [[1, None, None, True, [], "", None]], [["m", None]]):
+        assert index_from_json(damaged) is None
+    assert index_from_json([["m", None, None, 1, [], "", None]]) is None  # 1 is not a bool
+
+
+def damage_flip(file: Path) -> None:
+    data = bytearray(file.read_bytes())
+    data[-5] ^= 0x01
+    file.write_bytes(bytes(data))
+
+
+def damage_truncate(file: Path) -> None:
+    file.write_bytes(file.read_bytes()[:-7])
+
+
+def damage_foreign(file: Path) -> None:
+    file.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(300))
+
+
+def damage_version(file: Path) -> None:
+    data = bytearray(file.read_bytes())
+    struct.pack_into("<I", data, 8, FORMAT_VERSION + 1)
+    file.write_bytes(bytes(data))
+
+
+def _rewrite(file: Path, payload: bytes) -> None:
+    header = struct.pack("<8sIQI", MAGIC, FORMAT_VERSION, len(payload), zlib.crc32(payload))
+    file.write_bytes(header + payload)
+
+
+def damage_consistent_but_wrong(file: Path) -> None:
+    """A right checksum over entries of the wrong shape (a buggy or hostile writer)."""
+    _rewrite(file, json.dumps({key: [["m", 1, 2]] for key in entries(file)}).encode())
+
+
+def damage_not_an_object(file: Path) -> None:
+    _rewrite(file, b"[1, 2, 3]")
+
+
+def damage_not_json(file: Path) -> None:
+    _rewrite(file, b"{not json")
+
+
+def damage_deep(file: Path) -> None:
+    _rewrite(file, b"[" * 200_000 + b"]" * 200_000)
+
+
+def damage_empty(file: Path) -> None:
+    file.write_bytes(b"")
+
+
+def damage_folder(file: Path) -> None:
+    file.unlink()
+    file.mkdir()
+
+
+def damage_symlink(file: Path) -> None:
+    target = file.with_name("elsewhere")
+    os.replace(file, target)
+    file.symlink_to(target)
+
+
+def damage_unreadable(file: Path) -> None:
+    file.chmod(0)
+
+
+DAMAGE = [
+    damage_flip,
+    damage_truncate,
+    damage_foreign,
+    damage_version,
+    damage_consistent_but_wrong,
+    damage_not_an_object,
+    damage_not_json,
+    damage_deep,
+    damage_empty,
+    damage_folder,
+    damage_symlink,
+    damage_unreadable,
+]
+
+
+@pytest.mark.parametrize("damage", DAMAGE, ids=[d.__name__[7:] for d in DAMAGE])
+def test_a_damaged_cache_is_ignored_and_rebuilt(
+    damage: Callable[[Path], None],
+    registry: Path,
+    cache_home: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    expected = outputs(registry, capsys)
+    (file,) = blob_files(cache_home)
+    damage(file)
+    assert outputs(registry, capsys) == expected
+    if damage not in (damage_folder, damage_symlink, damage_consistent_but_wrong):
+        assert len(entries(file)) == 2  # rewritten whole by the run that parsed again
+    assert outputs(registry, capsys) == expected
+
+
+def test_no_cache_reads_and_writes_none(
+    registry: Path,
+    cache_home: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    expected = outputs(registry, capsys)
+    (file,) = blob_files(cache_home)
+    damage_consistent_but_wrong(file)
+    before = file.read_bytes()
+    monkeypatch.setenv("GTO_NO_CACHE", "true")
+    assert outputs(registry, capsys) == expected
+    assert file.read_bytes() == before
+
+
+def test_save_merges(tmp_path: Path) -> None:
+    file = tmp_path / "gto" / "blobs" / "x.v1"
+    cache = BlobCache(file)
+    assert cache.get("index", "a" * 40) is None
+    cache.add("index", "a" * 40, [["m", None, None, True, [], "", None]])
+    cache.save()
+    cache = BlobCache(file)
+    cache.add("index", "b" * 40, [])
+    cache.save()
+    again = BlobCache(file)
+    assert again.get("index", "a" * 40) == [["m", None, None, True, [], "", None]]
+    assert again.get("index", "b" * 40) == []
+    assert oct(file.stat().st_mode & 0o777) == "0o600"
