@@ -10,16 +10,15 @@ so refusing them outright is simpler and safer than counting expansions.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
 MAX_DEPTH = 64
-# Safe constructors only; libyaml's parser when PyYAML has it (five times faster
-# on big files, which matters when every commit's artifacts.yaml is read).
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 MAX_BYTES = 1_000_000
@@ -50,35 +49,56 @@ class YamlTooLarge(YamlError):
         self.limit = limit
 
 
-class _Loader(_SafeLoader):  # type: ignore[valid-type,misc]
-    """The safe loader, refusing duplicate keys: YAML forbids them, PyYAML keeps the last.
-
-    A duplicated artifact (or `.gto` key) would otherwise lose one entry without a word.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=True)
-            try:
-                duplicate = key in seen
-                seen.add(key)
-            except TypeError:
-                continue  # an unhashable key: the base class reports it
-            if duplicate:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-        return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
+# The parser: libyaml's when PyYAML has it (five times faster on big files, which matters
+# when every commit's artifacts.yaml is read), else PyYAML's own (tests pick either).
+_PARSER = "CSafeLoader"
 
 
-class _Dumper(yaml.SafeDumper):
-    """SafeDumper that never writes anchors, so `load_yaml` can read its output."""
+def _classes() -> tuple[type[yaml.SafeLoader], type[yaml.SafeLoader], type[yaml.SafeDumper]]:
+    """PyYAML's safe parser, gto's loader and dumper (safe constructors only)."""
+    return _made(_PARSER)
 
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
+
+@functools.cache
+def _made(
+    parser: str,
+) -> tuple[type[yaml.SafeLoader], type[yaml.SafeLoader], type[yaml.SafeDumper]]:
+    """`_classes`, made on first use: a command that parses no YAML (a warm `gto show`,
+    its indexes in the blob cache) never imports PyYAML."""
+    import yaml
+
+    safe: type[yaml.SafeLoader] = getattr(yaml, parser, yaml.SafeLoader)
+
+    class Loader(safe):  # type: ignore[valid-type,misc]
+        """The safe loader, refusing duplicate keys: YAML forbids them, PyYAML keeps the last.
+
+        A duplicated artifact (or `.gto` key) would otherwise lose one entry without a word.
+        """
+
+        def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    duplicate = key in seen
+                    seen.add(key)
+                except TypeError:
+                    continue  # an unhashable key: the base class reports it
+                if duplicate:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r}", key_node.start_mark
+                    )
+            return super().construct_mapping(node, deep)  # type: ignore[no-any-return]
+
+    class Dumper(yaml.SafeDumper):
+        """SafeDumper that never writes anchors, so `load_yaml` can read its output."""
+
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    return safe, Loader, Dumper
 
 
 class _Mark(Protocol):
@@ -99,9 +119,11 @@ class _Refused(ValueError):
 
 def _refuse_aliases_and_depth(text: str | bytes, *, aliases: bool = False) -> list[_Mark]:
     """Walk the parse events (cheap) before building any object; where the aliases are."""
+    import yaml
+
     depth = 0
     found: list[_Mark] = []
-    for event in yaml.parse(text, Loader=_SafeLoader):
+    for event in yaml.parse(text, Loader=_classes()[0]):
         if isinstance(event, yaml.AliasEvent):
             if not aliases:
                 raise _Refused(f"aliases are not allowed{_at(event.start_mark)}")
@@ -127,6 +149,8 @@ def _named_errors(
     what: str, text: str | bytes, error: type[YamlError] = YamlError
 ) -> Iterator[None]:
     """Every parse error as one `error` (a YamlError) that names the document."""
+    import yaml
+
     try:
         yield
     except _Refused as err:
@@ -149,10 +173,12 @@ def load_yaml_key(text: str | bytes, key: str, *, what: str, limit: int = MAX_BY
         YamlValueError: `key` is there twice, or its value uses aliases or YAML gto refuses.
         YamlError: the document itself is refused, as by `load_yaml`, or is not a mapping.
     """
+    import yaml
+
     _check_size(text, what, limit)
     with _named_errors(what, text):
         aliases = _refuse_aliases_and_depth(text, aliases=True)
-    loader = _Loader(text)
+    loader = _classes()[1](text)
     try:
         with _named_errors(what, text):
             root = loader.get_single_node()
@@ -194,7 +220,7 @@ def load_yaml(text: str | bytes, *, what: str, limit: int = MAX_BYTES) -> Any:
     _check_size(text, what, limit)
     with _named_errors(what, text):
         _refuse_aliases_and_depth(text)
-        loader = _Loader(text)
+        loader = _classes()[1](text)
         try:
             return loader.get_single_data()
         finally:
@@ -203,6 +229,8 @@ def load_yaml(text: str | bytes, *, what: str, limit: int = MAX_BYTES) -> Any:
 
 def _describe(err: yaml.YAMLError, text: str | bytes) -> str:
     """One line instead of PyYAML's multi-line message with a source snippet."""
+    import yaml
+
     if isinstance(err, yaml.reader.ReaderError):
         # A character the reader refuses: PyYAML gives an offset, people want a line.
         before = text[: err.position]
@@ -230,13 +258,21 @@ def dump_yaml(data: Any, *, sort_keys: bool = True) -> str:
     b:
     - 1
     """
+    import yaml
+
     return yaml.dump(
-        data, Dumper=_Dumper, default_flow_style=False, sort_keys=sort_keys, allow_unicode=True
+        data,
+        Dumper=_classes()[2],
+        default_flow_style=False,
+        sort_keys=sort_keys,
+        allow_unicode=True,
     )
 
 
 def _content_end(text: str, node: yaml.Node) -> int:
     """Where the last character of `node`'s content is, trailing blanks and breaks left out."""
+    import yaml
+
     if isinstance(node, yaml.MappingNode) and not node.flow_style and node.value:
         return max(_content_end(text, part) for pair in node.value for part in pair)
     if isinstance(node, yaml.SequenceNode) and not node.flow_style and node.value:
@@ -258,6 +294,8 @@ def entry_spans(text: str) -> list[tuple[str, int, int]] | None:
     >>> entry_spans("# hi\\na: 1\\nb:\\n  c: 2\\n# bye\\n")
     [('a', 5, 10), ('b', 10, 20)]
     """
+    import yaml
+
     loader = yaml.SafeLoader(text)  # the pure-Python parser: its marks carry offsets
     try:
         node = loader.get_single_node()

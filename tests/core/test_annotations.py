@@ -61,7 +61,7 @@ def nested_value(depth: int) -> list[Any]:
 def yaml_parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run the guards against both parsers PyYAML may use."""
     if request.param == "pure-python":
-        monkeypatch.setattr(gto.core.yamlio, "_SafeLoader", yaml.SafeLoader)
+        monkeypatch.setattr(gto.core.yamlio, "_PARSER", "SafeLoader")
     elif not yaml.__with_libyaml__:
         pytest.skip("PyYAML was built without libyaml")
 
