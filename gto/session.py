@@ -17,9 +17,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from gto.core.annotations import Annotation, parse_index
+from gto.core.annotations import Annotation
 from gto.core.config import Config, load_config
 from gto.core.dvcyaml import DVC_YAML, Annotations, dvc_yaml_path, parse_dvc_yaml
 from gto.core.events import Deprecation, TagEvent, event_from_tag
@@ -30,6 +30,7 @@ from gto.core.tags import tag_prefixes
 from gto.exceptions import NoCommits, RefNotFound
 from gto.git.repo import GitRepo
 from gto.remote.urls import is_remote
+from gto.repo_folder import HasPath, HasRootDir, repo_folder
 from gto.settings import Settings, current
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ class Session:
             return repo
         if isinstance(repo, GitRepo):
             return cls(repo)
-        spec = repo if isinstance(repo, RepoSpec) else RepoSpec(_folder(repo))
+        spec = repo if isinstance(repo, RepoSpec) else RepoSpec(repo_folder(repo))
         settings = current()
         home = settings.cache_home if not settings.no_cache and spec.cache else None
         if not is_remote(spec.location):
@@ -186,9 +187,9 @@ class Session:
         if blob is None:
             return {}
         if blob not in self._indexes:
-            self._indexes[blob] = cached_index(
-                self.git.blob_cache, blob, self.git.read_blob, self.config.index, commit
-            )
+            where = f"commit {commit[:7]}"
+            read, name = self.git.read_blob, self.config.index
+            self._indexes[blob] = cached_index(self.git.blob_cache, blob, read, name, where)
         return self._indexes[blob]
 
     def worktree_index(self) -> dict[str, Annotation]:
@@ -200,7 +201,11 @@ class Session:
             self.prefetch([head])
             return self.index_at(head)
         text = self.git.read_worktree_file(self.config.index)
-        return {} if text is None else parse_index(text, index_name=self.config.index)
+        if text is None:
+            return {}
+        cache = self.git.blob_cache  # keeps it by the id it would have as a blob
+        blob = "" if cache is None else cache.id_of(text)
+        return cached_index(cache, blob, lambda _: text, self.config.index, "")
 
     def annotations_at(self, commit: str) -> Annotations:
         """artifacts.yaml over the commit's dvc.yaml files (gto.core.dvcyaml), each read once."""
@@ -345,20 +350,6 @@ class _Origin:
         push_to_origin(git, refspecs, self.settings)
 
 
-class HasRootDir(Protocol):
-    """scmrepo's `Git`, as DVC passes it: only its work-tree root is used."""
-
-    @property
-    def root_dir(self) -> str: ...
-
-
-class HasPath(Protocol):
-    """dulwich's `Repo`: only its path is used; gto reads the repository itself."""
-
-    @property
-    def path(self) -> str: ...
-
-
 RepoLike = str | os.PathLike[str] | GitRepo | RepoSpec | Session | HasRootDir | HasPath
 
 
@@ -368,18 +359,8 @@ def is_local(repo: RepoLike) -> bool:
         return repo.remote is None
     if isinstance(repo, GitRepo):
         return True
-    location = repo.location if isinstance(repo, RepoSpec) else _folder(repo)
+    location = repo.location if isinstance(repo, RepoSpec) else repo_folder(repo)
     return not is_remote(location)
-
-
-def _folder(repo: str | os.PathLike[str] | HasRootDir | HasPath) -> str:
-    if isinstance(repo, (str, os.PathLike)):
-        return os.fspath(repo)
-    for attribute in ("root_dir", "path"):  # scmrepo's Git, dulwich's Repo
-        folder = getattr(repo, attribute, None)
-        if isinstance(folder, str):
-            return folder
-    raise TypeError(f"Cannot open a repository from {type(repo).__name__}: pass its path")
 
 
 @contextmanager

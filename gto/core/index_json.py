@@ -30,16 +30,16 @@ def cached_index(
     blob: str,
     read: Callable[[str], bytes],
     index_name: str,
-    commit: str,
+    where: str,
 ) -> dict[str, Annotation]:
-    """The index in blob `blob` (of `commit`): read back from `cache`, else parsed from
-    `read(blob)` and kept when JSON keeps it. A blob id names its bytes, so what is read
-    back is never stale; an index that does not parse raises every time, never kept."""
+    """The index in blob `blob`: read back from `cache`, else parsed from `read(blob)`
+    (`where` as for `parse_index`) and kept when JSON keeps it. A blob id names its bytes,
+    so what is read back is never stale; an index that does not parse is never kept."""
     if cache is not None:
         found = index_from_json(cache.get("index", blob))
         if found is not None:
             return found
-    index = parse_index(read(blob), index_name=index_name, where=f"commit {commit[:7]}")
+    index = parse_index(read(blob), index_name=index_name, where=where)
     rows = None if cache is None else index_to_json(index)
     if cache is not None and rows is not None:
         cache.add("index", blob, rows)

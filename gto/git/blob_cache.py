@@ -25,6 +25,7 @@ from typing import Any
 
 from gto.git.cache_files import read_owned, repository_file, write_whole
 from gto.git.discover import Layout
+from gto.git.objects import BLOB, object_id
 
 __all__ = ["FORMAT_VERSION", "MAGIC", "BlobCache"]
 
@@ -56,8 +57,9 @@ class BlobCache:
     """The blob cache file of one repository: loaded on first use, written when it learnt
     something. Entries are `(kind, blob id) -> a JSON value`."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, object_format: str = "sha1") -> None:
         self.path = path
+        self._object_format = object_format
         self._entries: dict[str, Any] | None = None
         self._new: dict[str, Any] = {}
 
@@ -65,7 +67,13 @@ class BlobCache:
     def of(cls, cache_home: Path, layout: Layout) -> BlobCache:
         """The blob cache of a repository, under gto's cache folder `cache_home`."""
         base = repository_file(cache_home, "blobs", layout.commondir, layout.format.object_format)
-        return cls(base.with_name(f"{base.name}.v{FORMAT_VERSION}"))
+        path = base.with_name(f"{base.name}.v{FORMAT_VERSION}")
+        return cls(path, layout.format.object_format)
+
+    def id_of(self, data: bytes) -> str:
+        """The id `data` has (or would have) as a blob of the repository: the key of a
+        work tree file's entry, as of a committed one."""
+        return object_id(BLOB, data, self._object_format)
 
     def _loaded(self) -> dict[str, Any]:
         if self._entries is None:

@@ -73,7 +73,6 @@ class GitRepo:
         self.store = ObjectStore(layout.objects_dir, id_length=layout.id_length, source=source)
         cache = None if cache_home is None else TagCache.of(cache_home, layout)
         self.tags = Tags(self.refs, self.store, cache)
-        # Values parsed from blobs (artifacts.yaml), kept between commands; None: not kept.
         self.blob_cache = None if cache_home is None else BlobCache.of(cache_home, layout)
         self._commits: dict[str, objects.ParsedCommit] = {}
         self._trees: dict[str, dict[bytes, tuple[int, str]]] = {}
@@ -96,9 +95,8 @@ class GitRepo:
 
         `source` is where missing objects come from (a remote's cache has one);
         `git_dir` and `work_tree` are GIT_DIR and GIT_WORK_TREE (gto.settings);
-        `cache_home` is gto's cache folder, where parsed tag objects and blobs are kept
-        between commands (gto.git.tag_cache, gto.git.blob_cache); without it nothing is
-        cached.
+        `cache_home` is gto's cache folder, where parsed tag objects and blobs are kept between
+        commands (gto.git.tag_cache, gto.git.blob_cache); without it nothing is cached.
         """
         layout, dulwich = discover.find(path, git_dir=git_dir, work_tree=work_tree)
         return cls(layout, dulwich, source, cache_home)

@@ -269,3 +269,51 @@ def test_save_merges(tmp_path: Path) -> None:
     assert again.get("index", "a" * 40) == [["m", None, None, True, [], "", None]]
     assert again.get("index", "b" * 40) == []
     assert oct(file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_work_tree_index_is_kept_by_its_blob_id(
+    registry: Path,
+    cache_home: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An uncommitted artifacts.yaml is kept under the id git would give it as a blob: an
+    edit is a new entry, never a stale one."""
+    from gto.git.objects import BLOB, object_id
+
+    worktree_file = registry / "artifacts.yaml"
+    for text in (PLAIN + "new: {type: dataset}\n", PLAIN + "new: {type: model}\n", BROKEN):
+        worktree_file.write_text(text)
+        monkeypatch.setenv("GTO_NO_CACHE", "1")
+        expected = outputs(registry, capsys)
+        monkeypatch.delenv("GTO_NO_CACHE")
+        assert outputs(registry, capsys) == expected
+        assert outputs(registry, capsys) == expected
+        (file,) = blob_files(cache_home)
+        key = f"index:{object_id(BLOB, text.encode())}"
+        assert (key in entries(file)) == (text != BROKEN)
+
+
+def test_a_warm_read_imports_no_yaml(tmp_path: Path) -> None:
+    """A warm `gto show` of a bare repository has its indexes in the cache: PyYAML is not
+    even imported."""
+    import subprocess
+    import sys
+
+    bare = tmp_path / "bare.git"
+    repo = init_repo(bare, bare=True)
+    commit = make_commit(repo, {"artifacts.yaml": PLAIN}, message="c1", time=EPOCH)
+    make_tag(repo, "m@v1.0.0", commit, time=EPOCH + 100)
+    repo.close()
+    code = (
+        "import sys; from gto.cli import main; main(['show', '-r', sys.argv[1]]); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'yaml'), file=sys.stderr)"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    runs = [
+        subprocess.run([sys.executable, "-c", code, str(bare)], env=env, capture_output=True)
+        for _ in range(2)
+    ]
+    assert runs[0].stdout == runs[1].stdout and runs[0].returncode == 0
+    assert runs[0].stderr.decode().strip() != "[]"  # cold: parses
+    assert runs[1].stderr.decode().strip() == "[]"  # warm: reads the cache
