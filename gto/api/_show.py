@@ -7,6 +7,7 @@ from typing import Any, Literal, overload
 from gto.api._audit import AsOf, registry_then
 from gto.api._options import Verify
 from gto.core import history_view, views
+from gto.core.events import Event
 from gto.core.rows import (
     HistoryEntry,
     HistoryRow,
@@ -285,12 +286,28 @@ def history_columns(
 ) -> dict[str, list[Any]]:
     """`history(table=True, truncate_hexsha=True)`'s rows as columns (header -> cells).
 
-    What the command line prints: a long history without a dict per row.
+    What the command line prints: a long history without a dict per row, made once the
+    registry is let go (its events are all the columns need).
     """
     with opened(repo, tags=None if artifact is None else tag_prefixes(artifact)) as session:
-        registry = registry_then(
-            session, as_of, artifact, all_branches=all_branches, all_commits=all_commits
+        events, signatures = _history_events(
+            session, artifact, ascending, as_of, verify, all_branches, all_commits
         )
-        signatures = _signatures(session, registry, verify)
-    events = history_view.history_events(registry, artifact, ascending=ascending)
     return history_view.history_columns(events, signatures=signatures)
+
+
+def _history_events(
+    session: Session,
+    artifact: str | None,
+    ascending: bool,
+    as_of: AsOf | None,
+    verify: bool | Verify,
+    all_branches: bool,
+    all_commits: bool,
+) -> tuple[list[Event], Signatures]:
+    """History's events and signatures; the registry is dropped on return."""
+    registry = registry_then(
+        session, as_of, artifact, all_branches=all_branches, all_commits=all_commits
+    )
+    events = history_view.history_events(registry, artifact, ascending=ascending)
+    return events, _signatures(session, registry, verify)

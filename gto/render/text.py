@@ -56,7 +56,7 @@ def column_lines(columns: Mapping[str, Sequence[Any]], *, plain: bool = False) -
     if not headers or not columns[headers[0]]:
         yield NOTHING_FOUND
         return
-    cells = [[str(v) if isinstance(v, datetime) else v for v in columns[key]] for key in headers]
+    cells = [_datetimes_as_text(columns[key]) for key in headers]
     simple = _simple_columns(headers, cells)
     if simple is None:
         yield from terminal_safe(_tabulate(headers, cells, plain)).split("\n")
@@ -79,7 +79,20 @@ def column_lines(columns: Mapping[str, Sequence[Any]], *, plain: bool = False) -
     yield "╘" + "╧".join("═" * (w + 2) for w in widths) + "╛"
 
 
-def _simple_columns(headers: Sequence[str], cells: Sequence[list[Any]]) -> list[list[str]] | None:
+def _datetimes_as_text(column: Sequence[Any]) -> Sequence[Any]:
+    """The column with its datetimes as `str`; the column itself when it holds none (a
+    70,000-row column is copied only if it must be)."""
+    if not any(issubclass(kind, datetime) for kind in set(map(type, column))):
+        return column
+    return [str(v) if isinstance(v, datetime) else v for v in column]
+
+
+_SIMPLE_KINDS = {str, type(None)}
+
+
+def _simple_columns(
+    headers: Sequence[str], cells: Sequence[Sequence[Any]]
+) -> list[Sequence[str]] | None:
     """The columns as text (None as `-`) when every header and cell is simple, else None.
 
     Simple: a `str` (or None) of printable ASCII (one line, no escape codes, no wide
@@ -87,19 +100,23 @@ def _simple_columns(headers: Sequence[str], cells: Sequence[list[Any]]) -> list[
     """
     columns = []
     for header, column in zip(headers, cells, strict=True):
-        if not all(type(cell) is str or cell is None for cell in column):
+        if not set(map(type, column)) <= _SIMPLE_KINDS:
             return None
-        text = [_MISSING if cell is None else cell for cell in column]
-        joined = "\0".join([header, *text])
-        if not (joined.isascii() and joined.replace("\0", "").isprintable()):
-            return None
-        if " \0" in joined or "\0 " in joined or joined[:1] == " " or joined[-1:] == " ":
+        text = [_MISSING if cell is None else cell for cell in column] if None in column else column
+        if not (_simple_text(header) and _simple_text("\0".join(text))):
             return None
         columns.append(text)
     return columns
 
 
-def _tabulate(headers: list[str], cells: Sequence[list[Any]], plain: bool) -> str:
+def _simple_text(joined: str) -> bool:
+    """Whether the cells joined by NULs are printable ASCII without spaces at either end."""
+    if not (joined.isascii() and joined.replace("\0", "").isprintable()):
+        return False
+    return not (" \0" in joined or "\0 " in joined or joined[:1] == " " or joined[-1:] == " ")
+
+
+def _tabulate(headers: list[str], cells: Sequence[Sequence[Any]], plain: bool) -> str:
     from tabulate import tabulate
 
     return tabulate(
