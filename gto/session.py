@@ -182,14 +182,14 @@ class Session:
             yield from (blob for _, blob in self._dvc_yaml_files(commit))
 
     def index_at(self, commit: str) -> dict[str, Annotation]:
-        """artifacts.yaml at a commit, parsed once per blob (and kept: gto.git.blob_cache)."""
+        """artifacts.yaml at a commit, parsed once per blob (and kept: gto.git.object_cache)."""
         blob = self.git.blob_id_at(commit, self.config.index)
         if blob is None:
             return {}
         if blob not in self._indexes:
             where = f"commit {commit[:7]}"
             read, name = self.git.read_blob, self.config.index
-            self._indexes[blob] = cached_index(self.git.blob_cache, blob, read, name, where)
+            self._indexes[blob] = cached_index(self.git.object_cache, blob, read, name, where)
         return self._indexes[blob]
 
     def worktree_index(self) -> dict[str, Annotation]:
@@ -203,7 +203,7 @@ class Session:
         text = self.git.read_worktree_file(self.config.index)
         if text is None:
             return {}
-        cache = self.git.blob_cache  # keeps it by the id it would have as a blob
+        cache = self.git.object_cache  # kept by the id it would have as a blob
         blob = "" if cache is None else cache.id_of(text)
         return cached_index(cache, blob, lambda _: text, self.config.index, "")
 

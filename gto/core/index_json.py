@@ -1,4 +1,4 @@
-"""artifacts.yaml indexes as JSON values, for the blob cache (gto.git.blob_cache).
+"""artifacts.yaml indexes as JSON values, for the object cache (gto.git.object_cache).
 
 Parsing an index with PyYAML costs about a millisecond per 50 artifacts, and a registry's
 version commits share a few dozen index blobs; an index read back from the cache must be
@@ -18,7 +18,7 @@ __all__ = ["BlobValues", "cached_index", "index_from_json", "index_to_json"]
 
 
 class BlobValues(Protocol):
-    """Values parsed from blobs, by kind and blob id (gto.git.blob_cache.BlobCache)."""
+    """Values parsed from blobs, by kind and blob id (gto.git.object_cache.ObjectCache)."""
 
     def get(self, kind: str, blob: str) -> Any: ...
 
@@ -74,7 +74,7 @@ def _utf8(text: str) -> bool:
 
 
 def index_to_json(index: Mapping[str, Annotation]) -> list[list[Any]] | None:
-    """A parsed index as JSON values (gto.git.blob_cache keeps them), or None when JSON
+    """A parsed index as JSON values (gto.git.object_cache keeps them), or None when JSON
     would not give it back exactly (a `custom` value that is a date, a set...).
 
     >>> index_to_json({"m": Annotation(type="model", labels=("a",))})

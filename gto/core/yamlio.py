@@ -64,7 +64,7 @@ def _made(
     parser: str,
 ) -> tuple[type[yaml.SafeLoader], type[yaml.SafeLoader], type[yaml.SafeDumper]]:
     """`_classes`, made on first use: a command that parses no YAML (a warm `gto show`,
-    its indexes in the blob cache) never imports PyYAML."""
+    its indexes in the object cache) never imports PyYAML."""
     import yaml
 
     safe: type[yaml.SafeLoader] = getattr(yaml, parser, yaml.SafeLoader)

@@ -1,6 +1,6 @@
 """Files in gto's own cache folder: read only if they are ours, replaced whole.
 
-Both caches of parsed objects (gto.git.tag_cache, gto.git.blob_cache) live in
+Both caches of parsed objects (gto.git.tag_cache, gto.git.object_cache) live in
 `$XDG_CACHE_HOME/gto/<kind>/`, one file per repository, named by a hash of the
 repository's folder and object format. A file is read only if it is a regular file (not
 a symbolic link) owned by the user; it is written to a temporary file beside it and

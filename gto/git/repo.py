@@ -24,8 +24,8 @@ from pathlib import Path
 from gto.core.tags import CommitRecord, GitTag, TagRecord
 from gto.exceptions import RefNotFound, RepoError, ShallowHistory
 from gto.git import discover, files, links, objects, revparse
-from gto.git.blob_cache import BlobCache
-from gto.git.errors import PARSE_ERRORS, read_error
+from gto.git.errors import read_error
+from gto.git.object_cache import ObjectCache, read_commit
 from gto.git.refs import RefStore, open_refs
 from gto.git.signature import SignedObject
 from gto.git.store import ObjectSource, ObjectStore
@@ -73,7 +73,7 @@ class GitRepo:
         self.store = ObjectStore(layout.objects_dir, id_length=layout.id_length, source=source)
         cache = None if cache_home is None else TagCache.of(cache_home, layout)
         self.tags = Tags(self.refs, self.store, cache)
-        self.blob_cache = None if cache_home is None else BlobCache.of(cache_home, layout)
+        self.object_cache = None if cache_home is None else ObjectCache.of(cache_home, layout)
         self._commits: dict[str, objects.ParsedCommit] = {}
         self._trees: dict[str, dict[bytes, tuple[int, str]]] = {}
         self._paths: dict[tuple[str, str], tuple[int, str] | None] = {}
@@ -96,7 +96,7 @@ class GitRepo:
         `source` is where missing objects come from (a remote's cache has one);
         `git_dir` and `work_tree` are GIT_DIR and GIT_WORK_TREE (gto.settings);
         `cache_home` is gto's cache folder, where parsed tag objects and blobs are kept between
-        commands (gto.git.tag_cache, gto.git.blob_cache); without it nothing is cached.
+        commands (gto.git.tag_cache, gto.git.object_cache); without it nothing is cached.
         """
         layout, dulwich = discover.find(path, git_dir=git_dir, work_tree=work_tree)
         return cls(layout, dulwich, source, cache_home)
@@ -108,8 +108,8 @@ class GitRepo:
         that is still alive: after a failure (`failed`), and for any pack that cannot be
         released yet, the files are released when the GitRepo is collected.
         """
-        if self.blob_cache is not None and not failed:
-            self.blob_cache.save()
+        if self.object_cache is not None and not failed:
+            self.object_cache.save()
         if failed:
             self.store.close()  # what can be released now; dulwich's packs wait
         elif self._finalizer.alive and _close(self.dulwich, self.store):
@@ -225,18 +225,10 @@ class GitRepo:
 
     def _commit(self, hexsha: str) -> objects.ParsedCommit | None:
         commit = self._commits.get(hexsha)
-        if commit is not None:
-            return commit
-        raw = self.store.raw(hexsha)
-        if raw is None:
-            return None
-        kind, body = raw
-        if kind != objects.COMMIT:
-            raise RepoError(f"Object {hexsha} is a {objects.TYPE_NAMES[kind]}, not a commit")
-        try:
-            commit = self._commits[hexsha] = objects.parse_commit(hexsha, body)
-        except PARSE_ERRORS as e:
-            raise RepoError(f"Commit {hexsha} is malformed: {e}") from e
+        if commit is None:
+            commit = read_commit(self.store, self.object_cache, hexsha)
+            if commit is not None:
+                self._commits[hexsha] = commit
         return commit
 
     # Files in commits

@@ -1,6 +1,7 @@
-"""The blob cache: artifacts.yaml read back by blob id answers exactly as parsed; never an error.
+"""The object cache: commits and artifacts.yaml read back by object id answer exactly as
+parsed; never an error.
 
-Entries are keyed by blob id, so an index can only be missing, never stale; only an
+Entries are keyed by object id, so an entry can only be missing, never stale; only an
 index that JSON gives back exactly is kept (a `custom` date or set is parsed every
 time), and a file that is missing, damaged, foreign, of another version, a link or
 someone else's is ignored and rebuilt.
@@ -22,7 +23,7 @@ from dulwich.repo import Repo
 from gto.cli import main
 from gto.core.annotations import Annotation, parse_index
 from gto.core.index_json import index_from_json, index_to_json
-from gto.git.blob_cache import FORMAT_VERSION, MAGIC, BlobCache
+from gto.git.object_cache import FORMAT_VERSION, MAGIC, ObjectCache
 
 COMMANDS = [
     ("show", "--json"),
@@ -60,7 +61,14 @@ def registry(tmp_path: Path) -> Path:
     and one that does not parse (its error is the same every time)."""
     repo = init_repo(tmp_path / "repo")
     c1 = make_commit(repo, {"artifacts.yaml": PLAIN}, message="c1", time=EPOCH)
-    c2 = make_commit(repo, {"artifacts.yaml": DATED}, message="c2", time=EPOCH + 10)
+    c2 = make_commit(
+        repo,
+        {"artifacts.yaml": DATED},
+        message="c2 ü\n\nbody",
+        time=EPOCH + 10,
+        tz=-(3 * 3600 + 30 * 60),
+        author=("Ünï Cödé", "u@x"),
+    )
     c3 = make_commit(repo, {"artifacts.yaml": PLAIN + "other: {}\n"}, time=EPOCH + 20)
     make_tag(repo, "m@v1.0.0", c1, time=EPOCH + 100)
     make_tag(repo, "odd@v1.0.0", c1, time=EPOCH + 110)
@@ -80,11 +88,19 @@ def outputs(path: Path, capsys: pytest.CaptureFixture[str]) -> list[tuple[int, s
     return found
 
 
-def blob_files(home: Path) -> list[Path]:
-    folder = home / "gto" / "blobs"
+def cache_files(home: Path) -> list[Path]:
+    folder = home / "gto" / "objects"
     if not folder.exists():
         return []
     return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+
+
+def indexes(file: Path) -> list[str]:
+    return [key for key in entries(file) if key.startswith("index:")]
+
+
+def commits(file: Path) -> list[str]:
+    return [key for key in entries(file) if key.startswith("commit:")]
 
 
 def entries(file: Path) -> dict[str, object]:
@@ -109,13 +125,13 @@ def test_cached_and_uncached_answer_alike(
 ) -> None:
     monkeypatch.setenv("GTO_NO_CACHE", "1")
     expected = outputs(registry, capsys)
-    assert not blob_files(cache_home)
+    assert not cache_files(cache_home)
     monkeypatch.delenv("GTO_NO_CACHE")
     assert outputs(registry, capsys) == expected  # cold: parses and fills the cache
-    (file,) = blob_files(cache_home)
+    (file,) = cache_files(cache_home)
     # The two plain indexes are kept; the one with a date and an int key is not.
-    assert len(entries(file)) == 2
-    assert all(key.startswith("index:") for key in entries(file))
+    assert len(indexes(file)) == 2
+    assert len(commits(file)) == 3 and len(entries(file)) == 5
     before = file.read_bytes()
     assert outputs(registry, capsys) == expected  # warm: read back
     assert file.read_bytes() == before  # nothing new learnt: nothing written
@@ -129,10 +145,10 @@ def test_cached_and_uncached_answer_alike(
     monkeypatch.delenv("GTO_NO_CACHE")
     assert outputs(registry, capsys) == broken
     assert outputs(registry, capsys) == broken
-    assert len(entries(file)) == 2
+    assert len(indexes(file)) == 2 and len(commits(file)) == 4
 
 
-def test_json_keeps_only_what_it_gives_back() -> None:
+def test_index_json_keeps_only_what_it_gives_back() -> None:
     index = parse_index(PLAIN)
     rows = index_to_json(index)
     assert rows is not None
@@ -233,11 +249,12 @@ def test_a_damaged_cache_is_ignored_and_rebuilt(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     expected = outputs(registry, capsys)
-    (file,) = blob_files(cache_home)
+    (file,) = cache_files(cache_home)
     damage(file)
     assert outputs(registry, capsys) == expected
     if damage not in (damage_folder, damage_symlink, damage_consistent_but_wrong):
-        assert len(entries(file)) == 2  # rewritten whole by the run that parsed again
+        assert len(indexes(file)) == 2  # rewritten whole by the run that parsed again
+        assert len(commits(file)) == 3
     assert outputs(registry, capsys) == expected
 
 
@@ -248,7 +265,7 @@ def test_no_cache_reads_and_writes_none(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     expected = outputs(registry, capsys)
-    (file,) = blob_files(cache_home)
+    (file,) = cache_files(cache_home)
     damage_consistent_but_wrong(file)
     before = file.read_bytes()
     monkeypatch.setenv("GTO_NO_CACHE", "true")
@@ -257,15 +274,15 @@ def test_no_cache_reads_and_writes_none(
 
 
 def test_save_merges(tmp_path: Path) -> None:
-    file = tmp_path / "gto" / "blobs" / "x.v1"
-    cache = BlobCache(file)
+    file = tmp_path / "gto" / "objects" / "x.v1"
+    cache = ObjectCache(file)
     assert cache.get("index", "a" * 40) is None
     cache.add("index", "a" * 40, [["m", None, None, True, [], "", None]])
     cache.save()
-    cache = BlobCache(file)
+    cache = ObjectCache(file)
     cache.add("index", "b" * 40, [])
     cache.save()
-    again = BlobCache(file)
+    again = ObjectCache(file)
     assert again.get("index", "a" * 40) == [["m", None, None, True, [], "", None]]
     assert again.get("index", "b" * 40) == []
     assert oct(file.stat().st_mode & 0o777) == "0o600"
@@ -289,9 +306,9 @@ def test_the_work_tree_index_is_kept_by_its_blob_id(
         monkeypatch.delenv("GTO_NO_CACHE")
         assert outputs(registry, capsys) == expected
         assert outputs(registry, capsys) == expected
-        (file,) = blob_files(cache_home)
+        (file,) = cache_files(cache_home)
         key = f"index:{object_id(BLOB, text.encode())}"
-        assert (key in entries(file)) == (text != BROKEN)
+        assert (key in indexes(file)) == (text != BROKEN)
 
 
 def test_a_warm_read_imports_no_yaml(tmp_path: Path) -> None:
@@ -317,3 +334,31 @@ def test_a_warm_read_imports_no_yaml(tmp_path: Path) -> None:
     assert runs[0].stdout == runs[1].stdout and runs[0].returncode == 0
     assert runs[0].stderr.decode().strip() != "[]"  # cold: parses
     assert runs[1].stderr.decode().strip() == "[]"  # warm: reads the cache
+
+
+def test_commit_json_round_trips() -> None:
+    from gto.git.object_cache import commit_from_json, commit_json
+    from gto.git.objects import parse_commit
+
+    body = (
+        b"tree "
+        + b"1" * 40
+        + b"\nparent "
+        + b"2" * 40
+        + b"\nparent "
+        + b"3" * 40
+        + b"\nauthor \xc3\x9c <u@x> 1660000000 +0545\ncommitter C <c@x> 1660000100 -0330"
+        + b"\n\nmessage \xff\n"
+    )
+    commit = parse_commit("a" * 40, body)
+    value = commit_json(commit)
+    assert value is not None
+    assert commit_from_json("a" * 40, json.loads(json.dumps(value))) == commit
+    for damaged in (
+        None,
+        [],
+        [1] * 9,
+        [*value[:6], "0", *value[7:]],
+        [*value[:1], "p", *value[2:]],
+    ):
+        assert commit_from_json("a" * 40, damaged) is None
