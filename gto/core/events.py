@@ -85,7 +85,11 @@ class TagEvent(Event):
         comes before, a simple deregistration, unassignment or deprecation after, every
         counted tag of its second (behaviour reference, 2.3).
         """
-        return (self.created_at, *_tie(self.group, self.addition, self.counter, self.tag))
+        counter = self.counter  # _tie, inlined: a registry's sorts ask every event for this
+        if counter is not None:
+            return (self.created_at, self.group, _COUNTED, counter, self.tag)
+        tie = _SIMPLE_ADDITION if self.addition else _SIMPLE_REMOVAL
+        return (self.created_at, self.group, tie, 0, self.tag)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -8,6 +8,7 @@ row, and each distinct commit id is shortened once.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any
 
 from gto.core.events import Event
@@ -29,7 +30,7 @@ def history_events(
         if artifact is None or name == artifact
         for e in art.events()
     ]
-    events.sort(key=lambda e: e.order_key)
+    events.sort(key=attrgetter("order_key"))
     if not ascending:
         events.reverse()
     return events
