@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from gto.core.annotations import Annotation
 from gto.core.tags import is_valid_artifact_name
@@ -20,6 +20,7 @@ from gto.core.yamlio import YamlError, YamlTooLarge, YamlValueError, load_yaml_k
 from gto.exceptions import UnreadableDvcYaml, WrongDvcYaml
 
 DVC_YAML = "dvc.yaml"
+_T = TypeVar("_T")
 _FIELDS = {"path": str, "type": str, "desc": str, "labels": list}
 # A top-level `artifacts:` key as DVC writes it (block style), found without parsing.
 _SECTION = r"^(?:artifacts|\"artifacts\"|'artifacts')[ \t]*:"
@@ -189,6 +190,22 @@ class Annotations(Mapping[str, Annotation]):
         if folder is not None and name in self._dvc(folder):
             return self._dvc(folder)[name]
         raise KeyError(name)
+
+    @overload
+    def get(self, name: str, /) -> Annotation | None: ...
+    @overload
+    def get(self, name: str, /, default: Annotation | _T) -> Annotation | _T: ...
+    def get(self, name: str, /, default: object = None) -> object:
+        """`self[name]`, else `default`: replay asks once per version, mostly for names
+        artifacts.yaml holds, so those are answered from its dict at once (Mapping.get
+        goes through `__getitem__` and a try)."""
+        found = self.index().get(name)
+        if found is not None:
+            return found
+        try:
+            return self[name]
+        except KeyError:
+            return default
 
     def _merged(self) -> dict[str, Annotation]:
         """artifacts.yaml's entries in its order, then the dvc.yaml-only ones by folder."""
