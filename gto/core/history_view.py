@@ -15,7 +15,7 @@ from gto.core.events import Event
 from gto.core.rows import HistoryEntry, HistoryRow
 from gto.core.signature_view import Signatures, signature_cell, signature_of
 from gto.core.state import Registry
-from gto.core.views import short
+from gto.core.views import HEXSHA_LENS, short
 
 __all__ = ["history_columns", "history_events", "history_rows", "history_view"]
 
@@ -107,13 +107,17 @@ def history_columns(
 
 
 def _shortener() -> Callable[[str | None], str | None]:
-    """`short`, remembering each answer: one string per distinct commit id."""
-    known: dict[str | None, str | None] = {}
+    """`short`, remembering each answer for a value that may be an id: one string per
+    distinct commit id. Other values (versions, tag names: most of a history's cells) are
+    never cut, so they are given back as they are and not remembered."""
+    known: dict[str, str | None] = {}
 
     def cut(value: str | None) -> str | None:
-        found = known.get(value, known)
-        if found is known:
+        if value is None or len(value) not in HEXSHA_LENS:
+            return value
+        found = known.get(value)
+        if found is None:
             found = known[value] = short(value)
-        return found  # type: ignore[return-value]
+        return found
 
     return cut
