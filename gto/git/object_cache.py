@@ -105,10 +105,9 @@ def read_commit(store: ObjectStore, cache: ObjectCache | None, oid: str) -> Pars
     Raises:
         RepoError: `oid` is another kind of object, or a malformed commit.
     """
-    if cache is not None and store.contains(oid):
-        found = cache.commit(oid)  # the same bytes, parsed before
-        if found is not None:
-            return found
+    found = None if cache is None else cache.commit(oid)  # the same bytes, parsed before
+    if found is not None and store.contains(oid):
+        return found
     raw = store.raw(oid)
     if raw is None:
         return None
