@@ -7,9 +7,12 @@ not name its version in the tag, so the version is filled in during replay
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar
+from itertools import groupby
+from operator import attrgetter
+from typing import Any, ClassVar, TypeVar
 
 from gto.core.annotations import Annotation
 from gto.core.tags import Action, CommitRecord, TagRecord, parse_tag, tag_parts
@@ -20,6 +23,7 @@ from gto.core.tags import Action, CommitRecord, TagRecord, parse_tag, tag_parts
 # the registration it triggered.
 OrderKey = tuple[datetime, int, int, int, str]
 _SIMPLE_ADDITION, _COUNTED, _SIMPLE_REMOVAL = 0, 1, 2
+_E = TypeVar("_E", bound="Event")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -249,6 +253,32 @@ def tag_tie_order(tag: str) -> tuple[int, int, int, str]:
     parsed = parse_tag(tag)
     kind = Creation if parsed.action is Action.CREATE else EVENT_OF_ACTION[parsed.action]
     return _tie(kind.group, kind.addition, parsed.counter, tag)
+
+
+def sorted_by_order(events: Iterable[_E], group: Callable[[_E], int] | None = None) -> list[_E]:
+    """`sorted(events, key=order_key)`, or by `(group(e), e.order_key)` with `group`, without a
+    key tuple per event held at once (at 70,000 events those are 6 MB of a command's peak).
+
+    Stable sorts by time, then by group, put the events in order but for those of one group
+    and second, and only such runs are sorted by `order_key` (the same order: time and
+    group are equal within a run). Also faster: most runs are one event long.
+    """
+    ordered = sorted(events, key=_CREATED_AT)
+    same: Callable[[_E], Any] = _CREATED_AT
+    if group is not None:
+        ordered.sort(key=group)
+        same = lambda e: (group(e), e.created_at)  # noqa: E731 - one line
+    result: list[_E] = []
+    for _, run in groupby(ordered, key=same):
+        events_of_run = list(run)
+        if len(events_of_run) > 1:
+            events_of_run.sort(key=_ORDER_KEY)
+        result.extend(events_of_run)
+    return result
+
+
+_CREATED_AT = attrgetter("created_at")
+_ORDER_KEY = attrgetter("order_key")
 
 
 def event_from_tag(record: TagRecord) -> TagEvent | None:

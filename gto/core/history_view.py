@@ -8,10 +8,9 @@ row, and each distinct commit id is shortened once.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from operator import attrgetter
 from typing import Any
 
-from gto.core.events import Event
+from gto.core.events import Event, sorted_by_order
 from gto.core.rows import HistoryEntry, HistoryRow
 from gto.core.signature_view import Signatures, signature_cell, signature_of
 from gto.core.state import Registry
@@ -24,13 +23,12 @@ def history_events(
     registry: Registry, artifact: str | None = None, *, ascending: bool = False
 ) -> list[Event]:
     """Every event, newest first; within one second as `Event.order_key` says."""
-    events = [
+    events = sorted_by_order(
         e
         for name, art in registry.artifacts.items()
         if artifact is None or name == artifact
         for e in art.events()
-    ]
-    events.sort(key=attrgetter("order_key"))
+    )
     if not ascending:
         events.reverse()
     return events

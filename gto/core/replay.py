@@ -18,6 +18,7 @@ from gto.core.events import (
     Registration,
     TagEvent,
     Unassignment,
+    sorted_by_order,
 )
 from gto.core.state import Artifact, Registry, Version, VStage
 from gto.core.tags import CommitRecord
@@ -34,6 +35,10 @@ _GROUP: dict[type[TagEvent], int] = {
 }
 
 Annotations = Mapping[str, Mapping[str, Annotation]]
+
+
+def _group(event: TagEvent) -> int:
+    return _GROUP[type(event)]
 
 
 def replay_order(event: TagEvent) -> tuple[int, OrderKey]:
@@ -117,7 +122,7 @@ def replay(
             draft = drafts[name] = _ArtifactDraft(name)
         return draft
 
-    for event in sorted(events, key=replay_order):
+    for event in sorted_by_order(events, _group):  # replay_order, in less memory
         art = artifact(event.artifact)
         match event:
             case Deprecation():

@@ -255,3 +255,39 @@ def test_a_later_commit_listing_the_artifact_does_not_revive_it() -> None:
         (tag("m@v1.0.0", A, 1), tag("m@deprecated", A, 2)), commits, {C: {"m": Annotation()}}, (C,)
     )
     assert not registry.artifacts["m"].is_active
+
+
+def test_sorted_by_order_is_the_full_key_sort() -> None:
+    """Sorting by time, then runs of one second by the whole key, orders events exactly as
+    the key does: ties in one second across kinds, counters, simple tags, other zones."""
+    import random
+    from dataclasses import replace
+
+    from gto.core.events import sorted_by_order
+    from gto.core.replay import _group, replay_order
+
+    names = [
+        *(f"m@v1.{n}.0" for n in range(4)),
+        *(f"m#prod#{n}" for n in (1, 2, 10, 11)),
+        "m#dev",
+        "m#dev!",
+        "m#prod!#12",
+        "m@v1.0.0!",
+        "m@deprecated",
+        "n@v2.0.0",
+        "n#prod#3",
+    ]
+    shifted = timezone(timedelta(hours=5, minutes=45))
+    events = []
+    for n, name in enumerate(names):
+        for sha in (A, B):
+            event = tag(name, sha, n % 3)
+            if n % 4 == 0:  # the same instant written in another zone
+                event = replace(event, created_at=event.created_at.astimezone(shifted))
+            events.append(event)
+    shuffled = random.Random(4).sample(events, len(events))
+    for given in (events, shuffled, shuffled[::-1]):
+        by_key = sorted(given, key=lambda e: e.order_key)
+        assert [id(e) for e in sorted_by_order(given)] == [id(e) for e in by_key]
+        by_replay = sorted(given, key=replay_order)
+        assert [id(e) for e in sorted_by_order(given, _group)] == [id(e) for e in by_replay]
