@@ -16,11 +16,16 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+import cache_checks
 import pytest
 from builders import EPOCH, init_repo, make_commit, make_tag
+from cache_checks import (
+    damage_folder,
+    damage_symlink,
+    each_damage,
+)
 from dulwich.repo import Repo
 
-from gto.cli import main
 from gto.core.annotations import Annotation, parse_index
 from gto.core.index_json import index_from_json, index_to_json
 from gto.git.object_cache import FORMAT_VERSION, MAGIC, ObjectCache
@@ -79,13 +84,7 @@ def registry(tmp_path: Path) -> Path:
 
 
 def outputs(path: Path, capsys: pytest.CaptureFixture[str]) -> list[tuple[int, str, str]]:
-    found = []
-    for command in COMMANDS:
-        capsys.readouterr()
-        code = main([*command, "-r", str(path)])
-        out, err = capsys.readouterr()
-        found.append((code, out, err))
-    return found
+    return cache_checks.outputs(path, capsys, COMMANDS)
 
 
 def cache_files(home: Path) -> list[Path]:
@@ -164,20 +163,6 @@ def test_index_json_keeps_only_what_it_gives_back() -> None:
     assert index_from_json([["m", None, None, 1, [], "", None]]) is None  # 1 is not a bool
 
 
-def damage_flip(file: Path) -> None:
-    data = bytearray(file.read_bytes())
-    data[-5] ^= 0x01
-    file.write_bytes(bytes(data))
-
-
-def damage_truncate(file: Path) -> None:
-    file.write_bytes(file.read_bytes()[:-7])
-
-
-def damage_foreign(file: Path) -> None:
-    file.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(300))
-
-
 def damage_version(file: Path) -> None:
     data = bytearray(file.read_bytes())
     struct.pack_into("<I", data, 8, FORMAT_VERSION + 1)
@@ -206,46 +191,13 @@ def damage_deep(file: Path) -> None:
     _rewrite(file, b"[" * 200_000 + b"]" * 200_000)
 
 
-def damage_empty(file: Path) -> None:
-    file.write_bytes(b"")
-
-
-def damage_folder(file: Path) -> None:
-    file.unlink()
-    file.mkdir()
-
-
-def damage_symlink(file: Path) -> None:
-    target = file.with_name("elsewhere")
-    os.replace(file, target)
-    file.symlink_to(target)
-
-
-def damage_unreadable(file: Path) -> None:
-    file.chmod(0)
-
-
-DAMAGE = [
-    damage_flip,
-    damage_truncate,
-    damage_foreign,
-    damage_version,
-    damage_consistent_but_wrong,
-    damage_not_an_object,
-    damage_not_json,
-    damage_deep,
-    damage_empty,
-    damage_folder,
-    damage_symlink,
-    damage_unreadable,
-]
-
-
-@pytest.mark.parametrize("damage", DAMAGE, ids=[d.__name__[7:] for d in DAMAGE])
+@each_damage(
+    damage_version, damage_consistent_but_wrong, damage_not_an_object, damage_not_json, damage_deep
+)
 def test_a_damaged_cache_is_ignored_and_rebuilt(
-    damage: Callable[[Path], None],
     registry: Path,
     cache_home: Path,
+    damage: Callable[[Path], None],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     expected = outputs(registry, capsys)
@@ -260,9 +212,9 @@ def test_a_damaged_cache_is_ignored_and_rebuilt(
 
 def test_no_cache_reads_and_writes_none(
     registry: Path,
+    monkeypatch: pytest.MonkeyPatch,
     cache_home: Path,
     capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     expected = outputs(registry, capsys)
     (file,) = cache_files(cache_home)

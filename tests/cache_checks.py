@@ -1,0 +1,76 @@
+"""Shared by the tag and object cache tests: the commands' outputs to compare with and
+without a cache, and the ways a cache file can be damaged (each must be ignored and the
+file rebuilt, never reported)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from gto.cli import main
+
+
+def outputs(
+    path: Path, capsys: pytest.CaptureFixture[str], commands: Sequence[Sequence[str]]
+) -> list[tuple[int, str, str]]:
+    """(exit code, stdout, stderr) of each command run on the repository at `path`."""
+    found = []
+    for command in commands:
+        capsys.readouterr()
+        code = main([*command, "-r", str(path)])
+        out, err = capsys.readouterr()
+        found.append((code, out, err))
+    return found
+
+
+def damage_flip(file: Path) -> None:
+    data = bytearray(file.read_bytes())
+    data[-5] ^= 0xFF
+    file.write_bytes(bytes(data))
+
+
+def damage_truncate(file: Path) -> None:
+    file.write_bytes(file.read_bytes()[:-7])
+
+
+def damage_foreign(file: Path) -> None:
+    file.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(300))
+
+
+def damage_empty(file: Path) -> None:
+    file.write_bytes(b"")
+
+
+def damage_folder(file: Path) -> None:
+    file.unlink()
+    file.mkdir()
+
+
+def damage_symlink(file: Path) -> None:
+    target = file.with_name("elsewhere")
+    os.replace(file, target)
+    file.symlink_to(target)
+
+
+def damage_unreadable(file: Path) -> None:
+    file.chmod(0)
+
+
+FILE_DAMAGE = [
+    damage_flip,
+    damage_truncate,
+    damage_foreign,
+    damage_empty,
+    damage_folder,
+    damage_symlink,
+    damage_unreadable,
+]
+
+
+def each_damage(*specific: Callable[[Path], None]) -> pytest.MarkDecorator:
+    """Parametrize `damage` over every file damage and a cache's own `specific` ones."""
+    damages = [*FILE_DAMAGE, *specific]
+    return pytest.mark.parametrize("damage", damages, ids=[d.__name__[7:] for d in damages])
