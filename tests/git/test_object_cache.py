@@ -314,3 +314,17 @@ def test_commit_json_round_trips() -> None:
         [*value[:1], "p", *value[2:]],
     ):
         assert commit_from_json("a" * 40, damaged) is None
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_at_the_path_is_not_waited_on(tmp_path: Path) -> None:
+    """The object cache opens its file as the tag cache does (gto.git.cache_files): a FIFO
+    is no regular file, never read, and the next save replaces it with one."""
+    fifo = tmp_path / "gto" / "objects" / "x.v1"
+    fifo.parent.mkdir(parents=True)
+    os.mkfifo(fifo)
+    cache = ObjectCache(fifo)
+    assert cache.get("index", "a" * 40) is None
+    cache.add("index", "a" * 40, [])
+    cache.save()
+    assert fifo.is_file() and ObjectCache(fifo).get("index", "a" * 40) == []
