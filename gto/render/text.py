@@ -9,9 +9,10 @@ tabulate's.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from gto.core.controls import terminal_safe
@@ -129,8 +130,14 @@ def _tabulate(headers: list[str], cells: Sequence[Sequence[Any]], plain: bool) -
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
+    """What YAML in `artifacts.yaml` can hold beyond JSON (a `custom: {day: 2024-01-02}`),
+    written as text a reader can parse back, rather than a failure (upstream's)."""
+    if isinstance(value, date):  # datetimes too
         return value.isoformat()
+    if isinstance(value, bytes):  # !!binary, as YAML wrote it
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, (set, frozenset)):  # !!set
+        return sorted(value, key=str)
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 

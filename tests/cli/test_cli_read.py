@@ -236,6 +236,25 @@ def test_subfolder_and_work_tree(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert capsys.readouterr().out == from_clone
 
 
+def test_yaml_values_json_lacks_are_written_as_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Dates, !!binary and !!set in `custom` print as ISO dates, base64 and lists, where
+    upstream fails with 'Serialisation is not implemented'."""
+    from builders import init_repo, make_commit
+
+    yaml = "mm:\n  custom:\n    d: 2024-01-02\n    t: 2024-01-02 10:00:00\n"
+    yaml += "    b: !!binary aGVsbG8=\n    s: !!set {b, a}\n"
+    make_commit(init_repo(tmp_path / "repo"), {"artifacts.yaml": yaml})
+    assert main(["describe", "mm", "--custom", "-r", str(tmp_path / "repo")]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "d": "2024-01-02",
+        "t": "2024-01-02T10:00:00",
+        "b": "aGVsbG8=",
+        "s": ["a", "b"],
+    }
+
+
 def test_not_a_repo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["show", "-r", str(tmp_path)]) == 1
     assert capsys.readouterr().err == f"❌ No Git repo found in '{tmp_path}'\n"
