@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, overload
+from typing import Any, Literal, cast, overload
 
 from gto.api._audit import AsOf, registry_then
 from gto.api._options import Verify
@@ -264,14 +264,23 @@ def history(
     """Every event (tags and version commits), newest first unless `ascending`; `as_of` and
     `verify` as for `show`."""
     with opened(repo, tags=None if artifact is None else tag_prefixes(artifact)) as session:
+        if table:
+            events, signatures = _history_events(
+                session, artifact, ascending, as_of, verify, all_branches, all_commits
+            )
+            columns = history_view.history_columns(
+                events, truncate=truncate_hexsha, signatures=signatures
+            )
+            rows = [
+                dict(zip(columns, cells, strict=True))
+                for cells in zip(*columns.values(), strict=True)
+            ]
+            return cast(list[HistoryRow], rows), "keys"
         registry = registry_then(
             session, as_of, artifact, all_branches=all_branches, all_commits=all_commits
         )
         signatures = _signatures(session, registry, verify)
-    view = history_view.history_view(registry, artifact, ascending=ascending, signatures=signatures)
-    if table:
-        return history_view.history_rows(view, truncate=truncate_hexsha), "keys"
-    return view
+    return history_view.history_view(registry, artifact, ascending=ascending, signatures=signatures)
 
 
 def history_columns(

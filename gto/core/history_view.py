@@ -11,12 +11,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from gto.core.events import Event, sorted_by_order
-from gto.core.rows import HistoryEntry, HistoryRow
+from gto.core.rows import HistoryEntry
 from gto.core.signature_view import Signatures, signature_cell, signature_of
 from gto.core.state import Registry
 from gto.core.views import HEXSHA_LENS, short
 
-__all__ = ["history_columns", "history_events", "history_rows", "history_view"]
+__all__ = ["history_columns", "history_events", "history_view"]
 
 
 def history_events(
@@ -64,31 +64,11 @@ def history_view(
     return view
 
 
-def history_rows(view: Sequence[HistoryEntry], *, truncate: bool = True) -> list[HistoryRow]:
-    """Table rows of the JSON entries; a `signature` column when they carry signatures."""
-    cut = _shortener() if truncate else (lambda v: v)
-    rows: list[HistoryRow] = []
-    for item in view:
-        row: HistoryRow = {
-            "timestamp": item["timestamp"],
-            "artifact": item["artifact"],
-            "event": item["event"],
-            "version": cut(item["version"]),
-            "stage": item["stage"],
-            "commit": cut(item["commit"]),
-            "ref": cut(item["ref"]),
-        }
-        if "signature" in item:
-            row["signature"] = signature_cell(item["signature"])
-        rows.append(row)
-    return rows
-
-
 def history_columns(
     events: Sequence[Event], *, truncate: bool = True, signatures: Signatures = None
 ) -> dict[str, list[Any]]:
     """`history`'s table as columns (header -> cells): what the command line prints, without
-    a dict per row (a 70,000-row history); `history_rows`' cells, column by column."""
+    a dict per row (a 70,000-row history); `gto.api.history(table=True)` zips them into rows."""
     cut = _shortener() if truncate else (lambda v: v)
     columns: dict[str, list[Any]] = {
         "timestamp": [e.created_at for e in events],

@@ -37,7 +37,6 @@ __all__ = [
     "split_object",
     "tag_header",
     "tag_object",
-    "tagger_of",
     "tree_object",
 ]
 
@@ -117,13 +116,6 @@ def parse_signature(value: bytes) -> tuple[str, str, datetime]:
     """
     name, email, seconds, offset = signature_parts(value)
     return name, email, moment(seconds, offset)
-
-
-def tagger_of(fields: dict[bytes, bytes]) -> tuple[str, str, datetime]:
-    """A tag object's tagger name, email and time; very old tags have no tagger."""
-    if b"tagger" in fields:
-        return parse_signature(fields[b"tagger"])
-    return "", "", datetime.fromtimestamp(0, timezone.utc)
 
 
 def tag_header(

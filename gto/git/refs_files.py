@@ -376,13 +376,14 @@ def write_mirror(commondir: str, refs: Mapping[str, str], head: str) -> None:
                 os.unlink(os.path.join(root, file))
 
 
-def read_mirror(commondir: str) -> dict[str, str]:
-    """The refs `write_mirror` wrote (name -> id), from packed-refs; {} when there is none."""
+def read_mirror(commondir: str, id_length: int) -> dict[str, str]:
+    """The refs `write_mirror` wrote (name -> id of `id_length` hex digits), from
+    packed-refs; {} when there is none."""
     try:
         text = Path(commondir, _PACKED_REFS).read_bytes()
     except FileNotFoundError:
         return {}
-    pattern = hex_id_pattern(40)
+    pattern = hex_id_pattern(id_length)
 
     def object_id(value: bytes) -> str | None:
         oid = value.strip().decode("ascii", "replace")
@@ -390,6 +391,6 @@ def read_mirror(commondir: str) -> dict[str, str]:
 
     return {
         ref.decode("utf-8", "surrogateescape"): oid
-        for ref, oid in packed_refs.parse(text, object_id, 40).items()
+        for ref, oid in packed_refs.parse(text, object_id, id_length).items()
         if oid is not None
     }

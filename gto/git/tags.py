@@ -166,15 +166,14 @@ class Tags:
             raw = None if oid is None else self._store.raw(oid)
             if oid is None or raw is None or raw[0] != objects.TAG:
                 continue
-            fields, _, message = objects.split_object(split_signature(raw[1]).payload)
             try:
-                tagger, email, created_at = objects.tagger_of(fields)
-                target = fields[b"object"].decode("ascii")
-                if fields[b"tag"].decode("utf-8", "replace") != name:
-                    continue
+                own, target, _, tagger, email, seconds, offset, message = _header(
+                    split_signature(raw[1]).payload
+                )
             except PARSE_ERRORS:
                 continue
-            offset = created_at.utcoffset()
+            if own != name:
+                continue
             found.append(
                 GitTag(
                     name=name,
@@ -182,8 +181,8 @@ class Tags:
                     target=target,
                     tagger_name=tagger,
                     tagger_email=email,
-                    tag_time=int(created_at.timestamp()),
-                    tag_time_offset=0 if offset is None else int(offset.total_seconds()),
+                    tag_time=seconds,
+                    tag_time_offset=offset,
                     message=message.decode("utf-8", "replace"),
                 )
             )
@@ -192,9 +191,10 @@ class Tags:
     def _gone(self, oids: set[str]) -> set[str]:
         """The tag objects among `oids` that the tag cache knows but the store lost (pruned,
         or in an alternate that went away): the cache must not answer for them."""
-        if self._cache is None:
+        unread = oids.difference(self._tags)  # asking the cache about none loads nothing
+        if self._cache is None or not unread:
             return set()
-        known = self._cache.known(oids).difference(self._tags)
+        known = self._cache.known(unread)
         return self._store.missing(known) if known else set()
 
     def _peel_tag(self, oid: str, gone: bool) -> TagRecord | str:
@@ -236,16 +236,10 @@ class Tags:
         signed = split_signature(raw[1])
         if signed.format is not None:
             self._signed[oid] = signed
-        target, kind, own_name, tagger, message = objects.tag_header(signed.payload)
         try:
-            if target is None or kind is None or own_name is None:
-                raise KeyError("object")
-            tagger_name, email, seconds, offset = (
-                ("", "", 0, 0) if tagger is None else (objects.signature_parts(tagger))
+            name, commit, kind, tagger_name, email, seconds, offset, message = _header(
+                signed.payload
             )
-            objects.moment(seconds, offset)  # a time no datetime can hold is malformed
-            commit = target.decode("ascii")
-            name = own_name.decode("utf-8", "replace")
         except PARSE_ERRORS:
             return "malformed tag object"
         direct = kind == b"commit"
@@ -264,3 +258,30 @@ class Tags:
         # A signed tag is not cached: verifying it needs its signature, read from the object.
         parsed = (name, commit, tagger_name, email, seconds, offset, text)
         return parsed, direct and signed.format is None
+
+
+def _header(payload: bytes) -> tuple[str, str, bytes, str, str, int, int, bytes]:
+    """A tag object's own name, target id and type, tagger name and email, unix seconds,
+    offset east of UTC and message.
+
+    Raises:
+        One of PARSE_ERRORS: a header missing, or a tagger or time that is malformed (a
+        time no datetime can hold too).
+    """
+    target, kind, own_name, tagger, message = objects.tag_header(payload)
+    if target is None or kind is None or own_name is None:
+        raise KeyError("object")
+    name, email, seconds, offset = (  # very old tags have no tagger
+        ("", "", 0, 0) if tagger is None else objects.signature_parts(tagger)
+    )
+    objects.moment(seconds, offset)
+    return (
+        own_name.decode("utf-8", "replace"),
+        target.decode("ascii"),
+        kind,
+        name,
+        email,
+        seconds,
+        offset,
+        message,
+    )

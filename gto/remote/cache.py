@@ -23,6 +23,7 @@ from gto.git.files import RefLocked, write_atomically
 from gto.git.mirror import Mirror
 from gto.git.refs import TAGS, is_ref_name
 from gto.git.refs_files import read_mirror, write_mirror
+from gto.git.repoformat import FORMATS
 from gto.remote.lock import CacheLock
 from gto.settings import Settings
 
@@ -239,7 +240,7 @@ class Cache:
         """
         refs = {ref: oid for ref, oid in advertised.items() if ref != "HEAD"}
         if listed is not None:
-            kept = read_mirror(str(self.path))
+            kept = read_mirror(str(self.path), FORMATS[self.object_format() or "sha1"])
             prefixes = tuple(listed)
             refs.update(
                 (ref, oid)

@@ -104,15 +104,19 @@ def _simple_columns(
         if not set(map(type, column)) <= _SIMPLE_KINDS:
             return None
         text = [_MISSING if cell is None else cell for cell in column] if None in column else column
-        if not (_simple_text(header) and _simple_text("\0".join(text))):
+        if not (_simple_text([header]) and _simple_text(text)):
             return None
         columns.append(text)
     return columns
 
 
-def _simple_text(joined: str) -> bool:
-    """Whether the cells joined by NULs are printable ASCII without spaces at either end."""
+def _simple_text(cells: Sequence[str]) -> bool:
+    """Whether every cell is printable ASCII without spaces at either end (checked on the
+    cells joined by NULs, at once; a NUL of a cell's own makes it not simple)."""
+    joined = "\0".join(cells)
     if not (joined.isascii() and joined.replace("\0", "").isprintable()):
+        return False
+    if joined.count("\0") != len(cells) - 1:
         return False
     return not (" \0" in joined or "\0 " in joined or joined[:1] == " " or joined[-1:] == " ")
 

@@ -328,3 +328,27 @@ def test_a_fifo_at_the_path_is_not_waited_on(tmp_path: Path) -> None:
     cache.add("index", "a" * 40, [])
     cache.save()
     assert fifo.is_file() and ObjectCache(fifo).get("index", "a" * 40) == []
+
+
+def _fifo(file: Path) -> None:
+    file.unlink()
+    os.mkfifo(file)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [cache_checks.damage_symlink, cache_checks.damage_folder, _fifo],
+    ids=["symlink", "folder", "fifo"],
+)
+def test_the_shared_reader_takes_only_a_regular_file_of_ours(
+    tmp_path: Path, damage: Callable[[Path], object]
+) -> None:
+    """What the damage tests cannot tell apart (a link to a whole cache reads the same):
+    the reader itself refuses anything but a regular file, and never follows a link."""
+    from gto.git.cache_files import read_owned
+
+    file = tmp_path / "cache.v1"
+    file.write_bytes(b"whole")
+    assert read_owned(file) == b"whole"
+    damage(file)
+    assert read_owned(file) is None

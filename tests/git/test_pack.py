@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from format_fixtures import manifest, materialise
 
-from gto.git.pack import apply_delta
+from gto.git.pack import PackFile, apply_delta
 from gto.git.store import ObjectStore
 
 IDS = manifest()["ids"]
@@ -92,3 +92,12 @@ def test_missing_answers_for_many_ids_at_once(tmp_path: Path, name: str, form: s
     assert store.missing(ids | absent) == absent
     assert store.missing({IDS[form]["C6"], "0" * width, "C6"}) == {"0" * width, "C6"}
     assert store.close()
+    # The packs answer themselves (the store's one-by-one look after them would hide it).
+    in_packs: set[str] = set()
+    for idx in sorted((objects / "pack").glob("*.idx")):
+        pack = PackFile.open(str(idx), width // 2)
+        assert pack is not None
+        wanted = ids | absent
+        in_packs |= wanted - pack.absent(wanted)
+        pack.close()
+    assert in_packs and not in_packs & absent

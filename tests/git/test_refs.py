@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gto.exceptions import InvalidTagName
@@ -46,3 +48,13 @@ def test_check_tag_name() -> None:
     assert error.value.message == (
         "Cannot create tag '../x=m@v1.0.0': Git does not allow '..' in a tag name"
     )
+
+
+@pytest.mark.parametrize("id_length", [40, 64])
+def test_a_mirror_reads_back_the_ids_of_its_object_format(tmp_path: Path, id_length: int) -> None:
+    """A SHA-256 cache keeps the tags a one-artifact read did not list (64-digit ids)."""
+    from gto.git.refs_files import read_mirror, write_mirror
+
+    refs = {"refs/tags/a@v1.0.0": "a" * id_length, "refs/heads/main": "b" * id_length}
+    write_mirror(str(tmp_path), refs, "ref: refs/heads/main")
+    assert read_mirror(str(tmp_path), id_length) == refs

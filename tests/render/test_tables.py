@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from tabulate import tabulate
 
-from gto.render.text import render_table, table_lines, terminal_safe
+from gto.render.text import column_lines, render_table, table_lines, terminal_safe
 
 WHEN = datetime(2024, 5, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
 
@@ -74,3 +74,10 @@ def test_lines_are_the_text() -> None:
     rows: list[dict[str, Any]] = [{"a": "x", "b": None}, {"a": "yy", "b": "z"}]
     assert "\n".join(table_lines(rows)) == render_table(rows)
     assert list(table_lines([])) == ["Nothing found in the current workspace"]
+
+
+def test_a_nul_inside_a_cell_is_escaped() -> None:
+    """The cells are checked joined by NULs: one NUL of a cell's own must not pass as simple."""
+    lines = list(column_lines({"a": ["x\0y", "z"]}))
+    assert not any("\0" in line for line in lines)
+    assert "│ x\\x00y │" in lines
