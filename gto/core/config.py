@@ -17,7 +17,6 @@ win over the file where they are used (gto.api).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -194,6 +193,8 @@ def _from_file(text: str | bytes, path: str, overridden: Collection[str]) -> dic
 
 
 def _json(raw: str, name: str) -> object:
+    import json  # only environment values are JSON
+
     try:
         return json.loads(raw)
     except json.JSONDecodeError:

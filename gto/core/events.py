@@ -3,6 +3,10 @@
 Events are immutable facts; `replay` folds them into state. An assignment does
 not name its version in the tag, so the version is filled in during replay
 (behaviour reference, section 2.4).
+
+The kinds that add no field to their base (Registration, Assignment...) are plain
+subclasses with empty slots: they inherit its dataclass methods, which decorating them
+again would only generate anew at every start of the program.
 """
 
 from __future__ import annotations
@@ -96,8 +100,8 @@ class TagEvent(Event):
         return (self.created_at, self.group, tie, 0, self.tag)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
 class Creation(TagEvent):
+    __slots__ = ()
     kind = "creation"
     priority = 1
     addition = True
@@ -107,8 +111,8 @@ class Creation(TagEvent):
         return f'Artifact "{self.artifact}" was created'
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
 class Deprecation(TagEvent):
+    __slots__ = ()
     kind = "deprecation"
     priority = 2
     addition = False
@@ -134,16 +138,16 @@ class VersionEvent(TagEvent):
         return f'Version "{self.version}" of artifact "{self.artifact}" was {self.verb}'
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
 class Registration(VersionEvent):
+    __slots__ = ()
     kind = "registration"
     priority = 3
     addition = True
     verb = "registered"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
 class Deregistration(VersionEvent):
+    __slots__ = ()
     kind = "deregistration"
     priority = 4
     addition = False
@@ -190,16 +194,16 @@ class StageEvent(TagEvent):
         )
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
 class Assignment(StageEvent):
+    __slots__ = ()
     kind = "assignment"
     priority = 5
     addition = True
     verb = "assigned to"
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
 class Unassignment(StageEvent):
+    __slots__ = ()
     kind = "unassignment"
     priority = 6
     addition = False

@@ -10,10 +10,9 @@ renamed over it, so a reader sees a whole old or a whole new file.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import stat
-import tempfile
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -23,9 +22,13 @@ __all__ = ["read_owned", "repository_file", "write_whole"]
 def repository_file(cache_home: Path, kind: str, commondir: str, object_format: str) -> Path:
     """The file (without its `.vN` suffix) of the repository whose common folder is
     `commondir` in the cache folder `kind`; its object format (`sha1`, `sha256`) is part of
-    the name, so a repository made again in the other format never meets the first one's."""
+    the name, so a repository made again in the other format never meets the first one's.
+
+    Two CRC-32s, not a cryptographic hash (whose OpenSSL import costs every command a few
+    milliseconds): entries are keyed by object ids, so even two repositories sharing a file
+    would only evict each other's entries, never read a wrong one."""
     where = f"{os.path.realpath(commondir)}\0{object_format}".encode("utf-8", "surrogateescape")
-    return cache_home / kind / hashlib.sha256(where).hexdigest()[:32]
+    return cache_home / kind / f"{zlib.crc32(where):08x}{zlib.crc32(where[::-1]):08x}"
 
 
 def read_owned(path: Path) -> bytes | None:
@@ -65,6 +68,8 @@ def write_whole(path: Path, content: Iterable[bytes]) -> None:
         st = os.lstat(level)
         if not stat.S_ISDIR(st.st_mode) or (owner is not None and st.st_uid != owner()):
             return
+    import tempfile  # only a command that learnt something writes
+
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
     try:
         with open(fd, "wb") as f:

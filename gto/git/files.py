@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -149,6 +148,8 @@ def write_atomically(path: str, data: bytes, mode: int | None = None) -> None:
             umask = os.umask(0)
             os.umask(umask)
             mode = 0o666 & ~umask
+    import tempfile  # imported by writes only: reads stay fast to start
+
     fd, temporary = naming(
         path, lambda: tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
     )
@@ -199,6 +200,8 @@ def write_object(objects_dir: str, oid: str, compressed: bytes) -> bool:
         with contextlib.suppress(OSError):
             os.utime(path)  # a fresh mtime keeps a concurrent gc from pruning it
         return False
+    import tempfile  # imported by writes only: reads stay fast to start
+
     made_folder = False
     for _ in range(3):  # another writer may remove the folder it found empty (a discard)
         try:

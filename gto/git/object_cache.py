@@ -1,12 +1,14 @@
-"""Values parsed from git objects, kept between commands by object id: commits and
-`artifacts.yaml` blobs read once.
+"""Values parsed from git objects, kept between commands by object id: commits,
+`artifacts.yaml` blobs and where a tree holds a path, read once.
 
 An object's id names its bytes, so what gto parses from them can never change under the
 id: an entry can only be missing, never stale. A registry's versions sit on a few
 thousand commits sharing a few dozen `artifacts.yaml` blobs; parsing those blobs with
-PyYAML took a fifth of a warm `gto show` at 10,000 tags, reading the commits a tenth.
-Whether a cached commit is in the repository is still asked every time (a partial
-store may lack it; a missing one is read, or fetched, as without the cache).
+PyYAML took a fifth of a warm `gto show` at 10,000 tags, reading the commits a tenth,
+finding `artifacts.yaml` in their trees a twentieth. Whether a cached commit is in the
+repository is still asked every time (a partial store may lack it; a missing one is read,
+or fetched, as without the cache); a tree is not read at all when where it holds a path
+is known (the blob found is read, or fetched, as without the cache).
 
 One file per repository in `$XDG_CACHE_HOME/gto/objects/` (gto.git.cache_files): a
 header (magic, format version, payload length, CRC-32) and a JSON object of
@@ -166,6 +168,21 @@ class ObjectCache:
         value = commit_json(commit)
         if value is not None:
             self.add("commit", commit.record.hexsha, value)
+
+    def entry(self, tree: str, path: str) -> tuple[tuple[int, str] | None] | None:
+        """`((mode, id),)` of what `path` ("a/b.txt") is in the tree `tree`, or `(None,)` when
+        there is nothing, as a command found it before; None if unknown."""
+        value = self.get("path", f"{tree}:{path}")
+        if value == []:
+            return (None,)
+        if type(value) is list and len(value) == 2:
+            mode, oid = value
+            if type(mode) is int and type(oid) is str:
+                return ((mode, oid),)
+        return None
+
+    def add_entry(self, tree: str, path: str, entry: tuple[int, str] | None) -> None:
+        self.add("path", f"{tree}:{path}", [] if entry is None else list(entry))
 
     def save(self) -> None:
         """Write the file if anything new was added; entries are kept until the folder is

@@ -25,6 +25,10 @@ __all__ = ["Lookup", "PackFile", "apply_delta"]
 # few thousand bisections).
 _BISECT_LOOKUPS = 256
 _BISECT_SHARE = 8
+# Entries sharing a first byte up to which a lookup searches their bytes rather than
+# bisecting them: one search in C beats a dozen slices in Python (up to about 100,000
+# objects in a pack).
+_SCAN_ENTRIES = 512
 _IDX_MAGIC = b"\377tOc"
 _FANOUT = 256 * 4
 _OFS_DELTA, _REF_DELTA = 6, 7
@@ -198,6 +202,8 @@ class PackFile:
             return self._positions.get(sha)
         lo = self.fanout[sha[0] - 1] if sha[0] else 0
         hi = self.fanout[sha[0]]
+        if hi - lo <= _SCAN_ENTRIES:
+            return self._scan(sha, lo, hi)
         while lo < hi:
             mid = (lo + hi) // 2
             name = self._name(mid)
@@ -207,6 +213,19 @@ class PackFile:
                 hi = mid
             else:
                 return mid
+        return None
+
+    def _scan(self, sha: bytes, lo: int, hi: int) -> int | None:
+        """The entry `sha` among entries lo..hi, found by one search of their bytes in place
+        (an index entry's id only counts where it starts one)."""
+        start = self._names + self._name_at + lo * self._stride
+        end = self._names + self._name_at + (hi - 1) * self._stride + self.id_size
+        found = self.index.find(sha, start, end)
+        while found >= 0:
+            entry, misaligned = divmod(found - start, self._stride)
+            if not misaligned:
+                return lo + entry
+            found = self.index.find(sha, found + 1, end)
         return None
 
     def with_prefix(self, prefix: str) -> list[str]:

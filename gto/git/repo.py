@@ -253,16 +253,24 @@ class GitRepo:
         return self._entry_at(commit, path) is not None
 
     def _entry_at(self, commit: str, path: str) -> tuple[int, str] | None:
-        """(mode, id) of `path` in the commit's tree; cached by tree, as commits share trees."""
+        """(mode, id) of `path` in the commit's tree; kept by tree (commits share trees), and
+        between commands in the object cache."""
         tree = self._existing_commit(commit).tree
         key = (tree, path)
         if key in self._paths:
             return self._paths[key]
-        entry: tuple[int, str] | None = (stat.S_IFDIR, tree)
-        for part in path.encode().split(b"/"):
-            if entry is None or part in (b"", b"."):
-                continue
-            entry = self._tree(entry[1]).get(part) if stat.S_ISDIR(entry[0]) else None
+        cache = self.object_cache
+        known = None if cache is None else cache.entry(tree, path)
+        if known is not None:
+            entry = known[0]
+        else:
+            entry = (stat.S_IFDIR, tree)
+            for part in path.encode().split(b"/"):
+                if entry is None or part in (b"", b"."):
+                    continue
+                entry = self._tree(entry[1]).get(part) if stat.S_ISDIR(entry[0]) else None
+            if cache is not None:
+                cache.add_entry(tree, path, entry)
         self._paths[key] = entry
         return entry
 

@@ -15,6 +15,7 @@ import struct
 import zlib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import cache_checks
 import pytest
@@ -102,6 +103,16 @@ def commits(file: Path) -> list[str]:
     return [key for key in entries(file) if key.startswith("commit:")]
 
 
+def paths(file: Path) -> list[tuple[str, list[Any]]]:
+    """The paths looked up in trees, by name (each of the three commits has its own tree)."""
+    found = entries(file).items()
+    return sorted(
+        (key.split(":")[2], value)
+        for key, value in found
+        if key.startswith("path:") and isinstance(value, list)
+    )
+
+
 def entries(file: Path) -> dict[str, object]:
     data = file.read_bytes()
     magic, version, length, checksum = struct.unpack_from("<8sIQI", data)
@@ -130,7 +141,12 @@ def test_cached_and_uncached_answer_alike(
     (file,) = cache_files(cache_home)
     # The two plain indexes are kept; the one with a date and an int key is not.
     assert len(indexes(file)) == 2
-    assert len(commits(file)) == 3 and len(entries(file)) == 5
+    assert len(commits(file)) == 3
+    # Where each commit's tree holds artifacts.yaml, and that HEAD's has no .gto nor DVC files.
+    found = [(name, value[0] if value else None) for name, value in paths(file)]
+    files = [("artifacts.yaml", 0o100644)] * 3
+    assert found == [(".dvc", None), (".gto", None), *files, ("dvc.yaml", None)]
+    assert len(entries(file)) == 3 + 2 + 6
     before = file.read_bytes()
     assert outputs(registry, capsys) == expected  # warm: read back
     assert file.read_bytes() == before  # nothing new learnt: nothing written
@@ -352,3 +368,18 @@ def test_the_shared_reader_takes_only_a_regular_file_of_ours(
     assert read_owned(file) == b"whole"
     damage(file)
     assert read_owned(file) is None
+
+
+def test_a_path_entry_of_another_shape_is_unknown(tmp_path: Path) -> None:
+    cache = ObjectCache(tmp_path / "objects.v1")
+    tree = "a" * 40
+    cache.add_entry(tree, "artifacts.yaml", (0o100644, "b" * 40))
+    cache.add_entry(tree, "dvc.yaml", None)
+    for bad, value in [("x", [0o100644]), ("y", ["100644", "b" * 40]), ("z", {}), ("w", None)]:
+        cache.add("path", f"{tree}:{bad}", value)
+    cache.save()
+    again = ObjectCache(tmp_path / "objects.v1")
+    assert again.entry(tree, "artifacts.yaml") == ((0o100644, "b" * 40),)
+    assert again.entry(tree, "dvc.yaml") == (None,)
+    assert [again.entry(tree, name) for name in "xyzw"] == [None] * 4
+    assert again.entry("c" * 40, "artifacts.yaml") is None

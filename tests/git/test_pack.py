@@ -101,3 +101,22 @@ def test_missing_answers_for_many_ids_at_once(tmp_path: Path, name: str, form: s
         in_packs |= wanted - pack.absent(wanted)
         pack.close()
     assert in_packs and not in_packs & absent
+
+
+def test_an_id_straddling_two_index_entries_is_not_found(tmp_path: Path) -> None:
+    """A lookup searches the bytes of the entries sharing the id's first byte: a match that
+    does not start an entry (here the end of one and the start of the next) is no object."""
+    first = b"\x01" + b"\x00" * 9 + b"\x01" * 10
+    second = b"\x01" * 10 + b"\x02" * 10
+    straddling = (first + second)[10:30]  # 01 x 20: between the two, and no entry
+    assert first < straddling < second
+    fanout = b"".join((0 if byte < 1 else 2).to_bytes(4, "big") for byte in range(256))
+    offsets = (12).to_bytes(4, "big") + (34).to_bytes(4, "big")
+    index = b"\377tOc\0\0\0\2" + fanout + first + second + b"\0" * 8 + offsets + b"\0" * 40
+    (tmp_path / "p.idx").write_bytes(index)
+    (tmp_path / "p.pack").write_bytes(b"PACK" + b"\0" * 60)
+    pack = PackFile.open(str(tmp_path / "p.idx"))
+    assert pack is not None
+    assert (pack.offset(first), pack.offset(second), pack.offset(straddling)) == (12, 34, None)
+    assert pack.absent({first.hex(), second.hex(), straddling.hex()}) == {straddling.hex()}
+    pack.close()
