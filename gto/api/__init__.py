@@ -23,34 +23,12 @@ returned event.
 from __future__ import annotations
 
 import typing as _typing
+from importlib import import_module as _import_module
 
 from gto.api import commands as commands  # gto's own operations, typed
 from gto.api._audit import diff_json as diff
 from gto.api._options import Verify
-from gto.api._query import _get_state as _get_state  # upstream's private helpers
-from gto.api._query import _is_gto_repo as _is_gto_repo
-from gto.api._query import (
-    check_ref,
-    describe,
-    find_latest_version,
-    find_versions_in_stage,
-    get_stages,
-    parse_tag,
-    parse_tag_name,
-)
 from gto.api._show import history, show
-from gto.constants import (
-    ARTIFACT,
-    ASSIGNMENTS_PER_VERSION,
-    COMMIT,
-    STAGE,
-    VERSION,
-    VERSIONS_PER_STAGE,
-    Shortcut,
-    is_hexsha,
-    mark_artifact_unregistered,
-    parse_shortcut,
-)
 from gto.core.annotations import Annotation
 from gto.core.events import (
     Assignment,
@@ -71,29 +49,85 @@ from gto.core.rows import (
 from gto.core.state import Version, VersionSort, VStage
 from gto.exceptions import NoRepo, NotImplementedInGTO, RefNotFound, WrongArgs
 from gto.session import RepoLike as Repo
-from gto.tag import TagFields
 
 if _typing.TYPE_CHECKING:
+    from gto.api._query import _get_state as _get_state  # upstream's private helpers
+    from gto.api._query import _is_gto_repo as _is_gto_repo
+    from gto.api._query import (
+        check_ref,
+        describe,
+        find_latest_version,
+        find_versions_in_stage,
+        get_stages,
+        parse_tag,
+        parse_tag_name,
+    )
     from gto.api._write import annotate, assign, deprecate, deregister, register, remove, unassign
+    from gto.constants import (
+        ARTIFACT,
+        ASSIGNMENTS_PER_VERSION,
+        COMMIT,
+        STAGE,
+        VERSION,
+        VERSIONS_PER_STAGE,
+        Shortcut,
+        is_hexsha,
+        mark_artifact_unregistered,
+        parse_shortcut,
+    )
+    from gto.tag import TagFields
 
-_WRITES = frozenset(
-    ["annotate", "assign", "deprecate", "deregister", "register", "remove", "unassign"]
-)
+# Imported when first used, so that `gto show` loads only what it runs: the writers,
+# the other queries, upstream's constants (their patterns compile at import).
+_LAZY = {
+    **dict.fromkeys(
+        ["annotate", "assign", "deprecate", "deregister", "register", "remove", "unassign"],
+        "gto.api._write",
+    ),
+    **dict.fromkeys(
+        [
+            "_get_state",
+            "_is_gto_repo",
+            "check_ref",
+            "describe",
+            "find_latest_version",
+            "find_versions_in_stage",
+            "get_stages",
+            "parse_tag",
+            "parse_tag_name",
+        ],
+        "gto.api._query",
+    ),
+    **dict.fromkeys(
+        [
+            "ARTIFACT",
+            "ASSIGNMENTS_PER_VERSION",
+            "COMMIT",
+            "STAGE",
+            "VERSION",
+            "VERSIONS_PER_STAGE",
+            "Shortcut",
+            "is_hexsha",
+            "mark_artifact_unregistered",
+            "parse_shortcut",
+        ],
+        "gto.constants",
+    ),
+    "TagFields": "gto.tag",
+}
 
 
 def __getattr__(name: str) -> _typing.Any:
-    """The writing functions, imported when first used: reading never loads them."""
-    if name not in _WRITES:
+    module = _LAZY.get(name)
+    if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from gto.api import _write
-
-    value = getattr(_write, name)
+    value = getattr(_import_module(module), name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_WRITES})
+    return sorted({*globals(), *_LAZY})
 
 
 __all__ = [
