@@ -90,9 +90,8 @@ class _Table:
         if len(self.names) != count or len(self.messages) != count:
             raise ValueError("names or messages")
         distinct: dict[str, str] = {}
-        cut = (targets[i * id_size : (i + 1) * id_size].hex() for i in range(count))
-        self.targets = [distinct.setdefault(t, t) for t in cut]
-        self.rows = {ids[i * id_size : (i + 1) * id_size].hex(): i for i in range(count)}
+        self.targets = [distinct.setdefault(t, t) for t in _hex_ids(targets, id_size)]
+        self.rows = dict(zip(_hex_ids(ids, id_size), range(count)))
 
     def get(self, oid: str) -> Parsed | None:
         row = self.rows.get(oid)
@@ -113,6 +112,11 @@ class _Table:
             found = self.get(oid)
             assert found is not None
             yield oid, found
+
+
+def _hex_ids(column: memoryview, id_size: int) -> list[str]:
+    """A column of binary ids as hex strings (cut by `hex` itself: a slice each costs more)."""
+    return column.hex(" ", -id_size).split(" ") if column else []
 
 
 def _ints(code: str, data: memoryview, count: int) -> array[int]:
