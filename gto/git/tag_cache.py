@@ -91,7 +91,7 @@ class _Table:
             raise ValueError("names or messages")
         distinct: dict[str, str] = {}
         self.targets = [distinct.setdefault(t, t) for t in _hex_ids(targets, id_size)]
-        self.rows = dict(zip(_hex_ids(ids, id_size), range(count)))
+        self.rows = dict(zip(_hex_ids(ids, id_size), range(count), strict=True))
 
     def get(self, oid: str) -> Parsed | None:
         row = self.rows.get(oid)
