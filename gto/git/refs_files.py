@@ -155,13 +155,15 @@ class FilesRefs:
 
     def _packed_under(self, prefix: bytes) -> dict[bytes, str | None]:
         """The packed refs whose names start with `prefix`; a sorted file is bisected."""
+        return {r: oid for r, oid in self._packed_from(prefix).items() if r.startswith(prefix)}
+
+    def _packed_from(self, prefix: bytes) -> dict[bytes, str | None]:
+        """The packed refs `prefix` needs: of a sorted file the lines it starts, else all."""
         text = self._text()
         if self._packed is None and packed_refs.is_sorted(text):
             start, end = packed_refs.prefix_range(text, prefix)
-            packed = packed_refs.parse(text[start:end], self._object_id, self._id_length)
-        else:
-            packed = self._packed_refs(text)
-        return {ref: oid for ref, oid in packed.items() if ref.startswith(prefix)}
+            return packed_refs.parse(text[start:end], self._object_id, self._id_length)
+        return self._packed_refs(text)
 
     def _loose_under(self, prefix: bytes) -> dict[bytes, bytes]:
         """The content of every loose ref whose name starts with `prefix`."""
@@ -220,12 +222,7 @@ class FilesRefs:
         """(its id,) if `ref` is packed, else None; a sorted file is bisected."""
         if ref in self._packed_found:
             return self._packed_found[ref]
-        text = self._text()
-        if self._packed is None and packed_refs.is_sorted(text):
-            start, end = packed_refs.prefix_range(text, ref)
-            packed = packed_refs.parse(text[start:end], self._object_id, self._id_length)
-        else:
-            packed = self._packed_refs(text)
+        packed = self._packed_from(ref)
         found = self._packed_found[ref] = (packed[ref],) if ref in packed else None
         return found
 
