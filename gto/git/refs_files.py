@@ -267,12 +267,17 @@ class FilesRefs:
         return None
 
     def read(self, ref: str) -> str | None:
+        return self._read(ref)[0]
+
+    def _read(self, ref: str) -> tuple[str | None, list[bytes] | None]:
+        """`read(ref)`, and the packed-refs lines read for it (None: the loose file answered)."""
         try:
             with open(self.path(ref), "rb") as f:
-                return self._object_id(f.readline())
+                return self._object_id(f.readline()), None
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             pass
-        return self._packed_value(self._packed_lines(), ref)
+        lines = self._packed_lines()
+        return self._packed_value(lines, ref), lines
 
     def exists(self, ref: str) -> bool:
         return (
@@ -326,13 +331,15 @@ class FilesRefs:
         still exists and deleting it again finishes the job."""
         path = self.path(ref)
         with LockFile(path):
-            if self.read(ref) != old:
+            current, lines = self._read(ref)
+            if current != old:
                 return False
             with contextlib.suppress(FileNotFoundError):
                 naming(path, lambda: os.unlink(path))
-            packed_path = os.path.join(self._commondir, _PACKED_REFS)
-            if self._packed_value(self._packed_lines(), ref) is not None:
-                with LockFile(packed_path) as packed_lock:
+            if lines is None:  # the loose file answered: is the ref packed too?
+                lines = self._packed_lines()
+            if self._packed_value(lines, ref) is not None:
+                with LockFile(os.path.join(self._commondir, _PACKED_REFS)) as packed_lock:
                     lines = self._packed_lines()  # read again, under the lock
                     packed_lock.commit(b"".join(_without(lines, ref)))
         self._remove_empty_folders(ref)
