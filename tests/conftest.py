@@ -144,18 +144,30 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
     return set_time
 
 
+Run = Callable[..., tuple[int, str, str]]
+
+
 @pytest.fixture
-def run(path: Path, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
-    """`gto ARGS -r PATH` -> (exit code, stdout, stderr), for modules with a `path` fixture."""
+def run_in(capsys: pytest.CaptureFixture[str]) -> Callable[[str | os.PathLike[str]], Run]:
+    """`run_in(PATH)(ARGS)`: `run` on another repository than the module's `path`."""
     from gto.cli import main
 
-    def call(*args: str | os.PathLike[str]) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main([*(os.fspath(a) for a in args), "-r", str(path)])
-        out, err = capsys.readouterr()
-        return code, out, err
+    def runner(path: str | os.PathLike[str]) -> Run:
+        def call(*args: str | os.PathLike[str]) -> tuple[int, str, str]:
+            capsys.readouterr()
+            code = main([*(os.fspath(a) for a in args), "-r", os.fspath(path)])
+            out, err = capsys.readouterr()
+            return code, out, err
 
-    return call
+        return call
+
+    return runner
+
+
+@pytest.fixture
+def run(path: Path, run_in: Callable[[Path], Run]) -> Run:
+    """`gto ARGS -r PATH` -> (exit code, stdout, stderr), for modules with a `path` fixture."""
+    return run_in(path)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 
 MODULES = [
     "core.tags",
+    "core.skips",
     "core.versions",
     "core.annotations",
     "core.yamlio",

@@ -13,6 +13,7 @@ from gto.core.events import (
     TagEvent,
 )
 from gto.core.replay import replay
+from gto.core.skips import is_no_event
 from gto.core.state import Artifact, Registry, Version, VersionSort, VStage
 from gto.core.tags import RENAMED, Action, parse_shortcut, tag_prefixes, try_parse_tag
 from gto.exceptions import ArtifactNotFound, RepoError, WrongArgs
@@ -121,7 +122,7 @@ def _check_ref(
         if skipped_ok:
             return []
         raise RepoError(f"Tag '{name}' is ignored: {problem}")
-    if problem is not None and problem != "lightweight" and not problem.startswith("not a"):
+    if problem is not None and not is_no_event(problem):
         raise RepoError(f"Tag '{name}' cannot be read: {problem}")
     if action not in (Action.ASSIGN, Action.UNASSIGN):
         found = session.tag_events([name])

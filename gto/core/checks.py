@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from gto.core.events import Assignment, Deregistration, Registration, TagEvent, Unassignment
+from gto.core.skips import LIGHTWEIGHT
 from gto.core.state import Registry
 from gto.core.tags import RENAMED, Action, check_artifact_name, tag_artifact, try_parse_tag
 from gto.exceptions import ValidationError
@@ -76,7 +77,7 @@ def unreadable_tags(names: Sequence[str], skipped: Mapping[str, str]) -> list[Pr
             problems.append(
                 Problem("created-tag", f"Tag '{name}' (@created) is never used by GTO", (name,))
             )
-        elif reason == "lightweight":
+        elif reason == LIGHTWEIGHT:
             problems.append(
                 Problem(
                     "lightweight-tag",

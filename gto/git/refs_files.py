@@ -155,13 +155,15 @@ class FilesRefs:
 
     def _packed_under(self, prefix: bytes) -> dict[bytes, str | None]:
         """The packed refs whose names start with `prefix`; a sorted file is bisected."""
+        return {r: oid for r, oid in self._packed_from(prefix).items() if r.startswith(prefix)}
+
+    def _packed_from(self, prefix: bytes) -> dict[bytes, str | None]:
+        """The packed refs `prefix` needs: of a sorted file the lines it starts, else all."""
         text = self._text()
         if self._packed is None and packed_refs.is_sorted(text):
             start, end = packed_refs.prefix_range(text, prefix)
-            packed = packed_refs.parse(text[start:end], self._object_id, self._id_length)
-        else:
-            packed = self._packed_refs(text)
-        return {ref: oid for ref, oid in packed.items() if ref.startswith(prefix)}
+            return packed_refs.parse(text[start:end], self._object_id, self._id_length)
+        return self._packed_refs(text)
 
     def _loose_under(self, prefix: bytes) -> dict[bytes, bytes]:
         """The content of every loose ref whose name starts with `prefix`."""
@@ -220,12 +222,7 @@ class FilesRefs:
         """(its id,) if `ref` is packed, else None; a sorted file is bisected."""
         if ref in self._packed_found:
             return self._packed_found[ref]
-        text = self._text()
-        if self._packed is None and packed_refs.is_sorted(text):
-            start, end = packed_refs.prefix_range(text, ref)
-            packed = packed_refs.parse(text[start:end], self._object_id, self._id_length)
-        else:
-            packed = self._packed_refs(text)
+        packed = self._packed_from(ref)
         found = self._packed_found[ref] = (packed[ref],) if ref in packed else None
         return found
 
@@ -270,12 +267,17 @@ class FilesRefs:
         return None
 
     def read(self, ref: str) -> str | None:
+        return self._read(ref)[0]
+
+    def _read(self, ref: str) -> tuple[str | None, list[bytes] | None]:
+        """`read(ref)`, and the packed-refs lines read for it (None: the loose file answered)."""
         try:
             with open(self.path(ref), "rb") as f:
-                return self._object_id(f.readline())
+                return self._object_id(f.readline()), None
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             pass
-        return self._packed_value(self._packed_lines(), ref)
+        lines = self._packed_lines()
+        return self._packed_value(lines, ref), lines
 
     def exists(self, ref: str) -> bool:
         return (
@@ -329,13 +331,15 @@ class FilesRefs:
         still exists and deleting it again finishes the job."""
         path = self.path(ref)
         with LockFile(path):
-            if self.read(ref) != old:
+            current, lines = self._read(ref)
+            if current != old:
                 return False
             with contextlib.suppress(FileNotFoundError):
                 naming(path, lambda: os.unlink(path))
-            packed_path = os.path.join(self._commondir, _PACKED_REFS)
-            if self._packed_value(self._packed_lines(), ref) is not None:
-                with LockFile(packed_path) as packed_lock:
+            if lines is None:  # the loose file answered: is the ref packed too?
+                lines = self._packed_lines()
+            if self._packed_value(lines, ref) is not None:
+                with LockFile(os.path.join(self._commondir, _PACKED_REFS)) as packed_lock:
                     lines = self._packed_lines()  # read again, under the lock
                     packed_lock.commit(b"".join(_without(lines, ref)))
         self._remove_empty_folders(ref)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from gto.core.skips import LIGHTWEIGHT, not_a_commit
 from gto.core.tags import GitTag, TagRecord, renamed
 from gto.git import objects
 from gto.git.errors import PARSE_ERRORS
@@ -27,7 +28,6 @@ __all__ = ["Tags"]
 
 _TAGS_PREFIX = TAGS.encode()
 _MISSING = "missing object"
-_LIGHTWEIGHT = "lightweight"
 
 
 class Tags:
@@ -232,7 +232,7 @@ class Tags:
         if raw is None:
             return _MISSING
         if raw[0] != objects.TAG:
-            return _LIGHTWEIGHT
+            return LIGHTWEIGHT
         signed = split_signature(raw[1])
         if signed.format is not None:
             self._signed[oid] = signed
@@ -253,7 +253,7 @@ class Tags:
             commit = inner_fields[b"object"].decode("ascii", "replace")
             kind = inner_fields.get(b"type", b"")
         if kind != b"commit":
-            return f"not a commit: {kind.decode('ascii', 'replace')}"
+            return not_a_commit(kind.decode("ascii", "replace"))
         text = message.decode("utf-8", "replace").rstrip("\n")
         # A signed tag is not cached: verifying it needs its signature, read from the object.
         parsed = (name, commit, tagger_name, email, seconds, offset, text)

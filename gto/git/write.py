@@ -40,6 +40,22 @@ _T = TypeVar("_T")
 LOCK_TIMEOUT = 5.0
 
 
+class _Backoff:
+    """The waits between the tries of a lock retry loop: 1 ms, doubling up to 50 ms, for
+    `seconds` from its making."""
+
+    def __init__(self, seconds: float) -> None:
+        self._deadline = time.monotonic() + seconds
+        self._delay = 0.001
+
+    def expired(self) -> bool:
+        return time.monotonic() > self._deadline
+
+    def sleep(self) -> None:
+        time.sleep(self._delay)
+        self._delay = min(self._delay * 2, 0.05)
+
+
 def _locked(git: GitRepo, action: Callable[[], _T], *, wait: bool = True) -> _T:
     """Run a ref update, waiting while another writer holds the ref's lock file.
 
@@ -47,20 +63,18 @@ def _locked(git: GitRepo, action: Callable[[], _T], *, wait: bool = True) -> _T:
     Without `wait`, a held lock of the ref fails at once (a counter then moves on to the
     next one); the whole ref store's lock (reftable) is always waited for.
     """
-    deadline = time.monotonic() + LOCK_TIMEOUT
-    delay = 0.001
+    backoff = _Backoff(LOCK_TIMEOUT)
     while True:
         try:
             return action()
         except RefLocked as e:
-            if (not wait and not e.shared) or time.monotonic() > deadline:
+            if (not wait and not e.shared) or backoff.expired():
                 raise RefBusy(e.path, e.lock_path, shared=e.shared) from e
         except ValueError as e:  # a damaged packed-refs
             raise read_error("packed-refs", e) from e
         except OSError as e:
             raise write_error(git.root, "refs", e) from e
-        time.sleep(delay)
-        delay = min(delay * 2, 0.05)
+        backoff.sleep()
 
 
 def _wait_for_lock(git: GitRepo, ref: str, *, wait: bool = True) -> None:
@@ -86,13 +100,9 @@ def wait_unlocked(git: GitRepo, names: Iterable[str], seconds: float) -> None:
     writers did must see how it ended. A lock left by a killed writer only delays.
     """
     refs = [check_tag_name(name) for name in names]
-    deadline = time.monotonic() + seconds
-    delay = 0.001
-    while any(git.refs.locked(ref) is not None for ref in refs):
-        if time.monotonic() > deadline:
-            return
-        time.sleep(delay)
-        delay = min(delay * 2, 0.05)
+    backoff = _Backoff(seconds)
+    while any(git.refs.locked(ref) is not None for ref in refs) and not backoff.expired():
+        backoff.sleep()
 
 
 def store(git: GitRepo, oid: str, compressed: bytes) -> bool:

@@ -18,6 +18,7 @@ from snapshots import snapshot
 from gto.cli import main
 
 Run = Callable[..., tuple[int, str, str]]
+RunIn = Callable[[Path], Run]  # conftest's `run_in`
 RULES = "stages: [dev, staging, prod]\npromotion:\n  prod:\n    requires: [staging]\n"
 REQUIRES = "Stage 'prod' requires the version to hold or have held 'staging' first"
 REFUSED = f"❌ {REQUIRES} (promotion.prod.requires); use --force to override\n"
@@ -113,16 +114,13 @@ def test_a_hand_made_tag_fails_check_ref_verify(run_gto: Run, path: Path) -> Non
     )
 
 
-def test_rules_come_from_the_rules_ref_not_the_tagged_commit(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_rules_come_from_the_rules_ref_not_the_tagged_commit(tmp_path: Path, run_in: RunIn) -> None:
     """The tag points at c0, whose tree has no `.gto`: HEAD's rules still apply."""
     path = rules_repo(tmp_path / "repo", RULES, Tag("churn#prod#1", "c0", at=30))
 
     def verify(*args: str) -> tuple[int, str]:
-        capsys.readouterr()
-        code = main(["check-ref", "churn#prod#1", "--verify", "-r", str(path), *args])
-        return code, capsys.readouterr().err
+        code, _, err = run_in(path)("check-ref", "churn#prod#1", "--verify", *args)
+        return code, err
 
     assert verify() == (1, f"❌ churn#prod#1: {REQUIRES}\n")
     assert verify("--rules-ref", "HEAD~1") == (0, "")  # a ref without rules: nothing to break
@@ -182,13 +180,11 @@ def signed_path(tmp_path: Path, keys: dict[str, KeyPair]) -> Path:
 
 
 def test_signature_rules_cannot_be_forced(
-    signed_path: Path, keys: dict[str, KeyPair], capsys: pytest.CaptureFixture[str],
-    clock: Callable[[int], None],
-) -> None:  # fmt: skip
+    signed_path: Path, keys: dict[str, KeyPair], run_in: RunIn, clock: Callable[[int], None]
+) -> None:
     def gto(*args: str | Path) -> tuple[int, str]:
-        capsys.readouterr()
-        code = main([*(str(a) for a in args), "-r", str(signed_path)])
-        return code, capsys.readouterr().err
+        code, _, err = run_in(signed_path)(*args)
+        return code, err
 
     prod = ["assign", "churn", "--version", "v1.0.0", "--stage", "prod"]
     unsigned = "Stage 'prod' requires tags signed by a trusted key; the tag is not signed"
@@ -239,17 +235,11 @@ def _point(path: Path, ref: str, at: str) -> None:
 
 
 def test_a_signed_tag_under_another_ref_name_is_no_promotion(
-    signed_path: Path, keys: dict[str, KeyPair], capsys: pytest.CaptureFixture[str],
-    clock: Callable[[int], None],
-) -> None:  # fmt: skip
+    signed_path: Path, keys: dict[str, KeyPair], run_in: RunIn, clock: Callable[[int], None]
+) -> None:
     """Alice signed `churn#staging#1`; a ref `churn#prod#2` at that object is no signed prod
     promotion (the signature covers the object's name), nor any event at all."""
-
-    def gto(*args: str | Path) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main([*(str(a) for a in args), "-r", str(signed_path)])
-        return code, *capsys.readouterr()
-
+    gto = run_in(signed_path)
     alice: list[str | Path] = ["--sign", "--signing-key", keys["ed25519"].private]
     staging = ["assign", "churn", "--version", "v1.0.0", "--stage", "staging"]
     assert gto(*staging, *alice)[0] == 0
@@ -283,16 +273,14 @@ def test_a_signed_tag_under_another_ref_name_is_no_promotion(
 
 
 def test_an_old_signed_promotion_cannot_be_replayed_after_a_rollback(
-    signed_path: Path, keys: dict[str, KeyPair], capsys: pytest.CaptureFixture[str],
-    clock: Callable[[int], None],
-) -> None:  # fmt: skip
+    signed_path: Path, keys: dict[str, KeyPair], run_in: RunIn, clock: Callable[[int], None]
+) -> None:
     """Prod is taken back from v1.0.0 (signed); a new ref at the old signed `churn#prod#2`
     object does not put v1.0.0 back: its counter is inside the signed name."""
 
     def gto(*args: str | Path) -> tuple[int, str]:
-        capsys.readouterr()
-        code = main([*(str(a) for a in args), "-r", str(signed_path)])
-        return code, capsys.readouterr().out
+        code, out, _ = run_in(signed_path)(*args)
+        return code, out
 
     alice: list[str | Path] = ["--sign", "--signing-key", keys["ed25519"].private]
     assert gto("assign", "churn", "--version", "v1.0.0", "--stage", "staging", *alice)[0] == 0

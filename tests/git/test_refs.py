@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import builtins
 from pathlib import Path
 
 import pytest
+from builders import init_repo, make_commit, make_tag, pack_everything
 
 from gto.exceptions import InvalidTagName
+from gto.git.discover import find
 from gto.git.refs import check_tag_name, is_ref_name, ref_problem
+from gto.git.refs_files import FilesRefs
 
 
 @pytest.mark.parametrize(
@@ -58,3 +62,34 @@ def test_a_mirror_reads_back_the_ids_of_its_object_format(tmp_path: Path, id_len
     refs = {"refs/tags/a@v1.0.0": "a" * id_length, "refs/heads/main": "b" * id_length}
     write_mirror(str(tmp_path), refs, "ref: refs/heads/main")
     assert read_mirror(str(tmp_path), id_length) == refs
+
+
+@pytest.mark.parametrize("loose", [False, True])
+def test_a_packed_tag_is_deleted_reading_packed_refs_once_then_once_under_its_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, loose: bool
+) -> None:
+    """The check reads packed-refs once; the rewrite reads it again under packed-refs.lock
+    (another writer may have changed it meanwhile), and no more."""
+    with init_repo(tmp_path / "repo") as repo:
+        commit = make_commit(repo, {"a": "1"})
+        tag = make_tag(repo, "m@v1.0.0", commit)
+        make_tag(repo, "m@v2.0.0", commit)
+        pack_everything(repo)
+    ref = "refs/tags/m@v1.0.0"
+    refs = FilesRefs(find(tmp_path / "repo")[0])
+    if loose:  # the ref is in both places, as `git pack-refs` leaves it for a moment
+        Path(refs.path(ref)).write_text(f"{tag}\n")
+    packed = tmp_path / "repo" / ".git" / "packed-refs"
+    reads: list[str] = []
+
+    def counting_open(file: str, *args: object, **kwargs: object) -> object:
+        if Path(file) == packed:
+            reads.append(file)
+        return builtins.open(file, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr("gto.git.refs_files.open", counting_open, raising=False)
+    assert refs.delete(ref, tag)
+    assert len(reads) == 2
+    assert b"m@v1.0.0" not in packed.read_bytes()
+    assert b"m@v2.0.0" in packed.read_bytes()
+    assert refs.read(ref) is None

@@ -174,11 +174,10 @@ def small(tmp_path: Path) -> Path:
     return tmp_path / "small"
 
 
-def run_show(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(["history", "-r", str(path)])
-    out, err = capsys.readouterr()
-    return code, out, err
+@pytest.fixture
+def path(small: Path) -> Path:
+    """The repository conftest's `run` reads: `small`."""
+    return small
 
 
 def the_file(path: Path, cache_home: Path) -> Path:
@@ -231,31 +230,31 @@ def test_a_damaged_cache_is_ignored_and_rebuilt(
     damage: Callable[[Path], None],
     small: Path,
     cache_home: Path,
-    capsys: pytest.CaptureFixture[str],
+    run: Run,
 ) -> None:
-    expected = run_show(small, capsys)
+    expected = run("history")
     file = the_file(small, cache_home)
     assert file.is_file()
     damage(file)
-    assert run_show(small, capsys) == expected
+    assert run("history") == expected
     # The next command that parses a tag writes a whole file again (when it can).
     new = Repo(str(small))
     make_tag(new, "m@v2.0.0", make_commit(new, {}, message="c2"), time=EPOCH + 20)
     new.close()
-    after = run_show(small, capsys)
+    after = run("history")
     assert after[0] == 0 and "m@v2.0.0" in after[1]
     if damage not in (damage_folder, damage_symlink):
         table = TagCache(file, 40)._entries()
         assert table is not None and len(table.rows) == 7
-    assert run_show(small, capsys) == after
+    assert run("history") == after
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 def test_a_fifo_at_the_path_is_ignored_not_waited_on(
-    small: Path, cache_home: Path, capsys: pytest.CaptureFixture[str]
+    small: Path, cache_home: Path, run: Run
 ) -> None:
     """Opening a FIFO for reading waits for a writer: a read that hung there forever."""
-    expected = run_show(small, capsys)
+    expected = run("history")
     file = the_file(small, cache_home)
     file.unlink()
     os.mkfifo(file)
@@ -269,32 +268,28 @@ def test_a_fifo_at_the_path_is_ignored_not_waited_on(
     )
     assert (done.returncode, done.stdout, done.stderr) == expected
     assert file.is_file() and not file.is_fifo()  # replaced by a whole file
-    assert run_show(small, capsys) == expected
+    assert run("history") == expected
 
 
-def test_a_file_of_another_user_is_not_read(
-    small: Path, cache_home: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_file_of_another_user_is_not_read(small: Path, cache_home: Path, run: Run) -> None:
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
         pytest.skip("needs root to give the file to another user")
-    expected = run_show(small, capsys)
+    expected = run("history")
     file = the_file(small, cache_home)
     os.chown(file, 12345, 12345)
     assert TagCache(file, 40)._entries() is None
-    assert run_show(small, capsys) == expected
+    assert run("history") == expected
 
 
-def test_a_half_written_temporary_file_is_ignored(
-    small: Path, cache_home: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_half_written_temporary_file_is_ignored(small: Path, cache_home: Path, run: Run) -> None:
     """What a writer killed before its rename leaves: a temporary file beside the cache."""
-    expected = run_show(small, capsys)
+    expected = run("history")
     file = the_file(small, cache_home)
     leftover = file.with_name(f".{file.name}.abc123")
     leftover.write_bytes(file.read_bytes()[:40])
     file.unlink()
-    assert run_show(small, capsys) == expected
-    assert run_show(small, capsys) == expected
+    assert run("history") == expected
+    assert run("history") == expected
     assert file.is_file()
 
 
@@ -302,9 +297,10 @@ def test_no_cache_reads_and_writes_none(
     small: Path,
     cache_home: Path,
     capsys: pytest.CaptureFixture[str],
+    run: Run,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    expected = run_show(small, capsys)
+    expected = run("history")
     file = the_file(small, cache_home)
     damage_consistent_but_wrong(file)
     before = file.read_bytes()
@@ -317,9 +313,7 @@ def test_no_cache_reads_and_writes_none(
         assert file.read_bytes() == before
 
 
-def test_reads_write_nothing_in_the_repository(
-    small: Path, cache_home: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_reads_write_nothing_in_the_repository(small: Path, cache_home: Path, run: Run) -> None:
     def snapshot() -> dict[str, tuple[int, int]]:
         return {
             str(p): (p.stat().st_size, p.stat().st_mtime_ns)
@@ -329,7 +323,7 @@ def test_reads_write_nothing_in_the_repository(
 
     before = snapshot()
     for _ in range(2):
-        run_show(small, capsys)
+        run("history")
     assert snapshot() == before
     assert the_file(small, cache_home).is_file()
 
@@ -380,22 +374,20 @@ def test_save_merges_and_prunes(tmp_path: Path) -> None:
     assert oct(file.stat().st_mode & 0o777) == "0o600"
 
 
-def test_an_unwritable_cache_folder_is_no_error(
-    small: Path, cache_home: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_an_unwritable_cache_folder_is_no_error(cache_home: Path, run: Run) -> None:
     cache_home.mkdir(parents=True, exist_ok=True)
     (cache_home / "gto").write_text("not a folder")
-    expected = run_show(small, capsys)
+    expected = run("history")
     assert expected[0] == 0 and expected[2] == ""
     (cache_home / "gto").unlink()
     (cache_home / "gto").mkdir()
     (cache_home / "gto" / "tags").symlink_to(cache_home)
-    assert run_show(small, capsys) == expected
+    assert run("history") == expected
     assert not list(cache_home.glob("*.v1"))
 
 
 def test_a_ref_re_pointed_at_a_cached_tag_object_is_no_event(
-    tmp_path: Path, cache_home: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, cache_home: Path, run_in: Callable[[str], Run]
 ) -> None:
     """The cache keeps a tag object's own name: a ref moved onto an object a command
     cached before is skipped, as without a cache (and by gto.tag.find, as by show)."""
@@ -406,12 +398,7 @@ def test_a_ref_re_pointed_at_a_cached_tag_object_is_no_event(
     make_tag(repo, "m@v1.0.0", commit, time=EPOCH + 1)
     make_tag(repo, "m#staging#1", commit, time=EPOCH + 2)
     where = str(tmp_path / "repo")
-
-    def gto(*args: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = main([*args, "-r", where])
-        return code, *capsys.readouterr()
-
+    gto = run_in(where)
     assert gto("history", "m", "--json")[0] == 0
     assert tags_file(cache_home)  # the objects of both tags are cached now
     repo.refs[Ref(b"refs/tags/m#prod#2")] = repo.refs[Ref(b"refs/tags/m#staging#1")]
@@ -428,7 +415,7 @@ def test_a_ref_re_pointed_at_a_cached_tag_object_is_no_event(
 def test_a_tag_object_gone_from_the_store_is_not_served_from_the_cache(
     tmp_path: Path,
     cache_home: Path,
-    capsys: pytest.CaptureFixture[str],
+    run_in: Callable[[str], Run],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The cache keeps what an object said, not that it is still there: a loose tag object
@@ -446,12 +433,7 @@ def test_a_tag_object_gone_from_the_store_is_not_served_from_the_cache(
     commands = [("show",), ("show", "m"), ("check-ref", "m@v2.0.0"), ("doctor",)]
 
     def answers() -> list[tuple[int, str, str]]:
-        found = []
-        for command in commands:
-            capsys.readouterr()
-            code = main([*command, "-r", where])
-            found.append((code, *capsys.readouterr()))
-        return found
+        return [run_in(where)(*command) for command in commands]
 
     before = answers()
     assert before[2][0] == 0 and tags_file(cache_home)

@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import socket
 import stat
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -45,7 +46,7 @@ from gto.exceptions import (
 from gto.git import worktree
 from gto.git.identity import Identity, InvalidDate, find_identity, now
 from gto.git.repo import GitRepo
-from gto.git.write import commit_files, create_tag, delete_tag
+from gto.git.write import commit_files, create_tag, delete_tag, wait_unlocked
 
 ME = Identity("Jürgen Tagger", "jt@example.com")
 WHEN = (EPOCH + 100, 5 * 3600 + 45 * 60)
@@ -253,6 +254,29 @@ def test_delete_lightweight_tag(git: GitRepo, repo_path: Path) -> None:
     delete_tag(git, TAG)
     with Repo(str(repo_path)) as repo:
         assert TAG_REF not in repo.refs
+
+
+# wait_unlocked
+
+
+def test_wait_unlocked_waits_for_a_lock_to_go_and_no_longer(git: GitRepo, repo_path: Path) -> None:
+    """It returns at once without a lock, when the lock goes, or after `seconds` if it stays."""
+    lock = repo_path / ".git" / f"{TAG_REF.decode()}.lock"
+    started = time.monotonic()
+    wait_unlocked(git, [TAG], 5.0)
+    assert time.monotonic() - started < 1.0
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    lock.write_bytes(b"")
+    started = time.monotonic()
+    wait_unlocked(git, [TAG], 0.2)  # a lock left by a killed writer only delays
+    assert time.monotonic() - started >= 0.2
+    assert lock.exists()
+    remover = threading.Timer(0.05, lock.unlink)
+    remover.start()
+    started = time.monotonic()
+    wait_unlocked(git, [TAG], 5.0)
+    remover.join()
+    assert time.monotonic() - started < 4.0
 
 
 # find_identity
