@@ -187,11 +187,12 @@ def find(
     actions = _actions(action)
     given = list(tags or ())
     if given:
-        kept = [t for t in given if _keep(try_parse_tag(t.name), actions, name, version, stage)]
-        return sorted(kept, key=lambda t: (t.tag_time, *tag_tie_order(t.name)))
+        parsed = {t.name: try_parse_tag(t.name) for t in given}
+        kept = [t for t in given if _keep(parsed[t.name], actions, name, version, stage)]
+        return sorted(kept, key=lambda t: (t.tag_time, *tag_tie_order(t.name, parsed[t.name])))
     with opened(scm) as session:
         git = session.git
-        names = [
-            n for n in git.tag_names() if _keep(try_parse_tag(n), actions, name, version, stage)
-        ]
-        return sorted(git.read_git_tags(names), key=lambda t: (t.tag_time, *tag_tie_order(t.name)))
+        parsed = {n: try_parse_tag(n) for n in git.tag_names()}
+        names = [n for n, p in parsed.items() if _keep(p, actions, name, version, stage)]
+        found = git.read_git_tags(names)
+        return sorted(found, key=lambda t: (t.tag_time, *tag_tie_order(t.name, parsed[t.name])))

@@ -19,7 +19,7 @@ from operator import attrgetter
 from typing import Any, ClassVar, TypeVar
 
 from gto.core.annotations import Annotation
-from gto.core.tags import Action, CommitRecord, TagRecord, parse_tag, tag_parts
+from gto.core.tags import Action, CommitRecord, ParsedTag, TagRecord, parse_tag, tag_parts
 
 # Where an event falls among the events of its second (the tie rule, README "Same second").
 # Kinds: commits, then deprecations, then version events, then stage events, so a version
@@ -247,14 +247,15 @@ def _tie(group: int, addition: bool, counter: int | None, tag: str) -> tuple[int
     return (group, _SIMPLE_ADDITION if addition else _SIMPLE_REMOVAL, 0, tag)
 
 
-def tag_tie_order(tag: str) -> tuple[int, int, int, str]:
-    """Where GTO tag `tag` falls among the tags of its second in replay order, for
-    callers that hold tag names rather than events (gto.tag.find).
+def tag_tie_order(tag: str, parsed: ParsedTag | None = None) -> tuple[int, int, int, str]:
+    """Where GTO tag `tag` (`parsed` already, or parsed here) falls among the tags of its
+    second in replay order, for callers that hold tag names rather than events (gto.tag.find).
 
     >>> sorted(["m#prod#10", "m#prod#9", "m@v1.0.0"], key=tag_tie_order)
     ['m@v1.0.0', 'm#prod#9', 'm#prod#10']
     """
-    parsed = parse_tag(tag)
+    if parsed is None:
+        parsed = parse_tag(tag)
     kind = Creation if parsed.action is Action.CREATE else EVENT_OF_ACTION[parsed.action]
     return _tie(kind.group, kind.addition, parsed.counter, tag)
 
