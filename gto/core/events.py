@@ -11,11 +11,11 @@ again would only generate anew at every start of the program.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import groupby
-from operator import attrgetter
+from itertools import compress, count, islice
+from operator import attrgetter, eq
 from typing import Any, ClassVar, TypeVar
 
 from gto.core.annotations import Annotation
@@ -264,22 +264,41 @@ def sorted_by_order(events: Iterable[_E], group: Callable[[_E], int] | None = No
     """`sorted(events, key=order_key)`, or by `(group(e), e.order_key)` with `group`, without a
     key tuple per event held at once (at 70,000 events those are 6 MB of a command's peak).
 
-    Stable sorts by time, then by group, put the events in order but for those of one group
-    and second, and only such runs are sorted by `order_key` (the same order: time and
-    group are equal within a run). Also faster: most runs are one event long.
+    Each group's events are sorted by time, which puts them in order but for those of one
+    second: only such runs are sorted by `order_key` (time is equal within a run). Also
+    faster: the runs are found by comparing neighbours' times in C, and most are one long.
     """
-    ordered = sorted(events, key=_CREATED_AT)
-    same: Callable[[_E], Any] = _CREATED_AT
-    if group is not None:
-        ordered.sort(key=group)
-        same = lambda e: (group(e), e.created_at)  # noqa: E731 - one line
+    if group is None:
+        groups = [sorted(events, key=_CREATED_AT)]
+    else:
+        by_group: dict[int, list[_E]] = {}
+        for event in events:
+            by_group.setdefault(group(event), []).append(event)
+        groups = [sorted(by_group[g], key=_CREATED_AT) for g in sorted(by_group)]
     result: list[_E] = []
-    for _, run in groupby(ordered, key=same):
-        events_of_run = list(run)
-        if len(events_of_run) > 1:
-            events_of_run.sort(key=_ORDER_KEY)
-        result.extend(events_of_run)
+    for ordered in groups:
+        for start, stop in _same_second_runs(list(map(_CREATED_AT, ordered))):
+            ordered[start:stop] = sorted(ordered[start:stop], key=_ORDER_KEY)
+        result.extend(ordered)
     return result
+
+
+def _same_second_runs(times: list[datetime]) -> Iterator[tuple[int, int]]:
+    """(start, stop) of each run of two or more equal neighbours in sorted `times`.
+
+    >>> list(_same_second_runs([1, 2, 2, 2, 3, 4, 4]))
+    [(1, 4), (5, 7)]
+    """
+    start = stop = -1
+    # Each i whose time is the next one's, found in C: a run is consecutive such i's.
+    for i in compress(count(), map(eq, times, islice(times, 1, None))):
+        if i >= stop:
+            if stop > 0:
+                yield start, stop
+            start = i
+        stop = i + 2
+    if stop > 0:
+        yield start, stop
 
 
 _CREATED_AT = attrgetter("created_at")
