@@ -31,9 +31,9 @@ def repository_file(cache_home: Path, kind: str, commondir: str, object_format: 
     return cache_home / kind / f"{zlib.crc32(where):08x}{zlib.crc32(where[::-1]):08x}"
 
 
-def read_owned(path: Path) -> bytes | None:
-    """The bytes of the file at `path`, or None if it is missing, unreadable, not a regular
-    file (a link, a folder, a FIFO) or not the user's."""
+def read_owned(path: Path, limit: int = -1) -> bytes | None:
+    """The bytes of the file at `path` (its first `limit` only, if not -1), or None if it is
+    missing, unreadable, not a regular file (a link, a folder, a FIFO) or not the user's."""
     # O_NONBLOCK: opening a FIFO put at the path would wait for a writer; it is then no
     # regular file, and is never read.
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
@@ -47,7 +47,7 @@ def read_owned(path: Path) -> bytes | None:
         if not stat.S_ISREG(st.st_mode) or (owner is not None and st.st_uid != owner()):
             return None
         with open(fd, "rb", closefd=False) as f:
-            return f.read()
+            return f.read(limit)
     except OSError:
         return None
     finally:

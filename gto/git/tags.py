@@ -119,7 +119,12 @@ class Tags:
         `release`)."""
         refs = self._known_tag_refs()
         located = [(name, self._lookup(refs, name)) for name in names]
-        gone = self._gone({oid for _, found in located if found for oid in found if oid})
+        unread = {oid for _, found in located if found for oid in found if oid}
+        unread.difference_update(self._tags)
+        cache = (
+            self._cache if self._cache is None or self._cache.worth_loading(len(unread)) else None
+        )
+        gone = self._gone(unread, cache)
         result: list[tuple[str, TagRecord | str]] = []
         for name, found in located:
             if found is None:
@@ -131,7 +136,7 @@ class Tags:
                 continue
             tag = self._tags.get(oid)
             if tag is None:
-                tag = self._tags[oid] = self._peel_tag(oid, oid in gone)
+                tag = self._tags[oid] = self._peel_tag(oid, cache, oid in gone)
             if isinstance(tag, TagRecord) and tag.name != name:
                 tag = renamed(tag.name, name)
             result.append((name, tag))
@@ -188,16 +193,15 @@ class Tags:
             )
         return found
 
-    def _gone(self, oids: set[str]) -> set[str]:
-        """The tag objects among `oids` that the tag cache knows but the store lost (pruned,
+    def _gone(self, unread: set[str], cache: TagCache | None) -> set[str]:
+        """The tag objects among `unread` that the tag cache knows but the store lost (pruned,
         or in an alternate that went away): the cache must not answer for them."""
-        unread = oids.difference(self._tags)  # asking the cache about none loads nothing
-        if self._cache is None or not unread:
+        if cache is None or not unread:  # asking the cache about none loads nothing
             return set()
-        known = self._cache.known(unread)
+        known = cache.known(unread)
         return self._store.missing(known) if known else set()
 
-    def _peel_tag(self, oid: str, gone: bool) -> TagRecord | str:
+    def _peel_tag(self, oid: str, cache: TagCache | None, gone: bool) -> TagRecord | str:
         """The tag object `oid`, peeled through tags of tags to a commit, or a reason to skip.
 
         The record is named by the object's own `tag` header; `_classify` compares it with
@@ -205,7 +209,7 @@ class Tags:
         before and the object is still here (`gone` when it is not); only whether the commit
         is here is asked again (a partial store may lack it).
         """
-        parsed = None if self._cache is None or gone else self._cache.get(oid)
+        parsed = None if cache is None or gone else cache.get(oid)
         if parsed is None:
             found = self._parse(oid)
             if isinstance(found, str):
@@ -215,8 +219,8 @@ class Tags:
             commit = ids.setdefault(commit, commit)
             tagger = ids.setdefault(tagger, tagger)
             email = ids.setdefault(email, email)
-            if cacheable and self._cache is not None:
-                self._cache.add(oid, (name, commit, tagger, email, seconds, offset, message))
+            if cacheable and cache is not None:
+                cache.add(oid, (name, commit, tagger, email, seconds, offset, message))
         else:
             name, commit, tagger, email, seconds, offset, message = parsed
         if commit not in self._known_commits:

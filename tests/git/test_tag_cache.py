@@ -465,3 +465,34 @@ def test_a_tag_object_gone_from_the_store_is_not_served_from_the_cache(
     assert warm[1] == (1, "", "❌ Tag 'n@v1.0.3' cannot be read: missing object\n")
     assert "v1.0.3" not in warm[0][1]
     assert "❌ Tag 'n@v1.0.3' cannot be read: missing object [n@v1.0.3]\n" in warm[2][1]
+
+
+def test_a_few_tags_of_a_big_cache_are_parsed_without_loading_it(
+    tmp_path: Path, cache_home: Path
+) -> None:
+    """`check-ref` of one tag of 200,000 must not load their whole file: when the tags asked
+    for are fewer than a sixteenth of its entries, their objects are parsed instead (an
+    entry made to differ from its object shows which answered)."""
+    from gto.git.repo import GitRepo
+
+    repo = init_repo(tmp_path / "repo")
+    commit = make_commit(repo, {"artifacts.yaml": "m: {type: model}\n"}, time=EPOCH)
+    names = [f"m@v1.0.{n}" for n in range(40)]
+    oids = [make_tag(repo, name, commit, time=EPOCH + n) for n, name in enumerate(names)]
+    repo.close()
+    with GitRepo.open(tmp_path / "repo", cache_home=cache_home / "gto") as git:
+        assert len(git.read_tags(git.tag_names())) == 40  # every tag: the file has 40 entries
+    (file,) = tags_file(cache_home)
+    cache = TagCache(file, 40)
+    record = cache.get(oids[0])
+    assert record is not None and record[6] == "Tag m@v1.0.0"
+    cache.add(oids[0], (*record[:6], "told by the cache"))
+    cache.save()
+
+    def message(wanted: list[str]) -> str:
+        with GitRepo.open(tmp_path / "repo", cache_home=cache_home / "gto") as git:
+            return git.read_tags(wanted)[0].message
+
+    assert message(names[:2]) == "Tag m@v1.0.0"  # 2 x 16 < 40: parsed
+    assert message(names[:3]) == "told by the cache"  # 3 x 16 >= 40: loaded
+    assert TagCache(file, 40).get(oids[0]) == (*record[:6], "told by the cache")  # kept whole
