@@ -23,7 +23,7 @@ _BAD_BYTE_IN_LINES = _BAD_BYTE.replace(b" ", b"").replace(b"^", b"")
 # Sequences git refuses, with `\n` standing for either end of a name (one search for all).
 _BAD_SEQUENCE = re.compile(rb"@\{|\.\.|//|\n/|/\n|\.\n|/\.|\n\.|\.lock[/\n]")
 _SORTED = b" sorted "
-_HEX_DIGITS = "0123456789abcdef"
+_HEX_DIGITS = b"0123456789abcdef"
 # Bytes of packed-refs parsed at a time by `names_under`: a big file is never split whole.
 _CHUNK = 1 << 18
 
@@ -66,7 +66,7 @@ def _ids(oids: bytes, count: int, id_length: int) -> list[str] | None:
     """`oids` (one per line) as `count` strings, if each is a full lowercase hex id."""
     if not count:
         return []
-    if oids.translate(None, b"0123456789abcdef\n") or not oids.isascii():
+    if oids.translate(None, _HEX_DIGITS + b"\n") or not oids.isascii():
         return None
     ids = oids.decode("ascii").split("\n")
     return ids if len(ids) == count and set(map(len, ids)) == {id_length} else None
@@ -104,10 +104,15 @@ def names_under(
             return None
         ids = [line[:id_length] for line in lines]
         joined = "".join(ids)
-        if len(joined) != id_length * len(ids) or joined.strip(_HEX_DIGITS):
+        if len(joined) != id_length * len(ids) or not _lowercase_hex(joined):
             return None
         found.update(zip([line[skip:] for line in lines], ids, strict=True))
     return found
+
+
+def _lowercase_hex(text: str) -> bool:
+    """Whether `text` is lowercase hex digits only (as bytes: a C loop, not a str's)."""
+    return text.isascii() and not text.encode("ascii").translate(None, _HEX_DIGITS)
 
 
 def _plain_lines(chunk: bytes, refs: int) -> bool:

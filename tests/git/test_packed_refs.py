@@ -144,3 +144,6 @@ def test_names_under_leave_odd_lines_to_the_rule(line: bytes) -> None:
     assert packed_refs.names_under(text, b"refs/tags/", b"", 40) is None
     bad = HEADER + b"123 refs/tags/short\n"
     assert packed_refs.names_under(bad, b"refs/tags/", b"", 40) is None
+    for odd_id in (b"AB" * 20, b"g" * 40, "é".encode() * 20):  # 40 wide, not lowercase hex
+        odd = HEADER + oid(1) + b" refs/tags/a\n" + odd_id + b" refs/tags/b\n"
+        assert packed_refs.names_under(odd, b"refs/tags/", b"", 40) is None
