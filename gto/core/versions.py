@@ -14,7 +14,6 @@ from gto.core.tags import SEMVER
 from gto.exceptions import InvalidVersion
 
 _VERSION_RE = re.compile(rf"^v{SEMVER}\Z")  # not `$`: "v1.0.0\n"
-_PARTS_RE = re.compile(r"^v(\d+)\.(\d+)\.(\d+)(?:-([^+]*))?(?:\+.*)?\Z")
 
 Bump = Literal["major", "minor", "patch"]
 FIRST_VERSION = "v0.0.1"
@@ -37,10 +36,11 @@ def check_version(value: str) -> str:
 
 def _release(value: str) -> tuple[tuple[int, int, int], str | None]:
     """(major, minor, patch) and the prerelease of a valid version name."""
-    match = _PARTS_RE.match(value)
-    if match is None or not is_version(value):
+    match = _VERSION_RE.match(value)
+    if match is None:
         raise _invalid(value)
-    return (int(match[1]), int(match[2]), int(match[3])), match[4]
+    major, minor, patch, prerelease = match.group("major", "minor", "patch", "prerelease")
+    return (int(major), int(minor), int(patch)), prerelease
 
 
 def semver_key(value: str) -> tuple[object, ...]:
