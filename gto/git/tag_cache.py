@@ -10,7 +10,7 @@ signed tag (`--verify` needs its signature, which is read from the object itself
 One file per repository in `$XDG_CACHE_HOME/gto/tags/` (named by a hash of the
 repository's folder and object format); nothing is written inside the repository. The file
 is columns of fixed-size values and NUL-separated text behind a header (magic, format version,
-id size, entry count, payload length, CRC-32), so loading 50,000 entries takes a few
+id size, entry count, payload length, CRC-32), so loading 50,000 entries takes about 20
 milliseconds and nothing in it is ever run (no pickle, no marshal). A file that is
 missing, foreign, of another version, truncated, corrupt, of someone else or not a
 regular file (a link, a folder, a FIFO) is ignored, and replaced at the next write;
@@ -36,8 +36,9 @@ from gto.git.discover import Layout
 __all__ = ["FORMAT_VERSION", "MAGIC", "Parsed", "TagCache", "cache_file"]
 
 MAGIC = b"GTOTAGS\0"
-# 2: a signed tag is never stored (its message was stored whole); 3: the tag's own name
-FORMAT_VERSION = 3
+# 2: a signed tag is never stored (its message was stored whole); 3: the tag's own name;
+# 4: the tagged commits stored once each, rows naming them by number
+FORMAT_VERSION = 4
 # magic, format version, id size in bytes, entries, payload bytes, CRC-32 of the payload
 _HEADER = struct.Struct("<8sIIIQI")
 _SECTION = struct.Struct("<Q")
@@ -72,15 +73,15 @@ class _Table:
     def __init__(self, payload: memoryview, count: int, id_size: int) -> None:
         sections = []
         pos = 0
-        for _ in range(9):
+        for _ in range(10):
             (size,) = _SECTION.unpack_from(payload, pos)
             pos += _SECTION.size
             sections.append(payload[pos : pos + size])  # views of the file: no copies
             pos += size
         if pos != len(payload):
             raise ValueError("trailing bytes")
-        ids, targets, seconds, offsets, taggers, emails, people, names, messages = sections
-        if len(ids) != count * id_size or len(targets) != count * id_size:
+        ids, targets, seconds, offsets, taggers, emails, commits, people, names, messages = sections
+        if len(ids) != count * id_size or len(commits) % id_size:
             raise ValueError("id columns")
         self.seconds = _ints("q", seconds, count)
         self.offsets = _ints("i", offsets, count)
@@ -88,12 +89,12 @@ class _Table:
         # Per row, the strings themselves: one str per distinct tagger, email and commit.
         self.taggers = [known[i] for i in _ints("I", taggers, count)]
         self.emails = [known[i] for i in _ints("I", emails, count)]
+        tagged = _hex_ids(commits, id_size)
+        self.targets = [tagged[i] for i in _ints("I", targets, count)]
         self.names = str(names, "utf-8").split("\0") if count else []
         self.messages = str(messages, "utf-8").split("\0") if count else []
         if len(self.names) != count or len(self.messages) != count:
             raise ValueError("names or messages")
-        distinct: dict[str, str] = {}
-        self.targets = [distinct.setdefault(t, t) for t in _hex_ids(targets, id_size)]
         self.rows = dict(zip(_hex_ids(ids, id_size), range(count), strict=True))
 
     def get(self, oid: str) -> Parsed | None:
@@ -160,16 +161,18 @@ def _dump(entries: Mapping[str, Parsed], id_size: int) -> list[bytes]:
     people: dict[str, int] = {}
     taggers = array("I", (people.setdefault(t, len(people)) for t in tagger_names))
     emails = array("I", (people.setdefault(e, len(people)) for e in emails_text))
+    commits: dict[str, int] = {}
+    tagged = array("I", (commits.setdefault(c, len(commits)) for c in targets))
     seconds = array("q", times)
     offsets = array("i", zones)
-    numbers = [seconds, offsets, taggers, emails]
+    numbers = [tagged, seconds, offsets, taggers, emails]
     if sys.byteorder == "big":
         for column in numbers:
             column.byteswap()
     sections = [
         bytes.fromhex("".join(oids)),
-        bytes.fromhex("".join(targets)),
         *(column.tobytes() for column in numbers),
+        bytes.fromhex("".join(commits)),
         "\0".join(people).encode("utf-8"),
         "\0".join(names).encode("utf-8"),
         "\0".join(messages).encode("utf-8"),
@@ -227,11 +230,10 @@ class TagCache:
         table = self._entries()
         return None if table is None else table.get(oid)
 
-    def known(self, oids: set[str]) -> set[str]:
-        """Those of `oids` that have an entry."""
-        found = oids.intersection(self._new)
+    def holds_any(self) -> bool:
+        """Whether there is any entry (the file is loaded to tell)."""
         table = self._entries()
-        return found if table is None else found.union(oids.intersection(table.rows))
+        return bool(self._new) or (table is not None and bool(table.rows))
 
     def add(self, oid: str, parsed: Parsed) -> None:
         """Remember a tag object just parsed (written by `save`)."""

@@ -28,6 +28,7 @@ __all__ = ["Tags"]
 
 _TAGS_PREFIX = TAGS.encode()
 _MISSING = "missing object"
+_UNLISTED = ""  # no object id: what a name that `names()` did not list looks up to
 
 
 class Tags:
@@ -101,8 +102,9 @@ class Tags:
 
     def _lookup(self, refs: dict[str, str | None], name: str) -> tuple[str | None] | None:
         """(object id or None for a broken ref,) of tag `name`; None if there is no such tag."""
-        if name in refs:
-            return (refs[name],)
+        oid = refs.get(name, _UNLISTED)  # one lookup: a registry's names all come here
+        if oid != _UNLISTED:
+            return (oid,)
         oid = self._refs.get(_TAGS_PREFIX + name.encode("utf-8", "surrogateescape"))
         return None if oid is None else (oid,)
 
@@ -194,12 +196,12 @@ class Tags:
         return found
 
     def _gone(self, unread: set[str], cache: TagCache | None) -> set[str]:
-        """The tag objects among `unread` that the tag cache knows but the store lost (pruned,
-        or in an alternate that went away): the cache must not answer for them."""
-        if cache is None or not unread:  # asking the cache about none loads nothing
+        """The tag objects among `unread` that the store lost (pruned, or in an alternate that
+        went away): the tag cache must not answer for them. Asked of them all at once, cached
+        or not (one that is not would read as missing anyway), when the cache has entries."""
+        if cache is None or not unread or not cache.holds_any():  # no entries loaded for none
             return set()
-        known = cache.known(unread)
-        return self._store.missing(known) if known else set()
+        return self._store.missing(unread)
 
     def _peel_tag(self, oid: str, cache: TagCache | None, gone: bool) -> TagRecord | str:
         """The tag object `oid`, peeled through tags of tags to a commit, or a reason to skip.

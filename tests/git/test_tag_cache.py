@@ -213,14 +213,39 @@ def damage_consistent_but_wrong(file: Path) -> None:
     file.write_bytes(header + payload)
 
 
+def one_entry(tagger: int) -> bytes:
+    """The payload of a file of one entry whose tagger is person number `tagger` (of one)."""
+    sections = [os.urandom(20), bytes(4), bytes(8), bytes(4), struct.pack("<I", tagger), bytes(4)]
+    sections += [os.urandom(20), b"only one", b"m@v1.0.0", b"message"]
+    return b"".join(struct.pack("<Q", len(s)) + s for s in sections)
+
+
 def damage_bad_people_index(file: Path) -> None:
-    sections = [os.urandom(20), os.urandom(20), bytes(8), bytes(4), b"\x09\0\0\0", bytes(4)]
-    sections += [b"only one", b"message"]
-    payload = b"".join(struct.pack("<Q", len(s)) + s for s in sections)
+    payload = one_entry(tagger=9)
     header = struct.pack(
         "<8sIIIQI", MAGIC, FORMAT_VERSION, 20, 1, len(payload), zlib.crc32(payload)
     )
     file.write_bytes(header + payload)
+
+
+def test_one_entry_is_a_whole_file(tmp_path: Path) -> None:
+    """What damage_bad_people_index damages: with a tagger that exists, the entry reads."""
+    payload = one_entry(tagger=0)
+    (tmp_path / "x.v4").write_bytes(header(payload) + payload)
+    oid = payload[8:28].hex()
+    found = TagCache(tmp_path / "x.v4", 40).get(oid)
+    assert (
+        found is not None
+        and found[0] == "m@v1.0.0"
+        and found[2:]
+        == (
+            "only one",
+            "only one",
+            0,
+            0,
+            "message",
+        )
+    )
 
 
 @each_damage(
