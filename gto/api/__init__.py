@@ -80,40 +80,22 @@ if _typing.TYPE_CHECKING:
 # Imported when first used, so that `gto show` loads only what it runs: the writers,
 # the other queries, upstream's constants (their patterns compile at import).
 _LAZY = {
-    **dict.fromkeys(
-        ["annotate", "assign", "deprecate", "deregister", "register", "remove", "unassign"],
-        "gto.api._write",
-    ),
-    **dict.fromkeys(
-        [
-            "_get_state",
-            "_is_gto_repo",
-            "check_ref",
-            "describe",
-            "find_latest_version",
-            "find_versions_in_stage",
-            "get_stages",
-            "parse_tag",
-            "parse_tag_name",
-        ],
-        "gto.api._query",
-    ),
-    **dict.fromkeys(
-        [
-            "ARTIFACT",
-            "ASSIGNMENTS_PER_VERSION",
-            "COMMIT",
-            "STAGE",
-            "VERSION",
-            "VERSIONS_PER_STAGE",
-            "Shortcut",
-            "is_hexsha",
-            "mark_artifact_unregistered",
-            "parse_shortcut",
-        ],
-        "gto.constants",
-    ),
-    "TagFields": "gto.tag",
+    name: module
+    for module, names in [
+        ("gto.api._write", "annotate assign deprecate deregister register remove unassign"),
+        (
+            "gto.api._query",
+            "_get_state _is_gto_repo check_ref describe find_latest_version "
+            "find_versions_in_stage get_stages parse_tag parse_tag_name",
+        ),
+        (
+            "gto.constants",
+            "ARTIFACT ASSIGNMENTS_PER_VERSION COMMIT STAGE VERSION VERSIONS_PER_STAGE Shortcut "
+            "is_hexsha mark_artifact_unregistered parse_shortcut",
+        ),
+        ("gto.tag", "TagFields"),
+    ]
+    for name in names.split()
 }
 
 
