@@ -23,10 +23,10 @@ returned event.
 from __future__ import annotations
 
 import typing as _typing
-from importlib import import_module as _import_module
 
 from gto.api import commands as commands  # gto's own operations, typed
 from gto.api._audit import diff_json as diff
+from gto.api._lazy import lazy_names as _lazy_names
 from gto.api._options import Verify
 from gto.api._show import history, show
 from gto.core.annotations import Annotation
@@ -77,39 +77,19 @@ if _typing.TYPE_CHECKING:
     )
     from gto.tag import TagFields
 
-# Imported when first used, so that `gto show` loads only what it runs: the writers,
-# the other queries, upstream's constants (their patterns compile at import).
-_LAZY = {
-    name: module
-    for module, names in [
-        ("gto.api._write", "annotate assign deprecate deregister register remove unassign"),
-        (
-            "gto.api._query",
-            "_get_state _is_gto_repo check_ref describe find_latest_version "
-            "find_versions_in_stage get_stages parse_tag parse_tag_name",
-        ),
-        (
-            "gto.constants",
-            "ARTIFACT ASSIGNMENTS_PER_VERSION COMMIT STAGE VERSION VERSIONS_PER_STAGE Shortcut "
-            "is_hexsha mark_artifact_unregistered parse_shortcut",
-        ),
-        ("gto.tag", "TagFields"),
-    ]
-    for name in names.split()
-}
-
-
-def __getattr__(name: str) -> _typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(_import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+# Imported when first used: the writers, the other queries, upstream's constants (their
+# patterns compile at import).
+__getattr__, __dir__ = _lazy_names(
+    __name__,
+    {
+        "gto.api._write": "annotate assign deprecate deregister register remove unassign",
+        "gto.api._query": "_get_state _is_gto_repo check_ref describe find_latest_version "
+        "find_versions_in_stage get_stages parse_tag parse_tag_name",
+        "gto.constants": "ARTIFACT ASSIGNMENTS_PER_VERSION COMMIT STAGE VERSION "
+        "VERSIONS_PER_STAGE Shortcut is_hexsha mark_artifact_unregistered parse_shortcut",
+        "gto.tag": "TagFields",
+    },
+)
 
 
 __all__ = [

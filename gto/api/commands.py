@@ -9,10 +9,10 @@ moments (`registry_diff`). Each opens the repository once and closes it before r
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gto.api._audit import AsOf, RegistryChanges, registry_diff
+from gto.api._lazy import lazy_names
 from gto.api._options import Verify
 from gto.api._show import history_columns
 from gto.core.annotations import Annotation
@@ -47,43 +47,19 @@ if TYPE_CHECKING:
 
 # Imported when first used: a command that reads the registry never loads the writing
 # side, nor doctor's checks (`gto show` starts a fifth faster).
-_LAZY = {
-    **dict.fromkeys(["AnnotationChange", "IndexChange", "annotate", "remove"], "gto.api._annotate"),
-    **dict.fromkeys(["RefReport", "ref_report"], "gto.api._ci"),
-    **dict.fromkeys(
-        ["DoctorReport", "Problem", "diagnose", "doctor", "failing"], "gto.api._doctor"
-    ),
-    "ref_events": "gto.api._query",
-    "registry_words": "gto.api._words",
-    "write": "gto.api._writes",
-    **dict.fromkeys(
-        [
-            "Assign",
-            "Deprecate",
-            "Deregister",
-            "Outcome",
-            "Register",
-            "Request",
-            "Unassign",
-            "WriteOptions",
-            "bumps",
-        ],
-        "gto.core.requests",
-    ),
-}
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_names(
+    __name__,
+    {
+        "gto.api._annotate": "AnnotationChange IndexChange annotate remove",
+        "gto.api._ci": "RefReport ref_report",
+        "gto.api._doctor": "DoctorReport Problem diagnose doctor failing",
+        "gto.api._query": "ref_events",
+        "gto.api._words": "registry_words",
+        "gto.api._writes": "write",
+        "gto.core.requests": "Assign Deprecate Deregister Outcome Register Request Unassign "
+        "WriteOptions bumps",
+    },
+)
 
 
 __all__ = [
