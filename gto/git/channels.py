@@ -89,6 +89,11 @@ def _stream_channel(
     """A channel over one connection: the capabilities come first, then one request."""
     try:
         capabilities = _capabilities(read_pkts(read))
+    except TimeoutError:
+        close()
+        raise
+    except (OSError, ValueError):
+        capabilities = None  # closed, or an ERR line: dulwich's fetch says why, as below
     except BaseException:
         close()
         raise

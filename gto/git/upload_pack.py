@@ -49,18 +49,25 @@ def read_pkts(read: Reader) -> Iterable[bytes | None]:
     A v2 answer ends with a flush (0000); sections within it are parted by delimiters
     (0001). The connection may stay open for another request, so nothing past the
     flush is read.
+
+    Raises:
+        OSError: the connection ended before the flush (what came is not the whole answer).
+        ValueError: the server sent an `ERR` line.
     """
     while True:
         head = _exactly(read, 4)
         if not head:
-            return
+            raise OSError("the server closed the connection before the end of its answer")
         size = int(head, 16)
         if size == 0:
             return
         if size < 4:
             yield None  # a delimiter (0001) or a response end (0002)
             continue
-        yield _exactly(read, size - 4)
+        line = _exactly(read, size - 4)
+        if line.startswith(b"ERR "):
+            raise ValueError(line[4:].decode("utf-8", "replace").strip())
+        yield line
 
 
 def _exactly(read: Reader, size: int) -> bytes:
@@ -122,8 +129,6 @@ def fetch_with_tags(
             section = text
         elif section == b"shallow-info" and text.startswith(b"shallow "):
             shallow.add(text[8:].decode("ascii"))
-        elif text.startswith(b"ERR "):
-            raise ValueError(text[4:].decode("utf-8", "replace"))
     if section != b"packfile":
         raise ValueError("the server sent no pack")
     return shallow
