@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import NoReturn
 
+from gto.exceptions import RepoError
 from gto.git.refs import is_ref_name
 
 __all__ = ["is_sorted", "names_under", "parse", "prefix_range"]
@@ -41,6 +43,10 @@ def parse(
     """Every ref of (a part of) a packed-refs file -> its id (None: not an object id).
 
     Comments and peeled (`^`) lines are skipped, and so are names git would refuse.
+
+    Raises:
+        RepoError: a line that is not `<id> <name>` at all (git stops at it too): the
+            refs after it cannot be told, and a registry without them would be wrong.
     """
     lines = text.splitlines() if b"\r" in text else text.split(b"\n")
     entries = [line.partition(b" ") for line in lines if line and line[:1] not in (b"#", b"^")]
@@ -48,6 +54,9 @@ def parse(
     ids = _ids(b"\n".join(oid for oid, _, _ in entries), len(entries), id_length)
     if ids is not None and _all_ref_names(names):
         return dict(zip(names, ids, strict=True))
+    for oid, sep, name in entries:
+        if not sep or not name:
+            _unexpected(oid + sep + name)
     # Line by line: a name git would refuse is not shown, nor used.
     return {name: object_id(oid) for oid, _, name in entries if is_ref_name(name)}
 
@@ -151,11 +160,23 @@ def _first_line(text: bytes, lo: int, before: Callable[[bytes], bool]) -> int:
         mid = _line_start(text, lo, (lo + hi) // 2)
         end = text.find(b"\n", mid)
         end = len(text) if end < 0 else end
-        if before(text[mid:end].partition(b" ")[2]):
+        if before(_name_of(text[mid:end])):
             lo = _next_ref(text, end)
         else:
             hi = mid
     return lo
+
+
+def _name_of(line: bytes) -> bytes:
+    """The ref name of a `<id> <name>` line (a bisection's probe must not guess past others)."""
+    _, sep, name = line.partition(b" ")
+    if not sep or not name:
+        _unexpected(line)
+    return name
+
+
+def _unexpected(line: bytes) -> NoReturn:
+    raise RepoError(f"Cannot read packed-refs: unexpected line {line[:80]!r}")
 
 
 def _line_start(text: bytes, lo: int, pos: int) -> int:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from gto.exceptions import RepoError
 from gto.git import packed_refs
 from gto.git.refs import is_ref_name
 
@@ -147,3 +150,27 @@ def test_names_under_leave_odd_lines_to_the_rule(line: bytes) -> None:
     for odd_id in (b"AB" * 20, b"g" * 40, "é".encode() * 20):  # 40 wide, not lowercase hex
         odd = HEADER + oid(1) + b" refs/tags/a\n" + odd_id + b" refs/tags/b\n"
         assert packed_refs.names_under(odd, b"refs/tags/", b"", 40) is None
+
+
+def test_a_line_that_is_no_ref_fails_the_read(
+    tmp_path: Path, run_in: Callable[[Path], Callable[..., tuple[int, str, str]]]
+) -> None:
+    """git stops at such a line (`unexpected line in packed-refs`): gto does not list the
+    other tags as if that one did not exist."""
+    from builders import EPOCH, init_repo, make_commit, make_tag, pack_everything
+
+    repo = init_repo(tmp_path / "repo")
+    commit = make_commit(repo, {"artifacts.yaml": "m: {type: model}\n"}, time=EPOCH)
+    for n in range(3):
+        make_tag(repo, f"m@v1.0.{n}", commit, time=EPOCH + n)
+    pack_everything(repo)
+    repo.close()
+    packed = tmp_path / "repo" / ".git" / "packed-refs"
+    lines = packed.read_bytes().split(b"\n")
+    damaged = [b"x" * 40 if b"m@v1.0.1" in line else line for line in lines]
+    packed.write_bytes(b"\n".join(damaged))
+    line = f"❌ Cannot read packed-refs: unexpected line {b'x' * 40!r}\n"
+    for command in (("show",), ("show", "m"), ("history",)):
+        assert run_in(tmp_path / "repo")(*command) == (1, "", line)
+    with pytest.raises(RepoError, match="unexpected line b'xx"):
+        packed_refs.parse(HEADER + b"x" * 40 + b"\n", lambda v: v.decode(), 40)
