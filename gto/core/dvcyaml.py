@@ -23,9 +23,11 @@ DVC_YAML = "dvc.yaml"
 _T = TypeVar("_T")
 _FIELDS = {"path": str, "type": str, "desc": str, "labels": list}
 # A top-level `artifacts:` key as DVC writes it (block style), found without parsing.
-_SECTION = r"^(?:artifacts|\"artifacts\"|'artifacts')[ \t]*:"
-_SECTION_STR = re.compile(_SECTION, re.MULTILINE)
-_SECTION_BYTES = re.compile(_SECTION.encode(), re.MULTILINE)
+# An `artifacts:` key starting a line (after a byte-order mark on the first), or in a flow
+# mapping (`{artifacts: ...}`): when the file does not parse, whether it might hold one.
+_SECTION = r"(?:^(?:BOM)?|[{,][ \t]*)(?:artifacts|\"artifacts\"|'artifacts')[ \t]*:"
+_SECTION_STR = re.compile(_SECTION.replace("BOM", "\ufeff"), re.MULTILINE)
+_SECTION_BYTES = re.compile(_SECTION.replace("BOM", "\xef\xbb\xbf").encode("latin-1"), re.MULTILINE)
 
 
 def dvc_yaml_path(folder: str) -> str:
@@ -89,10 +91,14 @@ def _annotation(folder: str, entry: object) -> Annotation:
 
 
 def has_artifacts_section(text: str | bytes) -> bool:
-    """Whether a line of the file starts a top-level `artifacts:` key (the file unparsed).
+    """Whether the file, unparsed, may hold a top-level `artifacts:` key: a line starting
+    with it (after a byte-order mark on the first), or a flow mapping's `{artifacts:`.
 
     >>> has_artifacts_section("stages: {}\\nartifacts:\\n"), has_artifacts_section("x: artifacts")
     (True, False)
+    >>> has_artifacts_section("{artifacts: {m: {}}, stages: {a: [}"), has_artifacts_section(
+    ...     "\\ufeffartifacts: [")
+    (True, True)
     """
     if isinstance(text, bytes):
         return _SECTION_BYTES.search(text) is not None
@@ -107,8 +113,9 @@ def parse_dvc_yaml(
     IDs that cannot be artifact names (DVC only warns about those; `${...}` templates,
     which DVC resolves and gto does not) are left out. Keys other than DVC's five are
     ignored, as artifacts.yaml's unknown keys are. A file gto cannot read at all (not
-    YAML, too large) annotates nothing unless it has an `artifacts:` line: the stages of
-    a dvc.yaml are DVC's business. `where` (a commit) is named in errors.
+    YAML, too large) annotates nothing unless it may hold an `artifacts:` key
+    (`has_artifacts_section`): the stages of a dvc.yaml are DVC's business. `where` (a
+    commit) is named in errors.
 
     >>> parse_dvc_yaml("artifacts:\\n  clf: {path: clf.pt, desc: A classifier}\\n", "sub/dir")
     {'sub/dir:clf': Annotation(type=None, path='sub/dir/clf.pt', virtual=True, labels=(), \

@@ -128,6 +128,18 @@ UNREADABLE = [
         id="syntax-inside",
     ),
     pytest.param(
+        "{artifacts: {m: {path: m.pt}}, stages: {a: [}",
+        "sub/dvc.yaml cannot be read as YAML (commit abc1234): while parsing a flow node, "
+        "did not find expected node content (line 1, column 45)",
+        id="flow-mapping",
+    ),
+    pytest.param(
+        "\ufeffartifacts:\n  m: {path: m}\nstages: [\n",
+        "sub/dvc.yaml cannot be read as YAML (commit abc1234): while parsing a flow node, "
+        "did not find expected node content (line 4, column 1)",
+        id="after-a-byte-order-mark",
+    ),
+    pytest.param(
         '"artifacts": {}\nstages:\n' + "  s: {cmd: x}\n" * 80_000,
         "sub/dvc.yaml is too large (commit abc1234): 1,120,024 bytes, over the limit of "
         "1,000,000 bytes",
