@@ -58,6 +58,9 @@ class Session:
     settings: Settings = field(default_factory=current)
     remote: Remote | None = None  # the remote whose cache `git` is
     owns_git: bool = False  # opened by `open()`, so `close()` closes it
+    # Tag objects stay read after the events are made: a command that verifies the tags'
+    # signatures next (`--verify`) would otherwise read every one of them again.
+    keep_tags: bool = False
     _config: Config | None = None
     _indexes: dict[str, dict[str, Annotation]] = field(default_factory=dict)
     _dvc_files: dict[tuple[str, str], dict[str, Annotation]] = field(default_factory=dict)
@@ -303,7 +306,8 @@ class Session:
         records = self.git.read_tags(self.git.tag_names() if names is None else names)
         events = (event_from_tag(r) for r in records)
         found = [e for e in events if e is not None]
-        self.git.release_tags()  # the events hold what the registry needs
+        if not self.keep_tags:
+            self.git.release_tags()  # the events hold what the registry needs
         return found
 
     def registry_events(self, artifact: str | None = None) -> list[TagEvent]:
@@ -365,14 +369,19 @@ def is_local(repo: RepoLike) -> bool:
 
 @contextmanager
 def opened(
-    repo: RepoLike, *, for_writing: bool = False, tags: Sequence[str] | None = None
+    repo: RepoLike,
+    *,
+    for_writing: bool = False,
+    tags: Sequence[str] | None = None,
+    keep_tags: bool = False,
 ) -> Iterator[Session]:
-    """A Session for one call (`tags` as for `Session.open`), closed at the end unless the
-    caller passed a Session in."""
+    """A Session for one call (`tags` as for `Session.open`, `keep_tags` as on Session),
+    closed at the end unless the caller passed a Session in."""
     if isinstance(repo, Session):
         yield repo
         return
     session = Session.open(repo, for_writing=for_writing, tags=tags)
+    session.keep_tags = keep_tags
     try:
         yield session
     except BaseException:

@@ -136,7 +136,8 @@ def show(
     """
     check_limits(assignments_per_version, versions_per_stage)
     order = _sort(sort)
-    with opened(repo, tags=None if name is None else _name_tags(name)) as session:
+    tags = None if name is None else _name_tags(name)
+    with opened(repo, tags=tags, keep_tags=bool(verify)) as session:
         if name is None:
             registry = registry_then(
                 session, as_of, all_branches=all_branches, all_commits=all_commits
@@ -263,7 +264,8 @@ def history(
 ) -> list[HistoryEntry] | tuple[list[HistoryRow], str]:
     """Every event (tags and version commits), newest first unless `ascending`; `as_of` and
     `verify` as for `show`."""
-    with opened(repo, tags=None if artifact is None else tag_prefixes(artifact)) as session:
+    tags = None if artifact is None else tag_prefixes(artifact)
+    with opened(repo, tags=tags, keep_tags=bool(verify)) as session:
         if table:
             events, signatures = _history_events(
                 session, artifact, ascending, as_of, verify, all_branches, all_commits
@@ -298,7 +300,8 @@ def history_columns(
     What the command line prints: a long history without a dict per row, made once the
     registry is let go (its events are all the columns need).
     """
-    with opened(repo, tags=None if artifact is None else tag_prefixes(artifact)) as session:
+    tags = None if artifact is None else tag_prefixes(artifact)
+    with opened(repo, tags=tags, keep_tags=bool(verify)) as session:
         events, signatures = _history_events(
             session, artifact, ascending, as_of, verify, all_branches, all_commits
         )

@@ -69,3 +69,37 @@ def test_diff(tmp_path: Path) -> None:
     typed = commands.registry_diff(repos(None), when(215), when(260))
     assert typed.to_dict() == changes
     assert [row["change"] for row in typed.changes.rows()] == ["deprecated"]
+
+
+def test_verify_reads_each_tag_object_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--verify` reads the signatures of the tag objects the registry was made from, not
+    every tag object again (without a cache, each read parses the object)."""
+    from builders import EPOCH, init_repo, make_commit, make_tag
+
+    from gto.git.tags import Tags
+
+    repo = init_repo(tmp_path / "repo")
+    for n, name in enumerate(["m@v1.0.0", "m#prod#1", "m@v1.0.1", "m#prod#2"]):
+        if "@" in name:
+            commit = make_commit(repo, {"artifacts.yaml": f"m: {{description: v{n}}}\n"})
+        make_tag(repo, name, commit, time=EPOCH + n)
+    repo.close()
+    monkeypatch.setenv("GTO_NO_CACHE", "1")
+    parsed: list[str] = []
+    parse = Tags._parse
+
+    def counted(self: Tags, oid: str) -> object:
+        parsed.append(oid)
+        return parse(self, oid)
+
+    monkeypatch.setattr(Tags, "_parse", counted)
+    where = str(tmp_path / "repo")
+    for call in (
+        lambda: api.show(where, verify=True),
+        lambda: api.show(where, "m", verify=True),
+        lambda: api.history(where, verify=True),
+        lambda: commands.history_columns(where, verify=True),
+    ):
+        parsed.clear()
+        call()
+        assert len(parsed) == len(set(parsed)) == 4
