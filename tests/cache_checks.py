@@ -27,8 +27,11 @@ def outputs(
 
 
 def damage_flip(file: Path) -> None:
+    """One bit of the file's last digit: it is still a digit, so the file still parses
+    (text, JSON) and only its checksum tells."""
     data = bytearray(file.read_bytes())
-    data[-5] ^= 0xFF
+    last = max(i for i, byte in enumerate(data) if byte in b"0123456789")
+    data[last] ^= 0x01
     file.write_bytes(bytes(data))
 
 

@@ -289,6 +289,18 @@ def test_an_old_signed_promotion_cannot_be_replayed_after_a_rollback(
     assert gto("show", "churn#prod", "--version") == (0, "")
     _point(signed_path, "churn#prod#4", "churn#prod#2")
     assert gto("show", "churn#prod", "--version") == (0, "")
-    assert gto("check-ref", "churn#prod#4", "--verify")[0] == 1
-    assert gto("check-ref", "churn#prod#2", "--verify")[0] == 0  # the original is still good
-    assert gto("doctor")[0] == 1
+    renamed = "❌ Tag 'churn#prod#4' is ignored: the tag object names 'churn#prod#2', not the ref "
+    renamed += "'churn#prod#4'"
+    assert run_in(signed_path)("check-ref", "churn#prod#4", "--verify") == (1, "", renamed + "\n")
+    code, out, err = run_in(signed_path)("check-ref", "churn#prod#2", "--verify")
+    assert (code, err) == (0, "")  # the original is still good
+    assert out.startswith(
+        '✅  Stage "prod" was assigned to version "v1.0.0" of artifact "churn"\n'
+        "Signature: good signature by alice@example.com with ED25519 key SHA256:"
+    )
+    code, out, err = run_in(signed_path)("doctor")
+    assert (code, err) == (1, "")
+    assert out.splitlines()[-1] == (
+        f"{renamed} (a signature covers the object's name, not the ref's); delete the ref "
+        "[churn#prod#4]"
+    )

@@ -218,8 +218,11 @@ def test_a_damaged_cache_is_ignored_and_rebuilt(
 ) -> None:
     expected = outputs(registry, capsys)
     (file,) = cache_files(cache_home)
+    whole = file.read_bytes()
     damage(file)
     assert outputs(registry, capsys) == expected
+    if damage not in (damage_folder, damage_symlink):
+        assert file.read_bytes() == whole  # ignored, and rewritten by the runs that parsed again
     if damage not in (damage_folder, damage_symlink, damage_consistent_but_wrong):
         assert len(indexes(file)) == 2  # rewritten whole by the run that parsed again
         assert len(commits(file)) == 3

@@ -94,13 +94,20 @@ def test_missing_answers_for_many_ids_at_once(tmp_path: Path, name: str, form: s
     assert store.close()
     # The packs answer themselves (the store's one-by-one look after them would hide it).
     in_packs: set[str] = set()
+    looked_up = 0
     for idx in sorted((objects / "pack").glob("*.idx")):
         pack = PackFile.open(str(idx), width // 2)
         assert pack is not None
         wanted = ids | absent
-        in_packs |= wanted - pack.absent(wanted)
+        whole = pack.absent(wanted)  # many: the index read whole
+        in_packs |= wanted - whole
+        few = absent | {IDS[form]["C6"]}  # few: each looked up, malformed ids included
+        if len(few) * 8 <= pack.fanout[255]:
+            assert pack.absent(few) == few & whole
+            looked_up += 1
         pack.close()
     assert in_packs and not in_packs & absent
+    assert looked_up == (0 if name == "many-packs" else 1)  # its packs are small
 
 
 def test_an_id_straddling_two_index_entries_is_not_found(tmp_path: Path) -> None:

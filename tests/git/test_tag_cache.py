@@ -195,7 +195,7 @@ def header(payload: bytes) -> bytes:
 
 
 def damage_header_only(file: Path) -> None:
-    file.write_bytes(file.read_bytes()[:20])
+    file.write_bytes(file.read_bytes()[: struct.calcsize("<8sIIIQI")])
 
 
 def damage_version(file: Path) -> None:
@@ -204,28 +204,23 @@ def damage_version(file: Path) -> None:
     file.write_bytes(bytes(data))
 
 
+def one_entry(tagger: int = 0, seconds: int = 8) -> bytes:
+    """The payload of a file of one entry whose tagger is person number `tagger` (of one),
+    with a time column `seconds` bytes long (8 fits)."""
+    sections = [os.urandom(20), bytes(4), bytes(seconds), bytes(4), struct.pack("<I", tagger)]
+    sections += [bytes(4), os.urandom(20), b"only one", b"m@v1.0.0", b"message"]
+    return b"".join(struct.pack("<Q", len(s)) + s for s in sections)
+
+
 def damage_consistent_but_wrong(file: Path) -> None:
     """A right checksum over columns that do not fit together (a buggy or hostile writer)."""
-    payload = struct.pack("<Q", 3) + b"abc" + struct.pack("<Q", 0) * 7
-    header = struct.pack(
-        "<8sIIIQI", MAGIC, FORMAT_VERSION, 20, 1, len(payload), zlib.crc32(payload)
-    )
-    file.write_bytes(header + payload)
-
-
-def one_entry(tagger: int) -> bytes:
-    """The payload of a file of one entry whose tagger is person number `tagger` (of one)."""
-    sections = [os.urandom(20), bytes(4), bytes(8), bytes(4), struct.pack("<I", tagger), bytes(4)]
-    sections += [os.urandom(20), b"only one", b"m@v1.0.0", b"message"]
-    return b"".join(struct.pack("<Q", len(s)) + s for s in sections)
+    payload = one_entry(seconds=4)
+    file.write_bytes(header(payload) + payload)
 
 
 def damage_bad_people_index(file: Path) -> None:
     payload = one_entry(tagger=9)
-    header = struct.pack(
-        "<8sIIIQI", MAGIC, FORMAT_VERSION, 20, 1, len(payload), zlib.crc32(payload)
-    )
-    file.write_bytes(header + payload)
+    file.write_bytes(header(payload) + payload)
 
 
 def test_one_entry_is_a_whole_file(tmp_path: Path) -> None:
@@ -260,8 +255,11 @@ def test_a_damaged_cache_is_ignored_and_rebuilt(
     expected = run("history")
     file = the_file(small, cache_home)
     assert file.is_file()
+    whole = file.read_bytes()
     damage(file)
     assert run("history") == expected
+    if damage not in (damage_folder, damage_symlink):  # ignored: its tags were parsed again
+        assert file.read_bytes() == whole
     # The next command that parses a tag writes a whole file again (when it can).
     new = Repo(str(small))
     make_tag(new, "m@v2.0.0", make_commit(new, {}, message="c2"), time=EPOCH + 20)
@@ -408,7 +406,7 @@ def test_an_unwritable_cache_folder_is_no_error(cache_home: Path, run: Run) -> N
     (cache_home / "gto").mkdir()
     (cache_home / "gto" / "tags").symlink_to(cache_home)
     assert run("history") == expected
-    assert not list(cache_home.glob("*.v1"))
+    assert sorted(p.name for p in cache_home.iterdir()) == ["gto"]
 
 
 def test_a_ref_re_pointed_at_a_cached_tag_object_is_no_event(
