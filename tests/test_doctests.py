@@ -14,7 +14,6 @@ MODULES = [
     "core.annotations",
     "core.yamlio",
     "core.config",
-    "core.values",
     "render.markdown",
     "core.ci_view",
     "cli.complete",

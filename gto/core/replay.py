@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from gto.core.annotations import Annotation
 from gto.core.events import (
@@ -24,21 +25,12 @@ from gto.core.state import Artifact, Registry, Version, VStage
 from gto.core.tags import CommitRecord
 from gto.exceptions import ManyVersions
 
-# Deprecations first, then version events, then stage events: every registration is
-# known before an assignment is resolved to a version (behaviour reference, 2.3).
-_GROUP: dict[type[TagEvent], int] = {
-    Deprecation: 0,
-    Registration: 1,
-    Deregistration: 1,
-    Assignment: 2,
-    Unassignment: 2,
-}
+# Deprecations first, then version events, then stage events (the `group` of each kind):
+# every registration is known before an assignment is resolved to a version (behaviour
+# reference, 2.3).
+_group = attrgetter("group")
 
 Annotations = Mapping[str, Mapping[str, Annotation]]
-
-
-def _group(event: TagEvent) -> int:
-    return _GROUP[type(event)]
 
 
 def replay_order(event: TagEvent) -> tuple[int, OrderKey]:
@@ -46,7 +38,7 @@ def replay_order(event: TagEvent) -> tuple[int, OrderKey]:
 
     Within a group, `Event.order_key`: time, then within one second the counters.
     """
-    return (_GROUP[type(event)], event.order_key)
+    return (event.group, event.order_key)
 
 
 @dataclass(slots=True)

@@ -23,7 +23,6 @@ from gto.core.tags import (
     format_tag,
     try_parse_tag,
 )
-from gto.core.values import build
 from gto.core.versions import FIRST_VERSION, Bump, check_version, is_version
 from gto.exceptions import GTOException, InvalidVersion, WrongArgs
 
@@ -203,8 +202,7 @@ class NewTag:
             named["version"] = self.version
         if self.action in (Action.ASSIGN, Action.UNASSIGN):
             named["stage"] = self.stage
-        return build(
-            EVENT_OF_ACTION[self.action],
+        return EVENT_OF_ACTION[self.action](
             artifact=self.artifact,
             created_at=created_at,
             author=author,

@@ -123,9 +123,8 @@ class Tags:
         located = [(name, self._lookup(refs, name)) for name in names]
         unread = {oid for _, found in located if found for oid in found if oid}
         unread.difference_update(self._tags)
-        cache = (
-            self._cache if self._cache is None or self._cache.worth_loading(len(unread)) else None
-        )
+        worth = unread and self._cache is not None and self._cache.worth_loading(len(unread))
+        cache = self._cache if worth else None  # nothing to look up: not even its header
         gone = self._gone(unread, cache)
         result: list[tuple[str, TagRecord | str]] = []
         for name, found in located:
