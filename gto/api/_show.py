@@ -264,20 +264,23 @@ def history(
 ) -> list[HistoryEntry] | tuple[list[HistoryRow], str]:
     """Every event (tags and version commits), newest first unless `ascending`; `as_of` and
     `verify` as for `show`."""
+    if table:
+        columns = history_columns(
+            repo,
+            artifact,
+            ascending=ascending,
+            all_branches=all_branches,
+            all_commits=all_commits,
+            as_of=as_of,
+            verify=verify,
+            truncate_hexsha=truncate_hexsha,
+        )
+        rows = [
+            dict(zip(columns, cells, strict=True)) for cells in zip(*columns.values(), strict=True)
+        ]
+        return cast(list[HistoryRow], rows), "keys"
     tags = None if artifact is None else tag_prefixes(artifact)
     with opened(repo, tags=tags, keep_tags=bool(verify)) as session:
-        if table:
-            events, signatures = _history_events(
-                session, artifact, ascending, as_of, verify, all_branches, all_commits
-            )
-            columns = history_view.history_columns(
-                events, truncate=truncate_hexsha, signatures=signatures
-            )
-            rows = [
-                dict(zip(columns, cells, strict=True))
-                for cells in zip(*columns.values(), strict=True)
-            ]
-            return cast(list[HistoryRow], rows), "keys"
         registry = registry_then(
             session, as_of, artifact, all_branches=all_branches, all_commits=all_commits
         )
@@ -294,8 +297,10 @@ def history_columns(
     all_commits: bool = False,
     as_of: AsOf | None = None,
     verify: bool | Verify = False,
+    truncate_hexsha: bool = True,
 ) -> dict[str, list[Any]]:
-    """`history(table=True, truncate_hexsha=True)`'s rows as columns (header -> cells).
+    """`history(table=True)`'s rows as columns (header -> cells), commit ids cut short
+    unless `truncate_hexsha` is False.
 
     What the command line prints: a long history without a dict per row, made once the
     registry is let go (its events are all the columns need).
@@ -305,7 +310,7 @@ def history_columns(
         events, signatures = _history_events(
             session, artifact, ascending, as_of, verify, all_branches, all_commits
         )
-    return history_view.history_columns(events, signatures=signatures)
+    return history_view.history_columns(events, truncate=truncate_hexsha, signatures=signatures)
 
 
 def _history_events(
