@@ -13,9 +13,9 @@ from gto.core.events import (
     TagEvent,
 )
 from gto.core.replay import replay
-from gto.core.skips import is_no_event
+from gto.core.skips import is_no_event, is_renamed
 from gto.core.state import Artifact, Registry, Version, VersionSort, VStage
-from gto.core.tags import RENAMED, Action, parse_shortcut, tag_prefixes, try_parse_tag
+from gto.core.tags import Action, parse_shortcut, tag_prefixes, try_parse_tag
 from gto.exceptions import ArtifactNotFound, RepoError, WrongArgs
 from gto.session import RepoLike as Repo
 from gto.session import Session, is_local, opened
@@ -118,7 +118,7 @@ def _check_ref(
     # must not skip its deployment silently. Lightweight tags and tags of trees or
     # blobs are simply not GTO events (behaviour reference, Q24).
     problem = session.git.problem_tags([name]).get(name)
-    if problem is not None and problem.startswith(RENAMED):
+    if problem is not None and is_renamed(problem):
         if skipped_ok:
             return []
         raise RepoError(f"Tag '{name}' is ignored: {problem}")

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from gto.core.events import Assignment, Deregistration, Registration, TagEvent, Unassignment
-from gto.core.skips import LIGHTWEIGHT
+from gto.core.skips import LIGHTWEIGHT, is_renamed
 from gto.core.state import Registry
-from gto.core.tags import RENAMED, Action, check_artifact_name, tag_artifact, try_parse_tag
+from gto.core.tags import Action, check_artifact_name, tag_artifact, try_parse_tag
 from gto.exceptions import ValidationError
 
 
@@ -86,7 +86,7 @@ def unreadable_tags(names: Sequence[str], skipped: Mapping[str, str]) -> list[Pr
                     (name,),
                 )
             )
-        elif reason is not None and reason.startswith(RENAMED):
+        elif reason is not None and is_renamed(reason):
             problems.append(
                 Problem(
                     "renamed-tag",

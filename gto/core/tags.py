@@ -161,18 +161,6 @@ counter=3)
     return ParsedTag(*parts)
 
 
-RENAMED = "the tag object names"  # opens the reason a re-pointed ref is skipped
-
-
-def renamed(object_name: str, ref: str) -> str:
-    """Why a ref whose tag object bears another name is no event (see gto.git.tags).
-
-    >>> renamed("m#staging#1", "m#prod#2")
-    "the tag object names 'm#staging#1', not the ref 'm#prod#2'"
-    """
-    return f"{RENAMED} '{object_name}', not the ref '{ref}'"
-
-
 def try_parse_tag(name: str) -> ParsedTag | None:
     """`parse_tag`, or None for names that are not GTO tags."""
     parts = tag_parts(name)

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from gto.core.skips import LIGHTWEIGHT, not_a_commit
-from gto.core.tags import GitTag, TagRecord, renamed
+from gto.core.skips import LIGHTWEIGHT, not_a_commit, renamed
+from gto.core.tags import GitTag, TagRecord
 from gto.git import objects
 from gto.git.errors import PARSE_ERRORS
 from gto.git.refs import TAGS, RefStore

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from gto.core.tags import renamed
+from gto.core.skips import renamed
 from gto.exceptions import SignatureFormatError, UnsupportedSignature
 from gto.git.signature import (
     SignatureFormat,
