@@ -12,23 +12,60 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import struct
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
-__all__ = ["read_owned", "repository_file", "write_whole"]
+__all__ = ["read_framed", "read_header", "read_owned", "repository_file", "write_whole"]
 
 
-def repository_file(cache_home: Path, kind: str, commondir: str, object_format: str) -> Path:
-    """The file (without its `.vN` suffix) of the repository whose common folder is
-    `commondir` in the cache folder `kind`; its object format (`sha1`, `sha256`) is part of
-    the name, so a repository made again in the other format never meets the first one's.
+def repository_file(
+    cache_home: Path, kind: str, commondir: str, object_format: str, version: int
+) -> Path:
+    """The file of format `version` (its `.vN` suffix) of the repository whose common folder
+    is `commondir` in the cache folder `kind`; its object format (`sha1`, `sha256`) is part
+    of the name, so a repository made again in the other format never meets the first one's.
 
     Two CRC-32s, not a cryptographic hash (whose OpenSSL import costs every command a few
     milliseconds): entries are keyed by object ids, so even two repositories sharing a file
     would only evict each other's entries, never read a wrong one."""
     where = f"{os.path.realpath(commondir)}\0{object_format}".encode("utf-8", "surrogateescape")
-    return cache_home / kind / f"{zlib.crc32(where):08x}{zlib.crc32(where[::-1]):08x}"
+    name = f"{zlib.crc32(where):08x}{zlib.crc32(where[::-1]):08x}.v{version}"
+    return cache_home / kind / name
+
+
+def read_header(
+    path: Path, header: struct.Struct, magic: bytes, version: int
+) -> tuple[Any, ...] | None:
+    """The header fields of a cache file of ours (`header` starts with the magic and the
+    format version), reading nothing else; None for any other file."""
+    data = read_owned(path, header.size)
+    return None if data is None else _ours(data, header, magic, version)
+
+
+def read_framed(
+    path: Path, header: struct.Struct, magic: bytes, version: int
+) -> tuple[tuple[Any, ...], memoryview] | None:
+    """The header fields and payload of a whole cache file of ours: `header` starts with
+    the magic and the format version and ends with the payload's length and CRC-32.
+    None for a missing, foreign, other-version, truncated or damaged file."""
+    data = read_owned(path)
+    fields = None if data is None else _ours(data, header, magic, version)
+    if data is None or fields is None:
+        return None
+    payload = memoryview(data)[header.size :]
+    if fields[-2] != len(payload) or zlib.crc32(payload) != fields[-1]:
+        return None
+    return fields, payload
+
+
+def _ours(data: bytes, header: struct.Struct, magic: bytes, version: int) -> tuple[Any, ...] | None:
+    if len(data) < header.size:
+        return None
+    fields = header.unpack_from(data)
+    return fields if fields[:2] == (magic, version) else None
 
 
 def read_owned(path: Path, limit: int = -1) -> bytes | None:

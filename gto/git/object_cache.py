@@ -30,7 +30,7 @@ from typing import Any
 
 from gto.core.tags import CommitRecord
 from gto.exceptions import RepoError
-from gto.git.cache_files import read_owned, repository_file, write_whole
+from gto.git.cache_files import read_framed, repository_file, write_whole
 from gto.git.discover import Layout
 from gto.git.errors import PARSE_ERRORS
 from gto.git.objects import BLOB, COMMIT, TYPE_NAMES, ParsedCommit, moment, object_id, parse_commit
@@ -46,17 +46,11 @@ _HEADER = struct.Struct("<8sIQI")
 
 def _load(path: Path) -> dict[str, Any] | None:
     """The entries of the file at `path`, or None when it is not a whole cache file of ours."""
-    data = read_owned(path)
-    if data is None or len(data) < _HEADER.size:
-        return None
-    magic, version, length, checksum = _HEADER.unpack_from(data)
-    payload = memoryview(data)[_HEADER.size :]
-    if (magic, version) != (MAGIC, FORMAT_VERSION) or length != len(payload):
-        return None
-    if zlib.crc32(payload) != checksum:
+    found = read_framed(path, _HEADER, MAGIC, FORMAT_VERSION)
+    if found is None:
         return None
     try:
-        entries = json.loads(bytes(payload))
+        entries = json.loads(bytes(found[1]))
     except (ValueError, RecursionError):
         return None
     return entries if isinstance(entries, dict) else None
@@ -138,9 +132,9 @@ class ObjectCache:
     @classmethod
     def of(cls, cache_home: Path, layout: Layout) -> ObjectCache:
         """The object cache of a repository, under gto's cache folder `cache_home`."""
-        base = repository_file(cache_home, "objects", layout.commondir, layout.format.object_format)
-        path = base.with_name(f"{base.name}.v{FORMAT_VERSION}")
-        return cls(path, layout.format.object_format)
+        form = layout.format.object_format
+        path = repository_file(cache_home, "objects", layout.commondir, form, FORMAT_VERSION)
+        return cls(path, form)
 
     def id_of(self, data: bytes) -> str:
         """The id `data` has (or would have) as a blob of the repository: the key of a

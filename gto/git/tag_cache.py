@@ -30,7 +30,7 @@ from array import array
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from gto.git.cache_files import read_owned, repository_file, write_whole
+from gto.git.cache_files import read_framed, read_header, repository_file, write_whole
 from gto.git.discover import Layout
 
 __all__ = ["FORMAT_VERSION", "MAGIC", "Parsed", "TagCache", "cache_file"]
@@ -57,8 +57,7 @@ Parsed = tuple[str, str, str, str, int, int, str]
 def cache_file(cache_home: Path, commondir: str, object_format: str) -> Path:
     """Where the tag cache of the repository whose common folder is `commondir` lives
     (gto.git.cache_files.repository_file; the header's id size also says the format)."""
-    base = repository_file(cache_home, "tags", commondir, object_format)
-    return base.with_name(f"{base.name}.v{FORMAT_VERSION}")
+    return repository_file(cache_home, "tags", commondir, object_format, FORMAT_VERSION)
 
 
 def _storable(parsed: Parsed) -> bool:
@@ -135,16 +134,11 @@ def _ints(code: str, data: memoryview, count: int) -> array[int]:
 
 def _load(path: Path, id_size: int) -> _Table | None:
     """The entries of the file at `path`, or None when it is not a whole cache file of ours."""
-    data = read_owned(path)
-    if data is None:
+    found = read_framed(path, _HEADER, MAGIC, FORMAT_VERSION)
+    if found is None:
         return None
-    if len(data) < _HEADER.size:
-        return None
-    magic, version, size, count, length, checksum = _HEADER.unpack_from(data)
-    payload = memoryview(data)[_HEADER.size :]
-    if (magic, version, size) != (MAGIC, FORMAT_VERSION, id_size) or length != len(payload):
-        return None
-    if zlib.crc32(payload) != checksum:
+    (_, _, size, count, _, _), payload = found
+    if size != id_size:
         return None
     try:
         return _Table(payload, count, id_size)
@@ -214,13 +208,10 @@ class TagCache:
         header is read to tell."""
         if self._loaded or self._new:
             return True
-        header = read_owned(self.path, _HEADER.size)
-        if header is None or len(header) < _HEADER.size:
-            return True  # no file to load: the tags read are added to a new one
-        magic, version, size, count, _, _ = _HEADER.unpack(header)
-        if (magic, version, size) != (MAGIC, FORMAT_VERSION, self._id_size):
-            return True  # not a file of ours: replaced by the tags read
-        return int(count) <= wanted * _LOAD_SHARE
+        fields = read_header(self.path, _HEADER, MAGIC, FORMAT_VERSION)
+        if fields is None or fields[2] != self._id_size:
+            return True  # no file of ours to load: the tags read are added to a new one
+        return int(fields[3]) <= wanted * _LOAD_SHARE
 
     def get(self, oid: str) -> Parsed | None:
         """The parsed tag object `oid`, if a command has parsed it before."""
