@@ -31,6 +31,7 @@ MODULES = [
     "core.diff",
     "core.promotion_rules",
     "core.promotion",
+    "git.client",
     "git.objects",
     "git.refs",
     "git.identity",

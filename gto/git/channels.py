@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse, urlsplit
 
-from gto.git.client import Meter, connect, metered_pool
+from gto.git.client import Meter, connect, metered_pool, without_userinfo
 from gto.git.upload_pack import V2Channel, pkt, read_pkts
 from gto.settings import Limits
 
@@ -129,7 +129,7 @@ def _http_channel(
     import urllib3
 
     parts = urlparse(url)
-    plain = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl().rstrip("/")
+    plain = without_userinfo(url).rstrip("/")
     pool = metered_pool(url, config, limits, meter)
     headers = {"Git-Protocol": "version=2"}
     if parts.username is not None:

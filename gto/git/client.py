@@ -114,14 +114,23 @@ def timed_sockets(limits: Limits) -> Iterator[None]:
         socket.setdefaulttimeout(previous)
 
 
+def without_userinfo(url: str) -> str:
+    """`url` without its `user:password@` (sent in headers, never in a request line).
+
+    >>> without_userinfo("https://u:p@host:8080/r.git")
+    'https://host:8080/r.git'
+    """
+    parts = urlparse(url)
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+
+
 def metered_pool(url: str, config: StackedConfig, limits: Limits, meter: Meter) -> PoolManager:
     """The urllib3 pool manager for `url` (its proxy, TLS settings from the user's git
     config), waiting at most the timeout, every response's reads counted."""
     import urllib3
     from dulwich.client import default_urllib3_manager
 
-    parts = urlparse(url)
-    plain = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    plain = without_userinfo(url)
     pool_class, proxy_class = metered_pools(meter)
     pool = default_urllib3_manager(
         config,
@@ -243,7 +252,7 @@ def connect(
         parts = urlparse(url)
         user, password = parts.username, parts.password
         return Urllib3HttpGitClient(
-            parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl(),
+            without_userinfo(url),
             config=config,
             pool_manager=metered_pool(url, config, limits, meter),
             username=unquote(user) if user else None,
