@@ -54,6 +54,12 @@ __all__ = [
 ]
 
 
+def is_timeout(error: BaseException) -> bool:
+    """Whether a transfer failed by waiting too long (dulwich wraps the socket's timeout in
+    errors of its own, keeping its words)."""
+    return isinstance(error, TimeoutError) or "timed out" in str(error).lower()
+
+
 class TransferTimeout(RemoteError):
     """The server sent nothing for the whole timeout."""
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from dulwich.client import LocalGitClient
 
 from gto.exceptions import GTOException, PushError
-from gto.git.client import TransferTimeout
+from gto.git.client import TransferTimeout, is_timeout
 from gto.git.config import repo_config
 from gto.git.errors import transfer_errors
 from gto.git.refs import TAGS
@@ -100,7 +100,7 @@ def push(
     except GTOException:  # PushError, or a transport's limit
         raise
     except transfer_errors() as e:
-        if isinstance(e, TimeoutError) or "timed out" in str(e).lower():
+        if is_timeout(e):
             raise TransferTimeout(safe(url), timeout) from e
         raise PushError(safe(f"Cannot push to {url}: {e}")) from e
     if refused:

@@ -181,7 +181,7 @@ class Transport:
         if kind == "not-found":
             return f"Repository {self.url} was not found"
         text = self.credentials.redact(" ".join(str(error).split()))
-        if isinstance(error, TimeoutError) or "timed out" in text.lower():
+        if git_client.is_timeout(error):
             return git_client.TransferTimeout(self.url, self._limits.timeout).message
         if isinstance(error, OSError):
             network = isinstance(error, (ConnectionError, TimeoutError, socket.gaierror))
