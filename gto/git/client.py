@@ -55,8 +55,7 @@ __all__ = [
 
 
 def is_timeout(error: BaseException) -> bool:
-    """Whether a transfer failed by waiting too long (dulwich wraps the socket's timeout in
-    errors of its own, keeping its words)."""
+    """Whether a transfer waited too long (dulwich wraps a socket's timeout, keeping its words)."""
     return isinstance(error, TimeoutError) or "timed out" in str(error).lower()
 
 

@@ -1,10 +1,9 @@
 """The "files" ref backend: loose ref files, and `packed-refs` for the rest.
 
-Reading is forgiving and cached: packed-refs is read once (until `refresh`) and parsed
-by gto.git.packed_refs, all at once or, for one prefix of a sorted file, by bisection;
-names git would refuse are skipped. Loose refs are read before packed-refs, as git
-does: `git pack-refs` writes packed-refs before it deletes the loose files, so a ref
-that moves from one to the other meanwhile is seen in one.
+Reading is cached: packed-refs is read once (until `refresh`) and parsed by
+gto.git.packed_refs, whole or, for one prefix of a sorted file, by bisection; names git
+would refuse are skipped. Loose refs are read first, as git does: `git pack-refs` writes
+packed-refs before it deletes the loose files, so a ref moving meanwhile is seen in one.
 
 Updating is strict and uncached: each update happens under the ref's `.lock` file
 (gto.git.files), reads packed-refs afresh, and refuses a damaged one (ValueError).
@@ -130,8 +129,7 @@ class FilesRefs:
     def _text(self) -> bytes:
         """packed-refs as read since the last `refresh` (b"" when there is none).
 
-        A big file is read again when needed rather than kept: a registry's refs are
-        listed once per command, and the few lookups after that bisect it afresh.
+        A big file is not kept: the few lookups after a listing bisect it afresh.
         """
         if self._packed_text is not None:
             return self._packed_text
@@ -159,8 +157,10 @@ class FilesRefs:
 
     def _packed_from(self, prefix: bytes) -> dict[bytes, str | None]:
         """The packed refs `prefix` needs: of a sorted file the lines it starts, else all."""
+        if self._packed is not None:  # parsed whole already: not read again
+            return self._packed
         text = self._text()
-        if self._packed is None and packed_refs.is_sorted(text):
+        if packed_refs.is_sorted(text):
             start, end = packed_refs.prefix_range(text, prefix)
             return packed_refs.parse(text[start:end], self._object_id, self._id_length)
         return self._packed_refs(text)
