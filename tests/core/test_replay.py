@@ -197,6 +197,26 @@ def test_two_versions_on_one_commit_refuse_assignment() -> None:
     )
 
 
+def test_of_two_refused_assignments_the_earlier_one_is_reported() -> None:
+    """Replayed artifact by artifact, the error is still the first one in time: b's, though
+    replay meets a first."""
+    events = (
+        tag("a@v1.0.0", A, 1),
+        tag("a@v2.0.0", A, 2),
+        tag("a#prod#1", A, 50),
+        tag("b@v1.0.0", B, 5),
+        tag("b@v2.0.0", B, 6),
+        tag("b#prod#1", B, 20),
+    )
+    for given in (events, events[::-1]):
+        with pytest.raises(VersionExistsForCommit) as err:
+            build(*given)
+        assert str(err.value) == (
+            "Multiple versions are not allowed on the same Git commit. "
+            "Violation detected for artifact 'b', versions '['v1.0.0', 'v2.0.0']'."
+        )
+
+
 def test_created_tags_are_ignored() -> None:
     assert event_from_tag(TagRecord("x@created", A, "t", "e", T0, "")) is None
 
@@ -211,6 +231,24 @@ def test_discovery_adds_annotated_artifacts() -> None:
     # m already has a version at C: discovery adds no second one.
     assert [v.version for v in registry.artifacts["m"].versions] == ["v1.0.0"]
     assert registry.artifacts["m"].versions[0].enrichments[0].enrichments == (Annotation(),)
+
+
+def test_artifacts_are_listed_in_the_order_replay_first_meets_them() -> None:
+    """The JSON key order: each artifact's first event in replay order (deprecations, then
+    version tags, then stage tags, each by time), then those only artifacts.yaml lists."""
+    events = (
+        tag("n@v1.0.0", A, 5),
+        tag("m#dev#1", B, 1),
+        tag("q@v1.0.0", A, 2),
+        tag("o@v1.0.0", A, 9),
+        tag("o@deprecated", A, 30),
+    )
+    annotations = {C: {"p": Annotation(), "m": Annotation(), "r": Annotation()}}
+    for given in (events, events[::-1]):
+        registry = build(*given, annotations=annotations, discovery=(C,))
+        assert list(registry.artifacts) == ["o", "q", "n", "m", "p", "r"]
+        # m has tags: discovery adds its version at C to them, not a second artifact.
+        assert [v.version for v in registry.artifacts["m"].versions] == [B, C]
 
 
 def test_every_version_gets_one_commit_event() -> None:
