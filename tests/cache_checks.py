@@ -5,6 +5,7 @@ file rebuilt, never reported)."""
 from __future__ import annotations
 
 import os
+import struct
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -32,6 +33,15 @@ def damage_flip(file: Path) -> None:
     data = bytearray(file.read_bytes())
     last = max(i for i, byte in enumerate(data) if byte in b"0123456789")
     data[last] ^= 0x01
+    file.write_bytes(bytes(data))
+
+
+def damage_version(file: Path) -> None:
+    """The format version one past the file's own (both caches keep it after the 8-byte
+    magic): a future gto's file, or an old one's."""
+    data = bytearray(file.read_bytes())
+    (version,) = struct.unpack_from("<I", data, 8)
+    struct.pack_into("<I", data, 8, version + 1)
     file.write_bytes(bytes(data))
 
 

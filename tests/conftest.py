@@ -74,6 +74,12 @@ def hermetic_env(
     monkeypatch.setenv("PATH", f"{poison_path}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
+@pytest.fixture
+def cache_home(hermetic_env: None) -> Path:
+    """gto's cache folder's parent in a test (XDG_CACHE_HOME, which hermetic_env sets)."""
+    return Path(os.environ["XDG_CACHE_HOME"])
+
+
 @pytest.fixture(scope="session")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, KeyPair]:
     """SSH keys made by ssh-keygen: one of each kind gto signs with, and "other" (ed25519)."""

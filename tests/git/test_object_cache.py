@@ -23,6 +23,7 @@ from builders import EPOCH, init_repo, make_commit, make_tag
 from cache_checks import (
     damage_folder,
     damage_symlink,
+    damage_version,
     each_damage,
 )
 from dulwich.repo import Repo
@@ -54,11 +55,6 @@ odd: {}
 """
 DATED = "m: {type: model}\ndated:\n  custom: {when: 2024-01-02 10:00:00, keys: {1: one}}\n"
 BROKEN = "m: {type: model}\nbad name!: {}\n"
-
-
-@pytest.fixture
-def cache_home() -> Path:
-    return Path(os.environ["XDG_CACHE_HOME"])
 
 
 @pytest.fixture
@@ -177,12 +173,6 @@ def test_index_json_keeps_only_what_it_gives_back() -> None:
     for damaged in (None, {}, [["m"]], [[1, None, None, True, [], "", None]], [["m", None]]):
         assert index_from_json(damaged) is None
     assert index_from_json([["m", None, None, 1, [], "", None]]) is None  # 1 is not a bool
-
-
-def damage_version(file: Path) -> None:
-    data = bytearray(file.read_bytes())
-    struct.pack_into("<I", data, 8, FORMAT_VERSION + 1)
-    file.write_bytes(bytes(data))
 
 
 def _rewrite(file: Path, payload: bytes) -> None:
