@@ -37,6 +37,7 @@ from dulwich.objects import ObjectID
 from dulwich.objects import Tag as DulwichTag
 from dulwich.refs import Ref
 from dulwich.repo import Repo
+from servers import run_at_once
 
 from gto.cli import main
 from gto.git.tag_cache import FORMAT_VERSION, MAGIC, Parsed, TagCache, cache_file
@@ -348,26 +349,23 @@ def test_reads_write_nothing_in_the_repository(small: Path, cache_home: Path, ru
     assert the_file(small, cache_home).is_file()
 
 
-def test_concurrent_writers_leave_a_whole_file(small: Path, cache_home: Path) -> None:
-    """Processes that parse tags at once each rename a whole file into place: every read
-    succeeds, and the file that stays loads."""
+def test_concurrent_writers_leave_a_whole_file(
+    small: Path, cache_home: Path, tmp_path: Path
+) -> None:
+    """Processes that parse tags at once (released together) each rename a whole file
+    into place: every read succeeds, and the file that stays loads."""
     repo = Repo(str(small))
     commit = make_commit(repo, {}, message="more")
     for n in range(40):
         make_tag(repo, f"n{n}@v1.0.0", commit, time=EPOCH + 100 + n)
     repo.close()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    command = [sys.executable, "-m", "gto", "show", "-r", str(small)]
     outputs = set()
-    for _ in range(3):
+    for attempt in range(3):
         the_file(small, cache_home).unlink(missing_ok=True)
-        processes = [
-            subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            for _ in range(6)
-        ]
-        for process in processes:
-            out, err = process.communicate(timeout=120)
-            assert (process.returncode, err) == (0, b"")
+        start = tmp_path / f"start{attempt}"
+        start.mkdir()
+        for code, out, err in run_at_once(start, [["show", "-r", str(small)]] * 6):
+            assert (code, err) == (0, "")
             outputs.add(out)
         table = TagCache(the_file(small, cache_home), 40)._entries()
         assert table is not None and len(table.rows) == 46
