@@ -233,26 +233,6 @@ class ReftableStack:
         """The table files of the stack, oldest first."""
         return self.read_list()
 
-    def refs(self, prefix: str = "") -> list[Ref]:
-        """Every ref under `prefix`, sorted by name, names never shortened.
-
-        "refs/tags" and "refs/tags/" both mean the refs below refs/tags; a prefix
-        without a trailing slash also matches a ref of exactly that name, as
-        git for-each-ref does.
-        """
-        snap = self.snapshot()
-        size = HASH_SIZE[self.hash_name(snap)]
-        raw = prefix.encode("utf-8", "surrogateescape")
-        below = raw if not raw or raw.endswith(b"/") else raw + b"/"
-        out = []
-        for rec in merge(snap.tables, raw, keep_deletions=False):
-            if not rec[0].startswith(below) and rec[0] != raw:
-                if rec[0] > below:
-                    break
-                continue
-            out.append(to_ref(rec, size))
-        return out
-
     def refs_starting(self, prefix: bytes) -> list[Ref]:
         """Every ref whose name starts with the bytes `prefix` (`refs/tags/churn@` too: any
         prefix, not only a folder), sorted by name; the tables are sought, not scanned."""

@@ -186,7 +186,7 @@ def check_reftable(repo: Path, name: str) -> None:
     info = entry(name)
     stack = ReftableStack(repo / "reftable", object_format=info["object_format"])
     stack.verify()
-    refs = {r.name: r for r in stack.refs("refs/tags/")}
+    refs = {r.name: r for r in stack.refs_starting(b"refs/tags/")}
     with GitRepo.open(repo) as opened:
         assert sorted(refs) == [f"refs/tags/{tag}" for tag in opened.tag_names()]
         for tag in ("churn@v1.1.1", "churn#prod#6", "clicks@v0.1.0"):

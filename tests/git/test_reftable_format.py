@@ -91,7 +91,7 @@ def test_reads_index_obj_and_log_sections_as_git_lays_them_out(tmp_path: Path) -
     assert [t for t, _, _ in dump_blocks(data)] == ["r", "r", "r", "r", "i", "o", "g"]
     install(tmp_path, data)
     stack = ReftableStack(tmp_path)
-    assert [r.name for r in stack.refs("refs/heads/")] == [
+    assert [r.name for r in stack.refs_starting(b"refs/heads/")] == [
         "refs/heads/branch-1",
         "refs/heads/branch-2",
         "refs/heads/branch-3",
@@ -113,7 +113,7 @@ def test_multi_level_index_is_followed_and_checked(tmp_path: Path) -> None:
     install(tmp_path, data)
     stack = ReftableStack(tmp_path)
     assert stack.get("refs/tags/t02999") == Ref("refs/tags/t02999", oid(2999))
-    assert len(stack.refs("refs/tags")) == 3000
+    assert len(stack.refs_starting(b"refs/tags/")) == 3000
 
 
 # -- SHA-256 -----------------------------------------------------------------------------
@@ -129,7 +129,7 @@ def test_sha256_tables_use_version_2_and_32_byte_ids(tmp_path: Path) -> None:
     assert len(one) == 28 + 4 + (1 + 1 + 12 + 1 + 32) + 5 + 72
     assert int.from_bytes(one[28 + 4 + 47 : 28 + 4 + 47 + 3], "big") == 32  # first restart
     assert len(second.read_bytes()) == 28 + 4 + (1 + 1 + 12 + 1 + 64) + 5 + 72
-    assert stack.refs() == [
+    assert stack.refs_starting(b"") == [
         Ref("refs/tags/v1", oid(1, 32)),
         Ref("refs/tags/v2", oid(2, 32), oid(3, 32)),
     ]
@@ -138,7 +138,7 @@ def test_sha256_tables_use_version_2_and_32_byte_ids(tmp_path: Path) -> None:
     with pytest.raises(
         ReftableFormatError, match="stores sha256 object names but the repository uses sha1"
     ):
-        ReftableStack(tmp_path / "rt", object_format="sha1").refs()
+        ReftableStack(tmp_path / "rt", object_format="sha1").refs_starting(b"")
     with pytest.raises(ValueError, match="Unsupported reftable version: 2"):
         dulwich_reads_table(first)
 
@@ -156,7 +156,7 @@ def test_truncated_tables_raise_naming_the_file(tmp_path: Path, keep: int) -> No
     _, table = small_stack(tmp_path / "rt")
     table.write_bytes(table.read_bytes()[:keep])
     with pytest.raises(ReftableFormatError) as info:
-        ReftableStack(tmp_path / "rt").refs()
+        ReftableStack(tmp_path / "rt").refs_starting(b"")
     assert str(table) in str(info.value) and info.value.path == str(table)
 
 
@@ -186,7 +186,7 @@ def test_every_undetected_flip_is_in_an_unchecked_field(tmp_path: Path) -> None:
     stack, table = small_stack(tmp_path / "rt")
     original = table.read_bytes()
     unchecked = unchecked_bytes(original)
-    before = stack.refs()
+    before = stack.refs_starting(b"")
     shape = [(r.symref is None, r.peeled is None) for r in before]
     missed = set()
     for pos in range(len(original)):
@@ -194,7 +194,7 @@ def test_every_undetected_flip_is_in_an_unchecked_field(tmp_path: Path) -> None:
             damaged = bytearray(original)
             damaged[pos] ^= mask
             try:
-                after = stack_of(tmp_path / f"f{pos}-{mask}", bytes(damaged)).refs()
+                after = stack_of(tmp_path / f"f{pos}-{mask}", bytes(damaged)).refs_starting(b"")
             except ReftableFormatError:
                 continue
             missed.add(pos)
@@ -222,7 +222,7 @@ def test_structural_damage_is_named(tmp_path: Path, pos: int, mask: int, message
     data[pos] ^= mask
     table.write_bytes(bytes(data))
     with pytest.raises(ReftableFormatError, match=message):
-        ReftableStack(tmp_path / "rt").refs()
+        ReftableStack(tmp_path / "rt").refs_starting(b"")
 
 
 def resealed(data: bytes, header: bytes) -> bytes:
@@ -240,21 +240,21 @@ def resealed(data: bytes, header: bytes) -> bytes:
 def test_unknown_hash_id_and_version_are_refused(tmp_path: Path) -> None:
     data = encode_table("sha256", 1, 1, [(b"refs/tags/a", 1, 1, bytes(32))])
     with pytest.raises(ReftableFormatError, match=r"unknown hash id b'sha2'"):
-        stack_of(tmp_path / "a", resealed(data, data[:24] + b"sha2")).refs()
+        stack_of(tmp_path / "a", resealed(data, data[:24] + b"sha2")).refs_starting(b"")
     with pytest.raises(ReftableFormatError, match="format version 3"):
-        stack_of(tmp_path / "b", resealed(data, data[:4] + b"\x03" + data[5:28])).refs()
+        stack_of(tmp_path / "b", resealed(data, data[:4] + b"\x03" + data[5:28])).refs_starting(b"")
 
 
 def test_a_bad_or_missing_table_list_entry_is_named(tmp_path: Path) -> None:
     stack, table = small_stack(tmp_path / "rt")
     (tmp_path / "rt" / "tables.list").write_text(f"{table.name}\n../../etc/passwd\n")
     with pytest.raises(ReftableFormatError, match=r"bad table name '\.\./\.\./etc/passwd'"):
-        stack.refs()
+        stack.refs_starting(b"")
     (tmp_path / "rt" / "tables.list").write_text(f"{table.name}\n0x1-0x2-gone.ref\n")
     with pytest.raises(ReftableFormatError, match=r"0x1-0x2-gone\.ref is missing"):
-        stack.refs()
+        stack.refs_starting(b"")
     with pytest.raises(ReftableFormatError, match="no reftable folder"):
-        ReftableStack(tmp_path / "nowhere").refs()
+        ReftableStack(tmp_path / "nowhere").refs_starting(b"")
 
 
 def test_bad_padding_is_damage(tmp_path: Path) -> None:
@@ -263,7 +263,7 @@ def test_bad_padding_is_damage(tmp_path: Path) -> None:
     assert int.from_bytes(data[25:28], "big") == 58  # then 42 bytes of padding
     data[68] = 1
     with pytest.raises(ReftableFormatError, match="bad padding after block at 0"):
-        stack_of(tmp_path / "rt", bytes(data)).refs()
+        stack_of(tmp_path / "rt", bytes(data)).refs_starting(b"")
 
 
 raw_names = st.lists(st.binary(min_size=1, max_size=120), min_size=0, max_size=300, unique=True)

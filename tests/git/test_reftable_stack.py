@@ -58,7 +58,7 @@ def test_reads_what_dulwich_writes_and_agrees_with_dulwich(tmp_path: Path) -> No
     refs[d(b"refs/tags/later")] = doid(5)  # dulwich 1.2.21 silently ignores this update
     assert refs.set_if_equals(d(b"refs/heads/main"), doid(1), doid(4))
 
-    ours = ReftableStack(tmp_path / "repo" / ".git" / "reftable").refs()
+    ours = ReftableStack(tmp_path / "repo" / ".git" / "reftable").refs_starting(b"")
     theirs = dulwich_refs(tmp_path / "repo")
     assert [r.name for r in ours] == sorted(k.decode() for k in theirs.allkeys())
     for ref in ours:
@@ -79,7 +79,7 @@ def test_reads_dulwich_batches_longer_than_one_block(tmp_path: Path) -> None:
             refs[d(b"refs/tags/v%03d" % i)] = doid(i + 1)
     (table,) = (tmp_path / "repo" / ".git" / "reftable").glob("*.ref")
     assert int.from_bytes(table.read_bytes()[25:28], "big") > 4096  # one oversized block
-    ours = ReftableStack(tmp_path / "repo" / ".git" / "reftable").refs()
+    ours = ReftableStack(tmp_path / "repo" / ".git" / "reftable").refs_starting(b"")
     assert ours == [Ref("HEAD", symref="refs/heads/main")] + [
         Ref(f"refs/tags/v{i:03d}", oid(i + 1)) for i in range(200)
     ]
@@ -95,7 +95,7 @@ def test_dulwich_batches_with_bad_restart_points_are_refused(tmp_path: Path) -> 
             refs[d(b"refs/tags/v%d" % i)] = doid(i + 1)
     assert len(dulwich_refs(tmp_path / "repo").as_dict()) == 3
     with pytest.raises(ReftableFormatError, match="restart points do not match records"):
-        ReftableStack(tmp_path / "repo" / ".git" / "reftable").refs()
+        ReftableStack(tmp_path / "repo" / ".git" / "reftable").refs_starting(b"")
 
 
 def test_names_are_never_cut_whatever_the_prefix(tmp_path: Path) -> None:
@@ -104,10 +104,9 @@ def test_names_are_never_cut_whatever_the_prefix(tmp_path: Path) -> None:
         refs[d(name)] = doid(len(name))
     stack = ReftableStack(tmp_path / "repo" / ".git" / "reftable")
     expected = ["refs/tags/x1", "refs/tags/x2"]
-    assert [r.name for r in stack.refs("refs/tags/")] == expected
-    assert [r.name for r in stack.refs("refs/tags")] == expected
-    assert [r.name for r in stack.refs("refs/tag")] == []
-    assert len(stack.refs()) == 4
+    assert [r.name for r in stack.refs_starting(b"refs/tags/")] == expected
+    assert [r.name for r in stack.refs_starting(b"refs/tags")] == [*expected, "refs/tagsy"]
+    assert len(stack.refs_starting(b"")) == 4
     # dulwich 1.2.21 cuts the names when the prefix ends in a slash
     assert sorted(dulwich_refs(tmp_path / "repo").keys(d(b"refs/tags/"))) == [b"1", b"2"]
 
@@ -117,13 +116,13 @@ def test_tables_dulwich_writes_wrongly_raise_instead_of_answering(tmp_path: Path
     long_name[d(b"refs/tags/a-rather-long-artifact-name@v1.0.0")] = doid(1)
     assert dulwich_refs(tmp_path / "long").as_dict() == {}  # dulwich loses the ref silently
     with pytest.raises(ReftableFormatError, match=r"damaged reftable .*long/\.git/reftable/0x"):
-        ReftableStack(tmp_path / "long" / ".git" / "reftable").refs()
+        ReftableStack(tmp_path / "long" / ".git" / "reftable").refs_starting(b"")
 
     many = dulwich_repo(tmp_path / "many")  # update index deltas >= 128: LEB128, not git's varint
     many.add_packed_refs({d(b"refs/tags/t%03d" % i): doid(i) for i in range(200)})
     assert len(dulwich_refs(tmp_path / "many").as_dict()) < 200  # dulwich loses most of them
     with pytest.raises(ReftableFormatError, match="update index outside"):
-        ReftableStack(tmp_path / "many" / ".git" / "reftable").refs()
+        ReftableStack(tmp_path / "many" / ".git" / "reftable").refs_starting(b"")
 
 
 def test_sha256_tables_dulwich_writes_are_refused(tmp_path: Path) -> None:
@@ -134,9 +133,9 @@ def test_sha256_tables_dulwich_writes_are_refused(tmp_path: Path) -> None:
     with pytest.raises(
         ReftableFormatError, match="stores sha1 object names but the repository uses sha256"
     ):
-        ReftableStack(path, object_format="sha256").refs()
+        ReftableStack(path, object_format="sha256").refs_starting(b"")
     with pytest.raises(ReftableFormatError, match="damaged reftable"):
-        ReftableStack(path).refs()
+        ReftableStack(path).refs_starting(b"")
 
 
 def test_dulwich_reads_what_we_write(tmp_path: Path) -> None:
@@ -159,7 +158,7 @@ def test_dulwich_reads_what_we_write(tmp_path: Path) -> None:
         b"refs/tags/v2": oid(3).encode(),
     }
     assert theirs.get_peeled(d(b"refs/tags/v2")) == doid(1)
-    assert [(r.name, r.object_id, r.peeled, r.symref) for r in stack.refs()] == [
+    assert [(r.name, r.object_id, r.peeled, r.symref) for r in stack.refs_starting(b"")] == [
         ("HEAD", None, None, "refs/heads/main"),
         ("refs/heads/main", oid(5), None, None),
         ("refs/tags/v2", oid(3), oid(1), None),
@@ -170,7 +169,7 @@ def test_dulwich_cannot_read_multi_block_tables_but_we_can(tmp_path: Path) -> No
     dulwich_repo(tmp_path / "repo")
     stack = ReftableStack(tmp_path / "repo" / ".git" / "reftable")
     stack.apply([RefUpdate.create(f"refs/tags/t{i:04d}", oid(i + 1)) for i in range(300)])
-    assert len(stack.refs()) == 300
+    assert len(stack.refs_starting(b"")) == 300
     assert len(dulwich_refs(tmp_path / "repo").as_dict()) < 300  # dulwich reads one block only
 
 
@@ -232,7 +231,7 @@ def test_an_io_failure_while_writing_leaves_nothing_behind(
     monkeypatch.undo()
     assert snapshot_dir(tmp_path / "rt") == before
     stack.apply([RefUpdate.create("refs/tags/b", oid(2))])
-    assert [r.name for r in stack.refs()] == ["refs/tags/a", "refs/tags/b"]
+    assert [r.name for r in stack.refs_starting(b"")] == ["refs/tags/a", "refs/tags/b"]
 
 
 def test_directory_file_conflicts_are_refused(tmp_path: Path) -> None:
@@ -253,7 +252,7 @@ def test_directory_file_conflicts_are_refused(tmp_path: Path) -> None:
             [RefUpdate.create("refs/tags/d", oid(3)), RefUpdate.create("refs/tags/d/e", oid(4))]
         )
     stack.apply([RefUpdate.delete("refs/tags/a"), RefUpdate.create("refs/tags/a/x", oid(3))])
-    assert [r.name for r in stack.refs()] == ["refs/tags/a/x", "refs/tags/b/c"]
+    assert [r.name for r in stack.refs_starting(b"")] == ["refs/tags/a/x", "refs/tags/b/c"]
 
 
 @pytest.mark.parametrize(
@@ -326,7 +325,7 @@ def test_auto_compaction_keeps_the_stack_logarithmic(tmp_path: Path) -> None:
     for i in range(300):
         stack.apply([RefUpdate.create(f"refs/tags/v{i:04d}", oid(i + 1))])
         assert len(stack.tables()) <= 10
-    assert [r.name for r in stack.refs()] == [f"refs/tags/v{i:04d}" for i in range(300)]
+    assert [r.name for r in stack.refs_starting(b"")] == [f"refs/tags/v{i:04d}" for i in range(300)]
     assert sorted(os.listdir(tmp_path / "rt")) == sorted([*stack.tables(), "tables.list"])
 
 
@@ -345,7 +344,7 @@ def test_partial_compaction_keeps_tombstones_full_compaction_drops_them(tmp_path
     (only,) = stack.tables()
     assert only.startswith("0x000000000001-0x000000000003-")
     assert not Table("t", "t", (tmp_path / "rt" / only).read_bytes(), None).has_deletions
-    assert len(stack.refs()) == 200 and stack.get("refs/tags/base007") is None
+    assert len(stack.refs_starting(b"")) == 200 and stack.get("refs/tags/base007") is None
 
 
 def test_compaction_keeps_the_newest_value_and_the_reflogs(tmp_path: Path) -> None:
@@ -358,7 +357,7 @@ def test_compaction_keeps_the_newest_value_and_the_reflogs(tmp_path: Path) -> No
     table = Table("t", "t", (tmp_path / "rt" / only).read_bytes(), None)
     assert table.logs() == logs
     assert stack.get("refs/heads/master") == Ref("refs/heads/master", oid(5))
-    assert len(stack.refs()) == 8
+    assert len(stack.refs_starting(b"")) == 8
 
 
 def test_a_table_locked_by_a_compacting_git_is_left_alone(tmp_path: Path) -> None:
@@ -407,7 +406,7 @@ def _reader(path: str, stop: EventType, results: multiprocessing.Queue[list[int]
     stack = ReftableStack(path)
     counts = []
     while not stop.is_set():
-        counts.append(len(stack.refs()))
+        counts.append(len(stack.refs_starting(b"")))
     results.put(counts)
 
 
@@ -432,7 +431,7 @@ def test_concurrent_writers_lose_nothing_and_each_name_has_one_winner(tmp_path: 
     for proc in [*procs, reader]:
         proc.join(timeout=60)
         assert proc.exitcode == 0
-    refs = {r.name: r.object_id for r in ReftableStack(path).refs()}
+    refs = {r.name: r.object_id for r in ReftableStack(path).refs_starting(b"")}
     assert len(refs) == rounds * (workers + 3)
     for kind, names in (("shared", ["shared-{}"]), ("pair", ["pair-{}-a", "pair-{}-b"])):
         for i in range(rounds):
@@ -480,9 +479,9 @@ def test_random_transactions_match_a_model(
                     updates.append(RefUpdate.delete(name))
                     model.pop(name, None)
             stack.apply(updates)
-            assert stack.refs() == sorted(model.values(), key=lambda r: r.name)
+            assert stack.refs_starting(b"") == sorted(model.values(), key=lambda r: r.name)
         stack.compact()
-        assert stack.refs() == sorted(model.values(), key=lambda r: r.name)
+        assert stack.refs_starting(b"") == sorted(model.values(), key=lambda r: r.name)
         assert len(stack.tables()) <= 1
         for name in {n for b in batches for _, n, _, _ in b}:
             assert stack.get(name) == model.get(name)
@@ -527,5 +526,5 @@ def test_a_failed_compaction_does_not_fail_the_write(
 
     monkeypatch.setattr("gto.git.reftable_update.compact", full_disk)
     stack.apply([RefUpdate.create("refs/tags/b", oid(2))])
-    assert [r.name for r in stack.refs()] == ["refs/tags/a", "refs/tags/b"]
+    assert [r.name for r in stack.refs_starting(b"")] == ["refs/tags/a", "refs/tags/b"]
     assert len(stack.tables()) == 2
