@@ -28,6 +28,7 @@ __all__ = [
     "relative",
     "transfer_errors",
     "transfer_kind",
+    "unwritable",
     "write_error",
 ]
 
@@ -93,9 +94,14 @@ def relative(root: str | os.PathLike[str], path: str) -> str:
 
 def write_error(root: str | os.PathLike[str], what: str, error: OSError) -> RepoError:
     """One line naming the part that cannot be written (objects, refs, a file) and where."""
+    return RepoError(f"Cannot write {unwritable(root, what, error)}")
+
+
+def unwritable(root: str | os.PathLike[str], what: str, error: OSError) -> str:
+    """`objects to 'objects/72': Permission denied`: what cannot be written, where (in
+    `root`) and why, for a sentence that starts with "cannot write"."""
     where = os.fsdecode(error.filename) if error.filename else os.fspath(root)
-    reason = error.strerror or str(error)
-    return RepoError(f"Cannot write {what} to '{relative(root, where)}': {reason}")
+    return f"{what} to '{relative(root, where)}': {error.strerror or str(error)}"
 
 
 # What went wrong in a transfer, as far as the exception's class tells.

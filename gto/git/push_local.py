@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from gto.exceptions import GTOException, PushError
 from gto.git import objects
 from gto.git.discover import Layout
-from gto.git.errors import write_error
+from gto.git.errors import unwritable
 from gto.git.files import RefLocked
 from gto.git.refs import open_refs
 from gto.git.repo import GitRepo
@@ -83,8 +83,8 @@ def _copy_missing(source: GitRepo, target: GitRepo, wants: list[str]) -> None:
 def _cannot_write(target: GitRepo, what: str, error: OSError) -> PushError:
     """`Cannot push to '/srv/origin': cannot write objects to 'objects/72': ...`: the
     path is the push target's, not the local repository's."""
-    written = write_error(target.root, what, error).message  # Cannot write ... to '...': ...
-    return PushError(f"Cannot push to '{target.root}': {written[:1].lower()}{written[1:]}")
+    problem = unwritable(target.root, what, error)
+    return PushError(f"Cannot push to '{target.root}': cannot write {problem}")
 
 
 def _peeled(git: GitRepo, oid: str) -> str | None:
