@@ -133,3 +133,19 @@ def test_replay_does_not_depend_on_listing_order(events: list[TagEvent], rnd: ob
     assert {n: a.versions for n, a in one.artifacts.items()} == {
         n: a.versions for n, a in two.artifacts.items()
     }
+
+
+@given(registries())
+def test_artifacts_replay_apart(events: list[TagEvent]) -> None:
+    """Each artifact's state is what its own tags alone replay to, and the artifacts come in
+    the order one replay of every event in replay order first meets them."""
+    from gto.core.replay import replay_order
+    from gto.core.tags import CommitRecord
+
+    commits = {c: CommitRecord(c, "a", "a@x", "c", "c@x", T0, "m\n") for c in COMMITS}
+    whole = replay(events, commits, {})
+    met = dict.fromkeys(e.artifact for e in sorted(events, key=replay_order))
+    assert list(whole.artifacts) == list(met)
+    for name, artifact in whole.artifacts.items():
+        alone = replay([e for e in events if e.artifact == name], commits, {})
+        assert alone.artifacts == {name: artifact}
