@@ -1,4 +1,5 @@
-"""Property tests: the grammar round-trips and replay does not depend on listing order."""
+"""Property tests: the grammar round-trips, and replay depends neither on listing order nor
+on other artifacts."""
 
 from __future__ import annotations
 
