@@ -17,7 +17,7 @@ from typing import NoReturn
 from gto.exceptions import RepoError
 from gto.git.refs import is_ref_name
 
-__all__ = ["is_sorted", "names_under", "parse", "prefix_range"]
+__all__ = ["check_whole", "is_sorted", "names_under", "parse", "prefix_range"]
 
 # Bytes git never allows in a ref name (git-check-ref-format); `\n` separates names here.
 _BAD_BYTE = bytes(c for c in range(256) if c <= 0x20 and c != 0x0A) + b"\x7f~^:?*[\\"
@@ -28,6 +28,19 @@ _SORTED = b" sorted "
 _HEX_DIGITS = b"0123456789abcdef"
 # Bytes of packed-refs parsed at a time by `names_under`: a big file is never split whole.
 _CHUNK = 1 << 18
+
+
+def check_whole(text: bytes) -> None:
+    """Refuse a file whose last line has no line break: it was cut short, maybe in the
+    middle of a name, and the refs after the cut cannot be told (git stops at such an
+    `unterminated line` too).
+
+    Raises:
+        RepoError: the file does not end with a line break.
+    """
+    if text and not text.endswith(b"\n"):
+        last = text[text.rfind(b"\n") + 1 :]
+        raise RepoError(f"Cannot read packed-refs: unterminated line {last[:80]!r}")
 
 
 def is_sorted(text: bytes) -> bool:

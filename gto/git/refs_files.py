@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from gto.git import packed_refs
@@ -97,16 +97,12 @@ class FilesRefs:
     def __init__(self, layout: Layout) -> None:
         self._gitdir = layout.controldir  # HEAD (a linked work tree's own)
         self._commondir = layout.commondir  # refs/, packed-refs
-        self._id = hex_id_pattern(layout.id_length)
+        self._object_id = _id_reader(layout.id_length)
         self._id_length = layout.id_length
         self._packed: dict[bytes, str | None] | None = None
         self._packed_text: bytes | None = None
         self._packed_found: dict[bytes, tuple[str | None] | None] = {}
         self._packed_stat: tuple[int, int, int] | None = None
-
-    def _object_id(self, value: bytes) -> str | None:
-        text = value.strip().decode("ascii", "replace")
-        return text if self._id.fullmatch(text) else None
 
     def path(self, ref: str) -> str:
         folder = self._gitdir if ref == "HEAD" else self._commondir
@@ -140,6 +136,7 @@ class FilesRefs:
             text = b""
         except OSError as e:
             raise read_error("packed-refs", e) from e
+        packed_refs.check_whole(text)
         if len(text) <= _KEEP_TEXT:
             self._packed_text = text
         return text
@@ -244,9 +241,11 @@ class FilesRefs:
         """
         try:
             with open(os.path.join(self._commondir, _PACKED_REFS), "rb") as f:
-                lines = f.read().splitlines(keepends=True)
+                data = f.read()
         except FileNotFoundError:
             return []
+        packed_refs.check_whole(data)
+        lines = data.splitlines(keepends=True)
         for number, line in enumerate(lines, 1):
             text = line.rstrip(b"\r\n")
             entry = _entry(line)
@@ -316,12 +315,7 @@ class FilesRefs:
     def update(self, ref: str, old: str | None, new: str) -> bool:
         path = self.path(ref)
         with LockFile(path) as lock:
-            try:
-                with open(path, "rb") as f:
-                    current = self._object_id(f.readline())
-            except FileNotFoundError:
-                current = self._packed_value(self._packed_lines(), ref)
-            if current != old:
+            if self.read(ref) != old:
                 return False
             lock.commit(new.encode("ascii") + b"\n")
         return True
@@ -387,14 +381,20 @@ def read_mirror(commondir: str, id_length: int) -> dict[str, str]:
         text = Path(commondir, _PACKED_REFS).read_bytes()
     except FileNotFoundError:
         return {}
+    packed_refs.check_whole(text)
+    return {
+        ref.decode("utf-8", "surrogateescape"): oid
+        for ref, oid in packed_refs.parse(text, _id_reader(id_length), id_length).items()
+        if oid is not None
+    }
+
+
+def _id_reader(id_length: int) -> Callable[[bytes], str | None]:
+    """What a ref line's id bytes name: an object id of `id_length` hex digits, else None."""
     pattern = hex_id_pattern(id_length)
 
     def object_id(value: bytes) -> str | None:
-        oid = value.strip().decode("ascii", "replace")
-        return oid if pattern.fullmatch(oid) else None
+        text = value.strip().decode("ascii", "replace")
+        return text if pattern.fullmatch(text) else None
 
-    return {
-        ref.decode("utf-8", "surrogateescape"): oid
-        for ref, oid in packed_refs.parse(text, object_id, id_length).items()
-        if oid is not None
-    }
+    return object_id

@@ -174,3 +174,31 @@ def test_a_line_that_is_no_ref_fails_the_read(
         assert run_in(tmp_path / "repo")(*command) == (1, "", line)
     with pytest.raises(RepoError, match="unexpected line b'xx"):
         packed_refs.parse(HEADER + b"x" * 40 + b"\n", lambda v: v.decode(), 40)
+
+
+def test_a_file_cut_short_fails_the_read(
+    tmp_path: Path, run_in: Callable[[Path], Callable[..., tuple[int, str, str]]]
+) -> None:
+    """Cut in the middle of a name, the last line may read as another tag's (m@v1.0.1 with
+    m@v1.0.10's object) and the lines after it are gone: git stops at the `unterminated
+    line`, and so does gto, reading or writing."""
+    from builders import EPOCH, init_repo, make_commit, make_tag, pack_everything
+
+    repo = init_repo(tmp_path / "repo")
+    commit = make_commit(repo, {"artifacts.yaml": "m: {type: model}\n"}, time=EPOCH)
+    for n, patch in enumerate((1, 10, 2)):
+        make_tag(repo, f"m@v1.0.{patch}", commit, time=EPOCH + n)
+    pack_everything(repo)
+    repo.close()
+    packed = tmp_path / "repo" / ".git" / "packed-refs"
+    text = packed.read_bytes()
+    cut = text[: text.index(b"refs/tags/m@v1.0.10") + len(b"refs/tags/m@v1.0.1")]
+    packed.write_bytes(cut)
+    last = cut[cut.rindex(b"\n") + 1 :]
+    line = f"❌ Cannot read packed-refs: unterminated line {last!r}\n"
+    run = run_in(tmp_path / "repo")
+    for command in (("show",), ("show", "m"), ("history",), ("register", "m")):
+        assert run(*command) == (1, "", line)
+    assert packed.read_bytes() == cut
+    packed_refs.check_whole(HEADER + oid(1) + b" refs/tags/a\n")
+    packed_refs.check_whole(b"")
