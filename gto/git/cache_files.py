@@ -14,7 +14,7 @@ import os
 import stat
 import struct
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -79,9 +79,7 @@ def read_owned(path: Path, limit: int = -1) -> bytes | None:
     except OSError:
         return None
     try:
-        st = os.fstat(fd)
-        owner = getattr(os, "geteuid", None)
-        if not stat.S_ISREG(st.st_mode) or (owner is not None and st.st_uid != owner()):
+        if not _owned(os.fstat(fd), stat.S_ISREG):
             return None
         with open(fd, "rb", closefd=False) as f:
             return f.read(limit)
@@ -89,6 +87,13 @@ def read_owned(path: Path, limit: int = -1) -> bytes | None:
         return None
     finally:
         os.close(fd)
+
+
+def _owned(st: os.stat_result, is_kind: Callable[[int], bool]) -> bool:
+    """Whether `st` is of the kind `is_kind` tells (`stat.S_ISREG`...) and the user's own
+    (where the system has owners)."""
+    owner = getattr(os, "geteuid", None)
+    return is_kind(st.st_mode) and (owner is None or st.st_uid == owner())
 
 
 def write_whole(path: Path, content: Iterable[bytes]) -> None:
@@ -100,10 +105,8 @@ def write_whole(path: Path, content: Iterable[bytes]) -> None:
     """
     folder = path.parent
     os.makedirs(folder, mode=0o700, exist_ok=True)
-    owner = getattr(os, "geteuid", None)
     for level in (folder.parent, folder):  # gto/ and gto/<kind>/: real folders of ours
-        st = os.lstat(level)
-        if not stat.S_ISDIR(st.st_mode) or (owner is not None and st.st_uid != owner()):
+        if not _owned(os.lstat(level), stat.S_ISDIR):
             return
     import tempfile  # only a command that learnt something writes
 

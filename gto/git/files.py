@@ -20,12 +20,21 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import random
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TypeVar
 
-__all__ = ["LockFile", "RefLocked", "lock_files", "naming", "write_atomically", "write_object"]
+__all__ = [
+    "Backoff",
+    "LockFile",
+    "RefLocked",
+    "lock_files",
+    "naming",
+    "write_atomically",
+    "write_object",
+]
 
 _T = TypeVar("_T")
 # Not every system has these flags (Windows has only O_BINARY): 0 leaves them out.
@@ -46,6 +55,23 @@ class RefLocked(Exception):
         self.path = path
         self.lock_path = lock_path
         self.shared = shared
+
+
+class Backoff:
+    """The waits between the tries of a lock retry loop: about 1 ms, doubling up to 50 ms
+    (each varied by half, so that writers waiting on one lock do not retry in step), for
+    `seconds` from its making."""
+
+    def __init__(self, seconds: float) -> None:
+        self._deadline = time.monotonic() + seconds
+        self._delay = 0.001
+
+    def expired(self) -> bool:
+        return time.monotonic() > self._deadline
+
+    def sleep(self) -> None:
+        time.sleep(self._delay * random.uniform(0.5, 1.5))
+        self._delay = min(self._delay * 2, 0.05)
 
 
 def naming(path: str, action: Callable[[], _T]) -> _T:

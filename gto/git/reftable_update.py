@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import random
 import re
-import time
 from collections.abc import Sequence
 
-from gto.git.files import LockFile, RefLocked, write_atomically
+from gto.git.files import Backoff, LockFile, RefLocked, write_atomically
 from gto.git.refs import is_ref_name
 from gto.git.reftable_encode import encode_table, segment
 from gto.git.reftable_format import (
@@ -58,21 +56,19 @@ _TABLE_FILE = re.compile(r"0x[0-9a-f]{12}-0x[0-9a-f]{12}-[0-9a-f]{8}\.ref")
 
 def _lock(target: str, timeout: float) -> LockFile:
     """git's lock on `target` (`<target>.lock`), waiting up to `timeout` seconds for it."""
-    deadline = time.monotonic() + timeout
-    delay = 0.001
+    backoff = Backoff(timeout)
     while True:
         try:
             return LockFile(target)
         except RefLocked as e:
-            if time.monotonic() >= deadline:
+            if backoff.expired():
                 raise ReftableLockError(
                     f"Cannot lock '{target}': '{e.lock_path}' exists; another process is "
                     "writing refs, or one crashed and left it behind",
                     target,
                     e.lock_path,
                 ) from None
-        time.sleep(delay * random.uniform(0.5, 1.5))
-        delay = min(delay * 2, 0.05)
+        backoff.sleep()
 
 
 def _unlink(path: str) -> None:

@@ -9,7 +9,6 @@ failure a user can cause becomes a GTOException (gto.git.errors).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
@@ -40,22 +39,6 @@ _T = TypeVar("_T")
 LOCK_TIMEOUT = 5.0
 
 
-class _Backoff:
-    """The waits between the tries of a lock retry loop: 1 ms, doubling up to 50 ms, for
-    `seconds` from its making."""
-
-    def __init__(self, seconds: float) -> None:
-        self._deadline = time.monotonic() + seconds
-        self._delay = 0.001
-
-    def expired(self) -> bool:
-        return time.monotonic() > self._deadline
-
-    def sleep(self) -> None:
-        time.sleep(self._delay)
-        self._delay = min(self._delay * 2, 0.05)
-
-
 def _locked(git: GitRepo, action: Callable[[], _T], *, wait: bool = True) -> _T:
     """Run a ref update, waiting while another writer holds the ref's lock file.
 
@@ -63,7 +46,7 @@ def _locked(git: GitRepo, action: Callable[[], _T], *, wait: bool = True) -> _T:
     Without `wait`, a held lock of the ref fails at once (a counter then moves on to the
     next one); the whole ref store's lock (reftable) is always waited for.
     """
-    backoff = _Backoff(LOCK_TIMEOUT)
+    backoff = files.Backoff(LOCK_TIMEOUT)
     while True:
         try:
             return action()
@@ -100,7 +83,7 @@ def wait_unlocked(git: GitRepo, names: Iterable[str], seconds: float) -> None:
     writers did must see how it ended. A lock left by a killed writer only delays.
     """
     refs = [check_tag_name(name) for name in names]
-    backoff = _Backoff(seconds)
+    backoff = files.Backoff(seconds)
     while any(git.refs.locked(ref) is not None for ref in refs) and not backoff.expired():
         backoff.sleep()
 
