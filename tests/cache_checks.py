@@ -14,6 +14,15 @@ import pytest
 from gto.cli import main
 
 
+def cache_files(home: Path, kind: str) -> list[Path]:
+    """The cache files of `kind` ("tags", "objects") under XDG_CACHE_HOME `home`, temporary
+    ones left out."""
+    folder = home / "gto" / kind
+    if not folder.exists():
+        return []
+    return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+
+
 def outputs(
     path: Path, capsys: pytest.CaptureFixture[str], commands: Sequence[Sequence[str]]
 ) -> list[tuple[int, str, str]]:

@@ -21,12 +21,14 @@ import cache_checks
 import pytest
 from builders import EPOCH, init_repo, make_commit, make_tag
 from cache_checks import (
+    cache_files,
     damage_folder,
     damage_symlink,
     damage_version,
     each_damage,
 )
 from dulwich.repo import Repo
+from servers import PROJECT
 
 from gto.core.annotations import Annotation, parse_index
 from gto.core.index_json import index_from_json, index_to_json
@@ -84,13 +86,6 @@ def outputs(path: Path, capsys: pytest.CaptureFixture[str]) -> list[tuple[int, s
     return cache_checks.outputs(path, capsys, COMMANDS)
 
 
-def cache_files(home: Path) -> list[Path]:
-    folder = home / "gto" / "objects"
-    if not folder.exists():
-        return []
-    return sorted(p for p in folder.iterdir() if not p.name.startswith("."))
-
-
 def indexes(file: Path) -> list[str]:
     return [key for key in entries(file) if key.startswith("index:")]
 
@@ -131,10 +126,10 @@ def test_cached_and_uncached_answer_alike(
 ) -> None:
     monkeypatch.setenv("GTO_NO_CACHE", "1")
     expected = outputs(registry, capsys)
-    assert not cache_files(cache_home)
+    assert not cache_files(cache_home, "objects")
     monkeypatch.delenv("GTO_NO_CACHE")
     assert outputs(registry, capsys) == expected  # cold: parses and fills the cache
-    (file,) = cache_files(cache_home)
+    (file,) = cache_files(cache_home, "objects")
     # The two plain indexes are kept; the one with a date and an int key is not.
     assert len(indexes(file)) == 2
     assert len(commits(file)) == 3
@@ -207,15 +202,12 @@ def test_a_damaged_cache_is_ignored_and_rebuilt(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     expected = outputs(registry, capsys)
-    (file,) = cache_files(cache_home)
+    (file,) = cache_files(cache_home, "objects")
     whole = file.read_bytes()
     damage(file)
     assert outputs(registry, capsys) == expected
     if damage not in (damage_folder, damage_symlink):
         assert file.read_bytes() == whole  # ignored, and rewritten by the runs that parsed again
-    if damage not in (damage_folder, damage_symlink, damage_consistent_but_wrong):
-        assert len(indexes(file)) == 2  # rewritten whole by the run that parsed again
-        assert len(commits(file)) == 3
     assert outputs(registry, capsys) == expected
 
 
@@ -226,7 +218,7 @@ def test_no_cache_reads_and_writes_none(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     expected = outputs(registry, capsys)
-    (file,) = cache_files(cache_home)
+    (file,) = cache_files(cache_home, "objects")
     damage_consistent_but_wrong(file)
     before = file.read_bytes()
     monkeypatch.setenv("GTO_NO_CACHE", "true")
@@ -267,7 +259,7 @@ def test_the_work_tree_index_is_kept_by_its_blob_id(
         monkeypatch.delenv("GTO_NO_CACHE")
         assert outputs(registry, capsys) == expected
         assert outputs(registry, capsys) == expected
-        (file,) = cache_files(cache_home)
+        (file,) = cache_files(cache_home, "objects")
         key = f"index:{object_id(BLOB, text.encode())}"
         assert (key in indexes(file)) == (text != BROKEN)
 
@@ -284,16 +276,18 @@ def test_a_warm_read_imports_no_yaml(tmp_path: Path) -> None:
     make_tag(repo, "m@v1.0.0", commit, time=EPOCH + 100)
     repo.close()
     code = (
-        "import sys; from gto.cli import main; main(['show', '-r', sys.argv[1]]); "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'yaml'), file=sys.stderr)"
+        "import sys; from gto.cli import main; code = main(['show', '-r', sys.argv[1]]); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'yaml'), file=sys.stderr); "
+        "sys.exit(code)"
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    env = {**os.environ, "PYTHONPATH": str(PROJECT)}
     runs = [
         subprocess.run([sys.executable, "-c", code, str(bare)], env=env, capture_output=True)
         for _ in range(2)
     ]
-    assert runs[0].stdout == runs[1].stdout and runs[0].returncode == 0
-    assert runs[0].stderr.decode().strip() != "[]"  # cold: parses
+    assert runs[0].stdout == runs[1].stdout
+    assert runs[0].returncode == runs[1].returncode == 0
+    assert runs[0].stderr.decode().startswith("['yaml'")  # cold: parses
     assert runs[1].stderr.decode().strip() == "[]"  # warm: reads the cache
 
 
@@ -346,7 +340,14 @@ def _fifo(file: Path) -> None:
 
 @pytest.mark.parametrize(
     "damage",
-    [cache_checks.damage_symlink, cache_checks.damage_folder, _fifo],
+    [
+        cache_checks.damage_symlink,
+        cache_checks.damage_folder,
+        pytest.param(
+            _fifo,
+            marks=pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here"),
+        ),
+    ],
     ids=["symlink", "folder", "fifo"],
 )
 def test_the_shared_reader_takes_only_a_regular_file_of_ours(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from format_fixtures import manifest, materialise
 
-from gto.git.pack import PackFile, apply_delta
+from gto.git.pack import _BISECT_SHARE, PackFile, apply_delta
 from gto.git.store import ObjectStore
 
 IDS = manifest()["ids"]
@@ -102,7 +102,7 @@ def test_missing_answers_for_many_ids_at_once(tmp_path: Path, name: str, form: s
         whole = pack.absent(wanted)  # many: the index read whole
         in_packs |= wanted - whole
         few = absent | {IDS[form]["C6"]}  # few: each looked up, malformed ids included
-        if len(few) * 8 <= pack.fanout[255]:
+        if len(few) * _BISECT_SHARE <= pack.fanout[255]:
             assert pack.absent(few) == few & whole
             looked_up += 1
         pack.close()

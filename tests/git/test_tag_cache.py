@@ -28,6 +28,7 @@ from builders import (
     pack_everything,
 )
 from cache_checks import (
+    cache_files,
     damage_folder,
     damage_symlink,
     damage_version,
@@ -64,13 +65,6 @@ COMMANDS = [
     ("check-ref", "m#prod#3", "--as-of", "@1660000350", "--json"),
     ("history", "signed", "--json"),
 ]
-
-
-def tags_file(home: Path) -> list[Path]:
-    folder = home / "gto" / "tags"
-    return (
-        sorted(p for p in folder.iterdir() if not p.name.startswith(".")) if folder.exists() else []
-    )
 
 
 @pytest.fixture
@@ -134,7 +128,7 @@ def test_cached_and_uncached_answer_alike(
         expected = outputs(path, capsys)
         monkeypatch.delenv("GTO_NO_CACHE")
         cold = outputs(path, capsys)
-        assert tags_file(cache_home), stage
+        assert cache_files(cache_home, "tags"), stage
         warm = outputs(path, capsys)
         assert cold == expected, stage
         assert warm == expected, stage
@@ -159,7 +153,7 @@ def test_cached_and_uncached_answer_alike(
     compare("packed")
     # A later whole-registry read keeps only the objects the refs name.
     monkeypatch.delenv("GTO_NO_CACHE", raising=False)
-    (file,) = tags_file(cache_home)
+    (file,) = cache_files(cache_home, "tags")
     count = struct.unpack_from("<8sIIIQI", file.read_bytes())[3]
     # Tags of commits only (not the message with NUL, nor the tag of a tag), one per object.
     assert count == 8
@@ -201,17 +195,24 @@ def damage_header_only(file: Path) -> None:
     file.write_bytes(file.read_bytes()[: struct.calcsize("<8sIIIQI")])
 
 
-def one_entry(tagger: int = 0, seconds: int = 8) -> bytes:
-    """The payload of a file of one entry whose tagger is person number `tagger` (of one),
-    with a time column `seconds` bytes long (8 fits)."""
-    sections = [os.urandom(20), bytes(4), bytes(seconds), bytes(4), struct.pack("<I", tagger)]
-    sections += [bytes(4), os.urandom(20), b"only one", b"m@v1.0.0", b"message"]
+ENTRY_COMMIT = bytes(range(20))  # the commit one_entry's tag tags
+
+
+def one_entry(tagger: int = 0, seconds: int = 8, oid: bytes | None = None) -> bytes:
+    """The payload of a file of one entry (tag object `oid`, else a random id) whose tagger
+    is person number `tagger` (of one), with a time column `seconds` bytes long (8 fits)."""
+    first = os.urandom(20) if oid is None else oid
+    sections = [first, bytes(4), bytes(seconds), bytes(4), struct.pack("<I", tagger)]
+    sections += [bytes(4), ENTRY_COMMIT, b"only one", b"m@v1.0.0", b"message"]
     return b"".join(struct.pack("<Q", len(s)) + s for s in sections)
 
 
 def damage_consistent_but_wrong(file: Path) -> None:
-    """A right checksum over columns that do not fit together (a buggy or hostile writer)."""
-    payload = one_entry(seconds=4)
+    """A right checksum over columns that do not fit together (a buggy or hostile writer):
+    two times for one entry, which is a real tag's (read, it would show a wrong time)."""
+    table = TagCache(file, 40)._entries()
+    assert table is not None
+    payload = one_entry(seconds=16, oid=bytes.fromhex(next(iter(table.rows))))
     file.write_bytes(header(payload) + payload)
 
 
@@ -225,18 +226,14 @@ def test_one_entry_is_a_whole_file(tmp_path: Path) -> None:
     payload = one_entry(tagger=0)
     (tmp_path / "x.v4").write_bytes(header(payload) + payload)
     oid = payload[8:28].hex()
-    found = TagCache(tmp_path / "x.v4", 40).get(oid)
-    assert (
-        found is not None
-        and found[0] == "m@v1.0.0"
-        and found[2:]
-        == (
-            "only one",
-            "only one",
-            0,
-            0,
-            "message",
-        )
+    assert TagCache(tmp_path / "x.v4", 40).get(oid) == (
+        "m@v1.0.0",
+        ENTRY_COMMIT.hex(),
+        "only one",
+        "only one",
+        0,
+        0,
+        "message",
     )
 
 
@@ -418,7 +415,7 @@ def test_a_ref_re_pointed_at_a_cached_tag_object_is_no_event(
     where = str(tmp_path / "repo")
     gto = run_in(where)
     assert gto("history", "m", "--json")[0] == 0
-    assert tags_file(cache_home)  # the objects of both tags are cached now
+    assert cache_files(cache_home, "tags")  # the objects of both tags are cached now
     repo.refs[Ref(b"refs/tags/m#prod#2")] = repo.refs[Ref(b"refs/tags/m#staging#1")]
     assert gto("show", "m#prod", "--version") == (0, "", "")
     assert gto("check-ref", "m#prod#2") == (
@@ -454,7 +451,7 @@ def test_a_tag_object_gone_from_the_store_is_not_served_from_the_cache(
         return [run_in(where)(*command) for command in commands]
 
     before = answers()
-    assert before[2][0] == 0 and tags_file(cache_home)
+    assert before[2][0] == 0 and cache_files(cache_home, "tags")
     os.unlink(tmp_path / "origin" / ".git" / "objects" / lost[:2] / lost[2:])
     warm = answers()
     monkeypatch.setenv("GTO_NO_CACHE", "1")
@@ -500,7 +497,7 @@ def test_a_few_tags_of_a_big_cache_are_parsed_without_loading_it(
     repo.close()
     with GitRepo.open(tmp_path / "repo", cache_home=cache_home / "gto") as git:
         assert len(git.read_tags(git.tag_names())) == 40  # every tag: the file has 40 entries
-    (file,) = tags_file(cache_home)
+    (file,) = cache_files(cache_home, "tags")
     cache = TagCache(file, 40)
     record = cache.get(oids[0])
     assert record is not None and record[6] == "Tag m@v1.0.0"

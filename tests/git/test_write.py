@@ -269,7 +269,7 @@ def test_wait_unlocked_waits_for_a_lock_to_go_and_no_longer(git: GitRepo, repo_p
     lock.write_bytes(b"")
     started = time.monotonic()
     wait_unlocked(git, [TAG], 0.2)  # a lock left by a killed writer only delays
-    assert time.monotonic() - started >= 0.2
+    assert 0.2 <= time.monotonic() - started < 1.5
     assert lock.exists()
     remover = threading.Timer(0.05, lock.unlink)
     remover.start()
